@@ -1,0 +1,47 @@
+// The handle's state and the one way the core reports an error.
+#pragma once
+#include <string>
+
+#include "dsdkern/dsdkern.h"
+
+struct dsdkContext {
+  dsdkBackend_t backend = DSDK_BACKEND_CPU;
+  int num_threads = 1;
+  void* stream = nullptr;  // cudaStream_t for the CUDA backend
+  int device = 0;
+  std::string last_error;
+};
+
+namespace dsdk {
+
+// Records a printf-style message on the handle (when there is one) and returns `status`.
+dsdkStatus_t fail(dsdkHandle_t h, dsdkStatus_t status, const char* fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+inline dsdkStatus_t succeed(dsdkHandle_t h) {
+  if (h) h->last_error.clear();
+  return DSDK_STATUS_SUCCESS;
+}
+
+// Runs `body` (returning dsdkStatus_t), turning any C++ exception into a status so
+// that nothing escapes through the C boundary.
+template <class F>
+dsdkStatus_t guarded(dsdkHandle_t h, const char* api, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return fail(h, DSDK_STATUS_ALLOC_FAILED, "%s: out of host memory", api);
+  } catch (const std::exception& e) {
+    return fail(h, DSDK_STATUS_INTERNAL_ERROR, "%s: %s", api, e.what());
+  } catch (...) {
+    return fail(h, DSDK_STATUS_INTERNAL_ERROR, "%s: unknown C++ exception", api);
+  }
+}
+
+size_t dtype_size(dsdkDataType_t t);
+const char* dtype_name(dsdkDataType_t t);
+
+}  // namespace dsdk

@@ -1,0 +1,35 @@
+// What every SVM backend implements. The C API layer (core/svm.cpp) validates
+// arguments, then dispatches here. Pointers live on the backend's device
+// (X, y, Z, K); SVMResult is host memory. Labels y are +1 / -1.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/svm_params.h"
+
+namespace dsdk {
+namespace cpu {
+// T = float or double. Runs on num_threads OpenMP threads.
+template <typename T>
+dsdkStatus_t svm_smo_train(const SVMParams& p, int64_t n, int64_t d, const T* X,
+                           const int32_t* y, int num_threads, SVMResult* out, std::string* msg);
+template <typename T>
+dsdkStatus_t svm_spsvm_train(const SVMParams& p, int64_t n, int64_t d, const T* X,
+                             const int32_t* y, int num_threads, SVMResult* out, std::string* msg);
+// K[i, j] = kernel(X[i], Z[j]); X: n x d, Z: m x d, K: n x m, all row-major.
+template <typename T>
+dsdkStatus_t svm_kernel_matrix(const SVMParams& p, int64_t n, int64_t m, int64_t d, const T* X,
+                               const T* Z, T* K, int num_threads, std::string* msg);
+}  // namespace cpu
+
+namespace cuda {
+// float32 only; launches on `stream` (a cudaStream_t).
+dsdkStatus_t svm_smo_train(const SVMParams& p, int64_t n, int64_t d, const float* X,
+                           const int32_t* y, void* stream, SVMResult* out, std::string* msg);
+dsdkStatus_t svm_spsvm_train(const SVMParams& p, int64_t n, int64_t d, const float* X,
+                             const int32_t* y, void* stream, SVMResult* out, std::string* msg);
+dsdkStatus_t svm_kernel_matrix(const SVMParams& p, int64_t n, int64_t m, int64_t d,
+                               const float* X, const float* Z, float* K, void* stream,
+                               std::string* msg);
+}  // namespace cuda
+}  // namespace dsdk

@@ -1,0 +1,33 @@
+// Plain SVM parameters and results shared by the C API and the solvers.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "dsdkern/dsdkern.h"
+
+namespace dsdk {
+
+struct SVMParams {
+  dsdkSVMKernel_t kernel = DSDK_SVM_KERNEL_RBF;
+  double C = 1.0, gamma = 1.0, coef0 = 0.0;
+  int degree = 3;
+  double tol = 1e-3;
+  int64_t max_iter = -1;
+  size_t cache_bytes = size_t(200) << 20;
+  double weight_pos = 1.0, weight_neg = 1.0;
+  int working_set = 0;  // SMO q, 0 = automatic
+  int max_basis = 0;    // SPSVM, 0 = automatic
+  int candidates = 0;   // SPSVM candidate batch, 0 = automatic
+  uint64_t seed = 0;
+};
+
+struct SVMResult {
+  std::vector<int64_t> index;  // sorted ascending
+  std::vector<double> coef;
+  double bias = 0.0;
+  double objective = 0.0;
+  int64_t iterations = 0;
+  bool converged = true;
+};
+
+}  // namespace dsdk

@@ -1,0 +1,277 @@
+/*
+ * dsdkern C API: masked convolution and kernel SVM training behind a
+ * cuDNN-style handle and descriptors.
+ *
+ * Conventions that hold for every call:
+ *  - Every entry point returns a dsdkStatus_t. On failure the handle keeps a
+ *    message that names the offending argument (dsdkGetLastErrorMessage).
+ *    The library never aborts and never prints.
+ *  - Data pointers live on the handle's device: host memory for a CPU handle,
+ *    device memory for a CUDA handle. Descriptors and scalars (alpha, beta,
+ *    perf results, model getters) are always host memory.
+ *  - alpha/beta point to a host double when the data type is DSDK_DATA_DOUBLE
+ *    and to a host float otherwise (as in cuDNN). beta == 0 never reads the
+ *    output buffer, so it may hold garbage or NaN.
+ *  - Workspaces are owned by the caller; size them with the matching
+ *    Get...WorkspaceSize query. Compute calls do not allocate when the
+ *    workspace they need was passed.
+ */
+#ifndef DSDKERN_DSDKERN_H
+#define DSDKERN_DSDKERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DSDK_VERSION_MAJOR 0
+#define DSDK_VERSION_MINOR 1
+
+typedef enum {
+  DSDK_STATUS_SUCCESS = 0,
+  DSDK_STATUS_NOT_INITIALIZED = 1,
+  DSDK_STATUS_ALLOC_FAILED = 2,
+  DSDK_STATUS_BAD_PARAM = 3,
+  DSDK_STATUS_INTERNAL_ERROR = 4,
+  DSDK_STATUS_ARCH_MISMATCH = 5,
+  DSDK_STATUS_EXECUTION_FAILED = 6,
+  DSDK_STATUS_NOT_SUPPORTED = 7
+} dsdkStatus_t;
+
+typedef enum { DSDK_BACKEND_CPU = 0, DSDK_BACKEND_CUDA = 1 } dsdkBackend_t;
+
+typedef enum {
+  DSDK_DATA_FLOAT = 0,
+  DSDK_DATA_DOUBLE = 1,
+  DSDK_DATA_HALF = 2,
+  DSDK_DATA_BFLOAT16 = 3
+} dsdkDataType_t;
+
+typedef struct dsdkContext* dsdkHandle_t;
+
+/* ---- handle ------------------------------------------------------------ */
+
+/* A CPU handle runs kernels on dsdkGetNumThreads() OpenMP threads (default:
+ * omp_get_max_threads()). A CUDA handle binds the current device at creation
+ * and launches on its stream (default: the legacy default stream).
+ * Creating a CUDA handle in a build without CUDA returns NOT_SUPPORTED. */
+dsdkStatus_t dsdkCreate(dsdkHandle_t* handle, dsdkBackend_t backend);
+dsdkStatus_t dsdkDestroy(dsdkHandle_t handle);
+dsdkStatus_t dsdkGetBackend(dsdkHandle_t handle, dsdkBackend_t* backend);
+dsdkStatus_t dsdkSetNumThreads(dsdkHandle_t handle, int numThreads); /* CPU, >= 1 */
+dsdkStatus_t dsdkGetNumThreads(dsdkHandle_t handle, int* numThreads);
+dsdkStatus_t dsdkSetStream(dsdkHandle_t handle, void* cudaStream);  /* CUDA only */
+dsdkStatus_t dsdkGetStream(dsdkHandle_t handle, void** cudaStream);
+const char* dsdkGetErrorString(dsdkStatus_t status);
+/* The message of the last failed call on this handle ("" after success). */
+const char* dsdkGetLastErrorMessage(dsdkHandle_t handle);
+/* 1 when the library was built with its CUDA backend. */
+int dsdkHasCudaBackend(void);
+
+/* ---- tensor / filter / convolution descriptors ------------------------- */
+
+typedef struct dsdkTensorStruct* dsdkTensorDescriptor_t;
+typedef struct dsdkFilterStruct* dsdkFilterDescriptor_t;
+typedef struct dsdkConvolutionStruct* dsdkConvolutionDescriptor_t;
+
+/* 4-D activation tensor in NCHW index order with arbitrary element strides
+ * (NCHW-packed, channels_last and sliced views are all expressible).
+ * n may be 0 (empty batch); c, h, w >= 1; strides >= 0. */
+dsdkStatus_t dsdkCreateTensorDescriptor(dsdkTensorDescriptor_t* desc);
+dsdkStatus_t dsdkDestroyTensorDescriptor(dsdkTensorDescriptor_t desc);
+dsdkStatus_t dsdkSetTensor4dDescriptorEx(dsdkTensorDescriptor_t desc, dsdkDataType_t dtype,
+                                         int n, int c, int h, int w,
+                                         int64_t nStride, int64_t cStride,
+                                         int64_t hStride, int64_t wStride);
+/* Packed NCHW strides. */
+dsdkStatus_t dsdkSetTensor4dDescriptor(dsdkTensorDescriptor_t desc, dsdkDataType_t dtype,
+                                       int n, int c, int h, int w);
+dsdkStatus_t dsdkGetTensor4dDescriptor(dsdkTensorDescriptor_t desc, dsdkDataType_t* dtype,
+                                       int* n, int* c, int* h, int* w,
+                                       int64_t* nStride, int64_t* cStride,
+                                       int64_t* hStride, int64_t* wStride);
+
+/* Filter of k output channels, c input channels per group, r x s taps,
+ * packed KCRS. A mask, where a call takes one, is a uint8 array of the same
+ * shape and layout (0 = pruned, non-zero = kept). */
+dsdkStatus_t dsdkCreateFilterDescriptor(dsdkFilterDescriptor_t* desc);
+dsdkStatus_t dsdkDestroyFilterDescriptor(dsdkFilterDescriptor_t desc);
+dsdkStatus_t dsdkSetFilter4dDescriptor(dsdkFilterDescriptor_t desc, dsdkDataType_t dtype,
+                                       int k, int c, int r, int s);
+dsdkStatus_t dsdkGetFilter4dDescriptor(dsdkFilterDescriptor_t desc, dsdkDataType_t* dtype,
+                                       int* k, int* c, int* r, int* s);
+
+/* Cross-correlation (what deep-learning frameworks call convolution).
+ * pad >= 0, stride >= 1, dilation >= 1, groups >= 1. */
+dsdkStatus_t dsdkCreateConvolutionDescriptor(dsdkConvolutionDescriptor_t* desc);
+dsdkStatus_t dsdkDestroyConvolutionDescriptor(dsdkConvolutionDescriptor_t desc);
+dsdkStatus_t dsdkSetConvolution2dDescriptor(dsdkConvolutionDescriptor_t desc,
+                                            int padH, int padW, int strideH, int strideW,
+                                            int dilationH, int dilationW, int groups);
+dsdkStatus_t dsdkGetConvolution2dDescriptor(dsdkConvolutionDescriptor_t desc,
+                                            int* padH, int* padW, int* strideH, int* strideW,
+                                            int* dilationH, int* dilationW, int* groups);
+/* Output shape of conv(x, w); BAD_PARAM when the shapes do not fit together
+ * or the output would be empty. */
+dsdkStatus_t dsdkGetConvolution2dForwardOutputDim(dsdkHandle_t handle,
+                                                  dsdkConvolutionDescriptor_t convDesc,
+                                                  dsdkTensorDescriptor_t xDesc,
+                                                  dsdkFilterDescriptor_t wDesc,
+                                                  int* n, int* c, int* h, int* w);
+
+/* ---- algorithms -------------------------------------------------------- */
+
+/* One id space for the three directions. New algorithms (sparse ones) append
+ * here; DSDK_CONV_ALGO_COUNT is the size of the registry. */
+typedef enum {
+  DSDK_CONV_ALGO_IMPLICIT_GEMM = 0, /* mask applied while packing weight tiles */
+  DSDK_CONV_ALGO_COUNT
+} dsdkConvAlgo_t;
+
+typedef enum {
+  DSDK_CONV_FORWARD = 0,
+  DSDK_CONV_BACKWARD_DATA = 1,
+  DSDK_CONV_BACKWARD_FILTER = 2
+} dsdkConvDirection_t;
+
+typedef struct {
+  dsdkConvAlgo_t algo;
+  dsdkStatus_t status; /* SUCCESS, or why the algorithm could not run */
+  float time;          /* milliseconds, median of the timed runs */
+  size_t memory;       /* workspace bytes */
+} dsdkConvAlgoPerf_t;
+
+dsdkStatus_t dsdkGetConvolutionAlgorithmMaxCount(dsdkHandle_t handle, int* count);
+const char* dsdkGetConvolutionAlgorithmName(dsdkConvAlgo_t algo);
+
+/* Workspace bytes that `algo` needs for `direction` with these descriptors.
+ * The descriptors are those of the forward problem in every direction
+ * (x, w, y), so dx/dw/dy share them. NOT_SUPPORTED when the algorithm cannot
+ * handle the problem on this handle's backend. */
+dsdkStatus_t dsdkGetConvolutionWorkspaceSize(dsdkHandle_t handle, dsdkConvDirection_t direction,
+                                             dsdkTensorDescriptor_t xDesc,
+                                             dsdkFilterDescriptor_t wDesc,
+                                             dsdkConvolutionDescriptor_t convDesc,
+                                             dsdkTensorDescriptor_t yDesc,
+                                             dsdkConvAlgo_t algo, size_t* sizeInBytes);
+
+/* Measured Find: runs every registered algorithm on the caller's buffers and
+ * returns up to `requestedCount` results, the ones that ran sorted fastest
+ * first, the ones that could not run after them with their status.
+ * x, w, mask, y are the forward problem's buffers (for BACKWARD_DATA, y holds
+ * dy and x receives dx; for BACKWARD_FILTER, y holds dy and w receives dw);
+ * the output buffer's contents are overwritten. The workspace must be at
+ * least the largest size any algorithm reports; an algorithm whose need
+ * exceeds workspaceSizeInBytes reports ALLOC_FAILED. */
+dsdkStatus_t dsdkFindConvolutionAlgorithm(dsdkHandle_t handle, dsdkConvDirection_t direction,
+                                          dsdkTensorDescriptor_t xDesc, void* x,
+                                          dsdkFilterDescriptor_t wDesc, void* w,
+                                          const uint8_t* mask,
+                                          dsdkConvolutionDescriptor_t convDesc,
+                                          dsdkTensorDescriptor_t yDesc, void* y,
+                                          int requestedCount, int* returnedCount,
+                                          dsdkConvAlgoPerf_t* perfResults,
+                                          void* workspace, size_t workspaceSizeInBytes);
+
+/* ---- masked convolution ------------------------------------------------ */
+
+/* y = alpha * conv(x, w ⊙ mask) + beta * y.
+ * x: [n, c, h, w] (xDesc strides), w/mask: packed KCRS of wDesc, y: yDesc.
+ * mask may be NULL (dense). x, w, y must share the data type. */
+dsdkStatus_t dsdkMaskedConvolutionForward(dsdkHandle_t handle, const void* alpha,
+                                          dsdkTensorDescriptor_t xDesc, const void* x,
+                                          dsdkFilterDescriptor_t wDesc, const void* w,
+                                          const uint8_t* mask,
+                                          dsdkConvolutionDescriptor_t convDesc,
+                                          dsdkConvAlgo_t algo, void* workspace,
+                                          size_t workspaceSizeInBytes, const void* beta,
+                                          dsdkTensorDescriptor_t yDesc, void* y);
+
+/* dx = alpha * conv_transpose(dy, w ⊙ mask) + beta * dx. */
+dsdkStatus_t dsdkMaskedConvolutionBackwardData(dsdkHandle_t handle, const void* alpha,
+                                               dsdkFilterDescriptor_t wDesc, const void* w,
+                                               const uint8_t* mask,
+                                               dsdkTensorDescriptor_t dyDesc, const void* dy,
+                                               dsdkConvolutionDescriptor_t convDesc,
+                                               dsdkConvAlgo_t algo, void* workspace,
+                                               size_t workspaceSizeInBytes, const void* beta,
+                                               dsdkTensorDescriptor_t dxDesc, void* dx);
+
+/* dw = alpha * ((x ⋆ dy) ⊙ mask) + beta * dw; dw is packed KCRS of dwDesc.
+ * mask may be NULL (dense gradient). */
+dsdkStatus_t dsdkMaskedConvolutionBackwardFilter(dsdkHandle_t handle, const void* alpha,
+                                                 dsdkTensorDescriptor_t xDesc, const void* x,
+                                                 dsdkTensorDescriptor_t dyDesc, const void* dy,
+                                                 dsdkConvolutionDescriptor_t convDesc,
+                                                 dsdkConvAlgo_t algo, void* workspace,
+                                                 size_t workspaceSizeInBytes, const void* beta,
+                                                 dsdkFilterDescriptor_t dwDesc, void* dw,
+                                                 const uint8_t* mask);
+
+/* ---- kernel SVM -------------------------------------------------------- */
+
+typedef enum {
+  DSDK_SVM_KERNEL_LINEAR = 0,  /* <x, z> */
+  DSDK_SVM_KERNEL_POLY = 1,    /* (gamma <x, z> + coef0)^degree */
+  DSDK_SVM_KERNEL_RBF = 2,     /* exp(-gamma |x - z|^2) */
+  DSDK_SVM_KERNEL_SIGMOID = 3  /* tanh(gamma <x, z> + coef0) */
+} dsdkSVMKernel_t;
+
+typedef enum {
+  DSDK_SVM_SOLVER_SMO = 0,   /* exact dual, parallel SMO with WSS3 */
+  DSDK_SVM_SOLVER_SPSVM = 1  /* approximate sparse primal (Keerthi et al. 2006) */
+} dsdkSVMSolver_t;
+
+typedef struct dsdkSVMStruct* dsdkSVMDescriptor_t;
+typedef struct dsdkSVMModelStruct* dsdkSVMModel_t;
+
+dsdkStatus_t dsdkCreateSVMDescriptor(dsdkSVMDescriptor_t* desc);
+dsdkStatus_t dsdkDestroySVMDescriptor(dsdkSVMDescriptor_t desc);
+/* C > 0; gamma > 0 (ignored by LINEAR); degree >= 1 (POLY); tol > 0;
+ * maxIter: outer iterations, -1 = no limit; cacheBytes: kernel-row cache. */
+dsdkStatus_t dsdkSetSVMDescriptor(dsdkSVMDescriptor_t desc, dsdkSVMKernel_t kernel, double C,
+                                  double gamma, double coef0, int degree, double tol,
+                                  int64_t maxIter, size_t cacheBytes);
+/* Per-class multipliers of C for the +1 and -1 class (LIBSVM's weight). > 0. */
+dsdkStatus_t dsdkSetSVMClassWeights(dsdkSVMDescriptor_t desc, double weightPositive,
+                                    double weightNegative);
+/* SMO working-set size q (even, >= 2; 0 = automatic); SPSVM maximum basis
+ * size (>= 1; 0 = automatic), candidate batch size (0 = automatic) and seed. */
+dsdkStatus_t dsdkSetSVMSolverOptions(dsdkSVMDescriptor_t desc, int workingSetSize,
+                                     int maxBasis, int candidates, uint64_t seed);
+
+/* Binary training. X: n x d row-major of dtype (CPU: FLOAT or DOUBLE; CUDA:
+ * FLOAT), y: n int32 labels in {+1, -1} on the handle's device. The model is
+ * created by the call and owned by the caller (dsdkDestroySVMModel).
+ * Running out of maxIter is not an error; the model says so. */
+dsdkStatus_t dsdkSVMTrain(dsdkHandle_t handle, dsdkSVMDescriptor_t desc, dsdkSVMSolver_t solver,
+                          dsdkDataType_t dtype, int64_t n, int64_t d, const void* X,
+                          const int32_t* y, dsdkSVMModel_t* model);
+dsdkStatus_t dsdkDestroySVMModel(dsdkSVMModel_t model);
+/* The model is f(x) = sum_j coef[j] * K(x, X[index[j]]) + bias. For SMO,
+ * coef = y_i * alpha_i over the support vectors; for SPSVM, the basis
+ * weights. objective is the dual objective (SMO, LIBSVM's sign: minimised)
+ * or the primal objective (SPSVM). */
+typedef struct {
+  int64_t nSupport;
+  double bias;
+  double objective;
+  int64_t iterations;
+  int converged; /* 0 when maxIter stopped the solver */
+} dsdkSVMModelInfo_t;
+dsdkStatus_t dsdkSVMModelGetInfo(dsdkSVMModel_t model, dsdkSVMModelInfo_t* info);
+/* index: nSupport int64 (host), sorted ascending; coef: nSupport doubles (host). */
+dsdkStatus_t dsdkSVMModelGetSupport(dsdkSVMModel_t model, int64_t* index, double* coef);
+
+/* K[i, j] = kernel(X[i], Z[j]) for X: n x d and Z: m x d row-major; K: n x m
+ * row-major; all of dtype on the handle's device. Used for prediction. */
+dsdkStatus_t dsdkSVMKernelMatrix(dsdkHandle_t handle, dsdkSVMDescriptor_t desc,
+                                 dsdkDataType_t dtype, int64_t n, int64_t m, int64_t d,
+                                 const void* X, const void* Z, void* K);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DSDKERN_DSDKERN_H */
