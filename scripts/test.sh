@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command: builds everything from this checkout and runs every test.
+#   1. the torch-free core and its C++ tests (ctest), with the CUDA backend compiled
+#      when nvcc is present;
+#   2. the same C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer (CPU);
+#   3. the Python package (built by setup.py) and its pytest suite.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC1091
+source "$here/scripts/setup_env.sh"
+cd "$here"
+
+echo "== C++ core + ctest"
+cmake -S . -B build/core -G Ninja -DCMAKE_MAKE_PROGRAM="$(command -v ninja)" >/dev/null
+cmake --build build/core -j "$MAX_JOBS"
+ctest --test-dir build/core --output-on-failure
+
+echo "== C++ tests under ASan + UBSan"
+cmake -S . -B build/asan -G Ninja -DCMAKE_MAKE_PROGRAM="$(command -v ninja)" \
+  -DDSDK_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/asan -j "$MAX_JOBS"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/asan --output-on-failure
+
+echo "== pytest"
+python -m pytest tests -q -p no:cacheprovider "$@"
