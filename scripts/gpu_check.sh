@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Everything a session does on a lent GPU machine, in one go (see README):
+#   build the core with CUDA and run the C++ tests, compute-sanitizer memcheck on a
+#   small subset, build and install the Python package from source, run the CUDA
+#   pytest suite, then the GPU benchmarks (conv vs cuDNN, SVM vs LIBSVM).
+# Usage:  bash scripts/gpu_check.sh [test|bench|all]   (default all)
+# Writes summary.txt, test.log, bench.log and JSON tables into $OUT (or ./gpu_out).
+# The device machine has no network: it uses its own python3, torch and pip packages.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+what=${1:-all}
+OUT=${OUT:-$PWD/gpu_out}
+mkdir -p "$OUT"
+PY=${PYTHON:-python3}
+export CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
+export PATH="$CUDA_HOME/bin:$PATH"
+export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-9.0}
+export MAX_JOBS=${MAX_JOBS:-$(nproc)}
+export PYTHONUNBUFFERED=1
+fails=0
+
+step() {  # step LOG NAME CMD...: runs CMD, appends its output to LOG, records rc
+  local log=$1 name=$2
+  shift 2
+  echo "== $name" | tee -a "$OUT/$log"
+  local t0=$SECONDS
+  "$@" >>"$OUT/$log" 2>&1
+  local rc=$?
+  echo "$name: rc=$rc ($((SECONDS - t0)) s)" | tee -a "$OUT/summary.txt"
+  [ $rc -eq 0 ] || fails=$((fails + 1))
+  return $rc
+}
+
+if [ "$what" = test ] || [ "$what" = all ]; then
+  step test.log info bash -c "nvidia-smi; $PY -c 'import torch; print(torch.__version__, torch.cuda.get_device_name())'"
+  step test.log cmake-build bash -c "cmake -S . -B build/gpu -G Ninja -DDSDK_CUDA=ON \
+      -DCMAKE_CUDA_ARCHITECTURES=${TORCH_CUDA_ARCH_LIST//./} && cmake --build build/gpu -j $MAX_JOBS"
+  step test.log ctest ctest --test-dir build/gpu --output-on-failure
+  for t in test_conv_cuda test_svm_cuda; do
+    [ -x build/gpu/$t ] && step test.log "memcheck-$t" env DSDK_TEST_QUICK=1 \
+      compute-sanitizer --tool memcheck --error-exitcode 1 build/gpu/$t
+  done
+  step test.log pip-install $PY -m pip install --no-build-isolation --no-deps -v .
+  step test.log pytest-cuda $PY -m pytest tests -q -p no:cacheprovider -k "cuda or CUDA" -rs
+  step test.log pytest-all $PY -m pytest tests -q -p no:cacheprovider -x
+fi
+if [ "$what" = bench ] || [ "$what" = all ]; then
+  $PY -c "import dsdkern" 2>/dev/null || step bench.log pip-install $PY -m pip install --no-build-isolation --no-deps .
+  step bench.log bench-conv-cuda $PY -m dsdkern bench conv --device cuda --json "$OUT/bench_conv_cuda.json"
+  step bench.log bench-svm-cuda $PY -m dsdkern bench svm --device cuda --sizes 30000 100000 \
+    --peers libsvm --json "$OUT/bench_svm_cuda.json"
+fi
+echo "failed steps: $fails" | tee -a "$OUT/summary.txt"
+exit $((fails > 0))
