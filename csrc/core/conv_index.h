@@ -45,9 +45,11 @@ DSDK_HD int output_coord(int i, int t, int stride, int pad, int dil, int out_siz
 
 DSDK_HD bool inside(int v, int size) { return unsigned(v) < unsigned(size); }
 
-// Output extent of one spatial dimension (may be <= 0 when the input is too small).
+// Output extent of one spatial dimension (0 when the input is too small).
 DSDK_HD int conv_out_size(int in, int pad, int filt, int stride, int dil) {
-  return (in + 2 * pad - dil * (filt - 1) - 1) / stride + 1;
+  // C division truncates toward zero: a span of -2 with stride 3 would give 1, not 0.
+  int span = in + 2 * pad - dil * (filt - 1) - 1;
+  return span < 0 ? 0 : span / stride + 1;
 }
 
 }  // namespace dsdk

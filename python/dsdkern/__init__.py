@@ -1,0 +1,12 @@
+"""dsdkern: masked sparse convolution and parallel kernel SVM kernels for PyTorch.
+
+Importing the package loads the compiled extension, which registers torch.ops.dsdkern.*,
+and their autograd/fake kernels. Benchmarks and the command line live in submodules
+that are imported only when used.
+"""
+from . import _C  # noqa: F401
+from . import ops
+from .ops import masked_conv
+
+__all__ = ["masked_conv", "ops"]
+__version__ = "0.1.0"
