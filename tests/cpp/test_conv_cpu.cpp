@@ -22,8 +22,10 @@ struct Case {
   int sparsity;     // percent of the mask that is zero
   double alpha, beta;
   int threads;
-  int p() const { return (h + 2 * pad_h - dil_h * (r - 1) - 1) / stride_h + 1; }
-  int q() const { return (w + 2 * pad_w - dil_w * (s - 1) - 1) / stride_w + 1; }
+  // Floor, not truncation: a filter wider than the padded input leaves no output.
+  static int extent(int span, int stride) { return span < 0 ? 0 : span / stride + 1; }
+  int p() const { return extent(h + 2 * pad_h - dil_h * (r - 1) - 1, stride_h); }
+  int q() const { return extent(w + 2 * pad_w - dil_w * (s - 1) - 1, stride_w); }
 };
 
 // A 4-D activation in a buffer bigger than the view: cells outside the view keep a
