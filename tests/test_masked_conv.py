@@ -338,6 +338,10 @@ BAD = [
      "input must have non-zero", False),
     ("empty_output", lambda d: with_(d, input=torch.randn(2, 4, 2, 2, device=d), padding=[0, 0]),
      "output size", False),
+    # (1 - 3) // 3 + 1 = 0 rows; C's truncating division would make it 1
+    ("empty_output_strided", lambda d: with_(d, input=torch.randn(2, 4, 1, 8, device=d),
+                                             padding=[0, 1], stride=[3, 1]),
+     "output size", False),
     ("unsupported_int32", lambda d: with_(d, input=lambda a: a["input"].int(),
                                           weight=lambda a: a["weight"].int(),
                                           bias=lambda a: a["bias"].int()),
