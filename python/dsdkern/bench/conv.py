@@ -135,8 +135,10 @@ def format_header() -> str:
 
 
 def metadata(device: str) -> dict:
+    from dsdkern import _C
+
     return {"machine": machine_name(device), "device": device, "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
+            "threads": torch.get_num_threads(), "algorithms": _C.conv_algorithms(),
             "peer": "F.conv2d(x, w*m), w*m precomputed; GFLOP/s dense-equivalent; "
                     "ratio = torch ms / ours ms (> 1: dsdkern faster)"}
 
@@ -166,7 +168,7 @@ def main(args) -> int:
         torch.set_num_threads(args.threads)
     meta = metadata(args.device)
     print(f"# {meta['machine']} | device {args.device} | torch {meta['torch']} | "
-          f"threads {meta['threads']}")
+          f"threads {meta['threads']} | dsdkern algorithms {', '.join(meta['algorithms'])}")
     print(f"# {meta['peer']}")
     print(format_header(), flush=True)
     rows = run(LAYERS, args.batch, args.sparsity, args.dtype, args.device, args.threads,
