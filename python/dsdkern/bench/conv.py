@@ -7,12 +7,13 @@ dense-equivalent (2 * N * K * P * Q * C/groups * R * S over the time) for both, 
 ratio of GFLOP/s equals the ratio of times.
 """
 import json
+import statistics
 from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 
-from .timing import machine_name, median_ms
+from .timing import machine_name, time_ms
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
           "bfloat16": torch.bfloat16}
@@ -91,6 +92,9 @@ class Row:
     ratio: float  # torch time / our time; > 1 means dsdkern is faster
     threads: int
     device: str
+    torch_min_ms: float  # the minimum is less sensitive to a loaded machine than the median
+    ours_min_ms: float
+    repeats: int
 
 
 def run(layers=LAYERS, batches=(1, 8), sparsities=(0.0, 0.9), dtype="float32", device="cpu",
@@ -106,12 +110,14 @@ def run(layers=LAYERS, batches=(1, 8), sparsities=(0.0, 0.9), dtype="float32", d
             for seed, sparsity in enumerate(sparsities):
                 pb = make_problem(layer, batch, sparsity, DTYPES[dtype], device, seed)
                 with torch.no_grad():
-                    t_torch = median_ms(pb.run_torch, device, warmup, repeats, budget_s)
-                    t_ours = median_ms(pb.run_ours, device, warmup, repeats, budget_s)
+                    times = time_ms({"torch": pb.run_torch, "ours": pb.run_ours}, device,
+                                    warmup, repeats, budget_s)
+                t_torch, t_ours = (statistics.median(times[k]) for k in ("torch", "ours"))
                 flops = layer.flops(batch)
                 row = Row(layer.name, batch, sparsity, dtype, t_torch, t_ours,
                           flops / t_torch / 1e6, flops / t_ours / 1e6, t_torch / t_ours,
-                          torch.get_num_threads(), device)
+                          torch.get_num_threads(), device, min(times["torch"]),
+                          min(times["ours"]), len(times["ours"]))
                 rows.append(row)
                 if progress:
                     progress(row)
@@ -156,7 +162,7 @@ def register(areas) -> None:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--repeats", type=int, default=10, help="timed runs; median reported")
     p.add_argument("--budget", type=float, default=2.0,
-                   help="stop repeating (after 3 runs) once a case took this many seconds")
+                   help="stop repeating (after 3 rounds) once the rounds took this many seconds per contender")
     p.add_argument("--json", metavar="PATH", help="also write metadata and rows as JSON")
     p.set_defaults(func=main)
 

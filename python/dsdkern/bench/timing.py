@@ -1,41 +1,48 @@
 """Timing and machine description shared by every benchmark area."""
 import os
 import platform
-import statistics
 import time
 
 import torch
 
 
-def median_ms(fn, device: str, warmup: int = 2, repeats: int = 10, budget_s: float = 2.0,
-              min_repeats: int = 3) -> float:
-    """Median wall time of fn() in milliseconds, after `warmup` untimed calls.
+def time_ms(fns: dict, device: str, warmup: int = 2, repeats: int = 10, budget_s: float = 2.0,
+            min_repeats: int = 3) -> dict:
+    """Wall times in milliseconds of each callable in `fns`, as {name: [ms, ...]}.
 
-    Runs `repeats` timed calls, or fewer (never under `min_repeats`) once `budget_s`
-    seconds of timed calls have passed, so slow cases stay bounded. On CUDA each call is
-    timed with events on the current stream.
+    Every fn gets `warmup` untimed calls, then rounds call each fn once in turn, so a
+    change in machine load hits all contenders alike. Stops after `repeats` rounds, or
+    earlier (never under `min_repeats`) once the rounds took `budget_s` seconds per
+    contender, so slow cases stay bounded. On CUDA each call is timed with events on the
+    current stream.
     """
     cuda = torch.device(device).type == "cuda"
-    for _ in range(warmup):
-        fn()
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
     if cuda:
         torch.cuda.synchronize()
-    times, spent = [], 0.0
-    while len(times) < repeats and (len(times) < min_repeats or spent < budget_s):
-        if cuda:
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            fn()
-            end.record()
-            end.synchronize()
-            ms = start.elapsed_time(end)
-        else:
-            t0 = time.perf_counter()
-            fn()
-            ms = (time.perf_counter() - t0) * 1e3
-        times.append(ms)
-        spent += ms / 1e3
-    return statistics.median(times)
+    times = {name: [] for name in fns}
+    spent = 0.0
+    for rnd in range(repeats):
+        if rnd >= min_repeats and spent >= budget_s * len(fns):
+            break
+        for name, fn in fns.items():
+            if cuda:
+                start = torch.cuda.Event(enable_timing=True)
+                end = torch.cuda.Event(enable_timing=True)
+                start.record()
+                fn()
+                end.record()
+                end.synchronize()
+                ms = start.elapsed_time(end)
+            else:
+                t0 = time.perf_counter()
+                fn()
+                ms = (time.perf_counter() - t0) * 1e3
+            times[name].append(ms)
+            spent += ms / 1e3
+    return times
 
 
 def machine_name(device: str) -> str:
