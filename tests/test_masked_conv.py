@@ -273,18 +273,20 @@ class TwoMaskedConvs(torch.nn.Module):
         return dsdkern.masked_conv(y, self.w2, self.m2, None, 2, 1, 1, 2)
 
 
-@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
-def test_torch_compile_fullgraph(device, backend):
+@pytest.mark.parametrize("backend,dynamic", [("aot_eager", False), ("inductor", False),
+                                             ("aot_eager", True)])
+def test_torch_compile_fullgraph(device, backend, dynamic):
     model = TwoMaskedConvs().to(device)
-    x = torch.randn(2, 3, 10, 9, device=device)
-    compiled = torch.compile(model, fullgraph=True, backend=backend)
-    eager_out = model(x)
-    eager_grads = torch.autograd.grad(eager_out.square().sum(), list(model.parameters()))
-    out = compiled(x)
-    grads = torch.autograd.grad(out.square().sum(), list(model.parameters()))
-    torch.testing.assert_close(out, eager_out)
-    for got, exp in zip(grads, eager_grads):
-        torch.testing.assert_close(got, exp)
+    compiled = torch.compile(model, fullgraph=True, backend=backend, dynamic=dynamic)
+    for shape in [(2, 3, 10, 9), (3, 3, 12, 13)] if dynamic else [(2, 3, 10, 9)]:
+        x = torch.randn(*shape, device=device)
+        eager_out = model(x)
+        eager_grads = torch.autograd.grad(eager_out.square().sum(), list(model.parameters()))
+        out = compiled(x)
+        grads = torch.autograd.grad(out.square().sum(), list(model.parameters()))
+        torch.testing.assert_close(out, eager_out)
+        for got, exp in zip(grads, eager_grads):
+            torch.testing.assert_close(got, exp)
 
 
 # ---------------------------------------------------------------- bad inputs
@@ -337,6 +339,10 @@ BAD = [
     ("input_zero_channels", lambda d: with_(d, input=torch.randn(2, 0, 8, 8, device=d)),
      "input must have non-zero", False),
     ("empty_output", lambda d: with_(d, input=torch.randn(2, 4, 2, 2, device=d), padding=[0, 0]),
+     "output size", False),
+    # (1 - 3) // 3 + 1 = 0 rows; C's truncating division would make it 1
+    ("empty_output_strided", lambda d: with_(d, input=torch.randn(2, 4, 1, 8, device=d),
+                                             padding=[0, 1], stride=[3, 1]),
      "output size", False),
     ("unsupported_int32", lambda d: with_(d, input=lambda a: a["input"].int(),
                                           weight=lambda a: a["weight"].int(),

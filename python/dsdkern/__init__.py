@@ -4,6 +4,8 @@ Importing the package loads the compiled extension, which registers torch.ops.ds
 and their autograd/fake kernels. Benchmarks and the command line live in submodules
 that are imported only when used.
 """
+import torch  # noqa: F401  (loads libtorch, which _C links against)
+
 from . import _C  # noqa: F401
 from . import ops
 from .ops import masked_conv

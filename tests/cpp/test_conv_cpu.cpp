@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "check.h"
+#include "cpu/gemm_kernels.h"
 #include "dsdkern/dsdkern.h"
 
 namespace {
@@ -317,17 +318,12 @@ void run_both(dsdkHandle_t h, const Case& cs, std::mt19937& rng) {
   run_case<double>(h, cs, rng);
 }
 
-}  // namespace
-
-int main() {
-  dsdkHandle_t h;
-  CHECK_OK(dsdkCreate(&h, DSDK_BACKEND_CPU));
-  std::mt19937 rng(1234);
-
+// One pass of the grid with the kernels of one instruction set.
+void run_grid(dsdkHandle_t h, std::mt19937& rng, int random_cases) {
   // Random grid over the small-problem space.
   std::uniform_int_distribution<int> d(0, 1 << 30);
   auto pick = [&](std::initializer_list<int> v) { return *(v.begin() + d(rng) % v.size()); };
-  for (int it = 0; it < 400; ++it) {
+  for (int it = 0; it < random_cases; ++it) {
     Case cs{};
     cs.groups = pick({1, 1, 2, 3, -1});  // -1: depthwise
     int cg = pick({1, 2, 3, 5});
@@ -373,7 +369,22 @@ int main() {
       {1, 3, 40, 40, 20, 7, 7, 1, 3, 3, 2, 2, 1, 1, 0, 0, 1.0, 0.0, 2},
   };
   for (const Case& cs : big) run_both(h, cs, rng);
+}
 
+}  // namespace
+
+int main() {
+  using dsdk::cpu::Isa;
+  dsdkHandle_t h;
+  CHECK_OK(dsdkCreate(&h, DSDK_BACKEND_CPU));
+  std::mt19937 rng(1234);
+  // Every kernel set this CPU can run, best first (the workspace query follows the choice).
+  for (Isa isa : {Isa::kAvx512, Isa::kAvx2, Isa::kGeneric}) {
+    if (dsdk::cpu::force_isa(isa) != isa) continue;
+    std::printf("kernels: %s\n", dsdk::cpu::microkernel<float>().isa);
+    run_grid(h, rng, isa == Isa::kAvx512 ? 400 : 150);
+  }
+  dsdk::cpu::force_isa(Isa::kAvx512);
   CHECK_OK(dsdkDestroy(h));
   return check::report("test_conv_cpu");
 }
