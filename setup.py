@@ -47,7 +47,7 @@ sources = rel("csrc/core/*.cpp") + rel("csrc/cpu/*.cpp")
 torch_sources = rel("csrc/torch/*.cpp")
 sources += [s for s in torch_sources if not s.endswith("_cuda.cpp")]
 include_dirs = [os.path.join(ROOT, "csrc"), os.path.join(ROOT, "csrc", "include")]
-cxx = ["-O3", "-std=c++17", "-fopenmp", "-Wall", "-Wno-unknown-pragmas"]
+cxx = ["-O3", "-std=c++20", "-fopenmp", "-Wall", "-Wno-unknown-pragmas"]
 link = ["-fopenmp"]
 if use_cuda:
     sources += rel("csrc/cuda/*.cu") + [s for s in torch_sources if s.endswith("_cuda.cpp")]
