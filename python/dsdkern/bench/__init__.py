@@ -1,0 +1,1 @@
+"""Benchmarks behind `python -m dsdkern bench <area>`: one module per area."""
