@@ -1,0 +1,205 @@
+// AVX-512 microkernel (12 x 32 floats / 12 x 16 doubles: 24 zmm accumulators, B
+// loaded as two vectors per k, A broadcast) and the masked-load im2col packer.
+// Compiled for AVX-512 by pragma, so the library needs no global -march; only
+// reached after a CPUID check (gemm_kernels_generic.cpp).
+#include <cstdint>
+
+#include "cpu/gemm_kernels.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi,bmi2")
+
+namespace dsdk {
+namespace cpu {
+namespace {
+
+constexpr int kMr = 12;
+
+template <typename T>
+struct Vec;
+
+template <>
+struct Vec<float> {
+  using R = __m512;
+  using M = __mmask16;
+  static constexpr int L = 16;
+  static R zero() { return _mm512_setzero_ps(); }
+  static R set1(float x) { return _mm512_set1_ps(x); }
+  static R load(const float* p) { return _mm512_loadu_ps(p); }
+  static R maskz_load(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+  static R mask_load(R v, M m, const float* p) { return _mm512_mask_loadu_ps(v, m, p); }
+  static void store(float* p, R v) { _mm512_storeu_ps(p, v); }
+  static void mask_store(float* p, M m, R v) { _mm512_mask_storeu_ps(p, m, v); }
+  static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
+  static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
+  static R maskz_mov(M m, R v) { return _mm512_maskz_mov_ps(m, v); }
+  static M lanes(int n) { return n >= L ? M(0xFFFF) : M((1u << n) - 1); }
+  // Lanes (under m) whose byte in p is non-zero.
+  static M nonzero_bytes(M m, const uint8_t* p) {
+    __m128i b = _mm_maskz_loadu_epi8(m, p);
+    return _mm_mask_test_epi8_mask(m, b, b);
+  }
+};
+
+template <>
+struct Vec<double> {
+  using R = __m512d;
+  using M = __mmask8;
+  static constexpr int L = 8;
+  static R zero() { return _mm512_setzero_pd(); }
+  static R set1(double x) { return _mm512_set1_pd(x); }
+  static R load(const double* p) { return _mm512_loadu_pd(p); }
+  static R maskz_load(M m, const double* p) { return _mm512_maskz_loadu_pd(m, p); }
+  static R mask_load(R v, M m, const double* p) { return _mm512_mask_loadu_pd(v, m, p); }
+  static void store(double* p, R v) { _mm512_storeu_pd(p, v); }
+  static void mask_store(double* p, M m, R v) { _mm512_mask_storeu_pd(p, m, v); }
+  static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
+  static R mul(R a, R b) { return _mm512_mul_pd(a, b); }
+  static R maskz_mov(M m, R v) { return _mm512_maskz_mov_pd(m, v); }
+  static M lanes(int n) { return n >= L ? M(0xFF) : M((1u << n) - 1); }
+  static M nonzero_bytes(M m, const uint8_t* p) {
+    __m128i b = _mm_maskz_loadu_epi8(__mmask16(m), p);
+    return M(_mm_mask_test_epi8_mask(__mmask16(m), b, b));
+  }
+};
+
+// MRR rows (<= kMr) by NV vectors of the packed panels (row stride kMr, column
+// stride 2 * L), accumulated over kc in registers, then the C update.
+template <typename T, int MRR, int NV>
+void tile_mn(int64_t kc, const T* a, const T* b, T* c, int64_t rs, const int64_t* col_off,
+             const uint8_t* cmask, T alpha, T beta, int n) {
+  using V = Vec<T>;
+  constexpr int L = V::L, NR = 2 * L;
+  typename V::R acc[MRR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MRR; ++i)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+  for (int64_t k = 0; k < kc; ++k) {
+    typename V::R bv[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * L);
+#pragma GCC unroll 16
+    for (int i = 0; i < MRR; ++i) {
+      typename V::R ai = V::set1(a[i]);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
+    }
+    a += kMr;
+    b += NR;
+  }
+  if (col_off) {
+    T buf[MRR * NR];
+    for (int i = 0; i < MRR; ++i)
+      for (int v = 0; v < NV; ++v) V::store(buf + i * NR + v * L, acc[i][v]);
+    store_tile_scalar(buf, NR, c, rs, col_off, cmask, alpha, beta, MRR, n);
+    return;
+  }
+  const typename V::R va = V::set1(alpha), vb = V::set1(beta);
+#pragma GCC unroll 16
+  for (int i = 0; i < MRR; ++i) {
+    T* cr = c + i * rs;
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      const int left = n - v * L;
+      if (left <= 0) break;
+      const typename V::M mk = V::lanes(left);
+      typename V::R x = V::mul(acc[i][v], va);
+      if (cmask) x = V::maskz_mov(V::nonzero_bytes(mk, cmask + i * rs + v * L), x);
+      if (beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cr + v * L), x);
+      V::mask_store(cr + v * L, mk, x);
+    }
+  }
+}
+
+template <typename T, int MRR>
+void tile_m(int64_t kc, const T* a, const T* b, T* c, int64_t rs, const int64_t* col_off,
+            const uint8_t* cmask, T alpha, T beta, int n) {
+  if (n > Vec<T>::L) tile_mn<T, MRR, 2>(kc, a, b, c, rs, col_off, cmask, alpha, beta, n);
+  else tile_mn<T, MRR, 1>(kc, a, b, c, rs, col_off, cmask, alpha, beta, n);
+}
+
+template <typename T>
+void tile(int64_t kc, const T* a, const T* b, T* c, int64_t rs, const int64_t* col_off,
+          const uint8_t* cmask, T alpha, T beta, int m, int n) {
+  switch (m) {
+#define DSDK_TILE_CASE(M) \
+  case M: return tile_m<T, M>(kc, a, b, c, rs, col_off, cmask, alpha, beta, n);
+    DSDK_TILE_CASE(1) DSDK_TILE_CASE(2) DSDK_TILE_CASE(3) DSDK_TILE_CASE(4)
+    DSDK_TILE_CASE(5) DSDK_TILE_CASE(6) DSDK_TILE_CASE(7) DSDK_TILE_CASE(8)
+    DSDK_TILE_CASE(9) DSDK_TILE_CASE(10) DSDK_TILE_CASE(11) DSDK_TILE_CASE(12)
+#undef DSDK_TILE_CASE
+    default: return;
+  }
+}
+
+// Unit-stride source rows: each segment is one masked load per vector of the panel row.
+template <typename T>
+void pack_im2col(const Im2colTile<T>& t, T* dst) {
+  using V = Vec<T>;
+  constexpr int L = V::L, NR = 2 * L;
+  if (t.ws != 1 || t.wstep != 1) return pack_im2col_generic(t, NR, dst);
+  const int np = (t.nc + NR - 1) / NR;
+  for (int p = 0; p < np; ++p) {
+    T* pd = dst + p * t.kc * NR;
+    const Im2colSeg* s0 = t.segs + t.panel_seg[p];
+    const Im2colSeg* s1 = t.segs + t.panel_seg[p + 1];
+    for (int64_t k = 0; k < t.kc; ++k) {
+      const Im2colTap tap = t.taps[k];
+      typename V::R v0 = V::zero(), v1 = V::zero();
+      for (const Im2colSeg* sg = s0; sg != s1; ++sg) {
+        const int h = sg->h0 + tap.dh;
+        if (unsigned(h) >= unsigned(t.H)) continue;
+        const int w0 = sg->w0 + tap.dw;
+        const int lo = w0 >= 0 ? 0 : -w0;
+        const int hi = t.W - w0 < sg->len ? t.W - w0 : sg->len;
+        if (lo >= hi) continue;
+        // Panel lane j reads source column w0 + j - lane; only valid lanes are loaded.
+        const T* rp = t.src + (sg->base + tap.off + h * t.hs + w0 - sg->lane);
+        const uint64_t bits = ((uint64_t(1) << (hi - lo)) - 1) << (sg->lane + lo);
+        v0 = V::mask_load(v0, typename V::M(bits), rp);
+        v1 = V::mask_load(v1, typename V::M(bits >> L), rp + L);
+      }
+      V::store(pd + k * NR, v0);
+      V::store(pd + k * NR + L, v1);
+    }
+  }
+}
+
+template <typename T>
+const Microkernel<T> kAvx512{"avx512", kMr, 2 * Vec<T>::L, 256, 512, tile<T>, pack_im2col<T>};
+
+}  // namespace
+
+template <typename T>
+const Microkernel<T>* avx512_kernel() {
+  return &kAvx512<T>;
+}
+
+}  // namespace cpu
+}  // namespace dsdk
+
+#pragma GCC pop_options
+
+#else
+
+namespace dsdk {
+namespace cpu {
+template <typename T>
+const Microkernel<T>* avx512_kernel() {
+  return nullptr;
+}
+}  // namespace cpu
+}  // namespace dsdk
+
+#endif
+
+namespace dsdk {
+namespace cpu {
+template const Microkernel<float>* avx512_kernel<float>();
+template const Microkernel<double>* avx512_kernel<double>();
+}  // namespace cpu
+}  // namespace dsdk
