@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import _ovr_decision_function
 
 from dsdkern import _C
+from dsdkern import svm as svm_module
 from dsdkern.svm import SVC
 
 
@@ -179,6 +180,13 @@ def test_predict_is_libsvm_voting(fitted):
             votes[:, j] += ovo[:, p] <= 0
             p += 1
     np.testing.assert_array_equal(ours.predict(Xte), ours.classes_[votes.argmax(axis=1)])
+
+
+def test_prediction_in_row_blocks(fitted, monkeypatch):
+    _, (Xtr, Xte, ytr, yte), ours, _ = fitted
+    whole = ours.decision_function(Xte)
+    monkeypatch.setattr(svm_module, "_BLOCK_BYTES", 8 * ours.support_.size * 7)  # 7 rows
+    np.testing.assert_allclose(ours.decision_function(Xte), whole, rtol=1e-12, atol=1e-12)
 
 
 # ---- approximate solver ---------------------------------------------------------

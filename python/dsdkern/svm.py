@@ -25,6 +25,8 @@ from . import _C
 
 __all__ = ["SVC"]
 
+_BLOCK_BYTES = 256 << 20
+
 
 def _host_tensor(a):
     # Zero-copy view of a validated array. torch warns about read-only arrays
@@ -370,24 +372,27 @@ class SVC(ClassifierMixin, BaseEstimator):
         return Xt, out
 
     def _decision_ovo(self, Xt):
-        """LIBSVM's pairwise decision values f_ij(x) > 0 for class i, shape (n, n_pairs)."""
+        """LIBSVM's pairwise decision values f_ij(x) > 0 for class i, shape (n, n_pairs).
+        Rows go through in blocks so that a kernel block stays near _BLOCK_BYTES."""
         k = len(self.classes_)
-        sv = torch.from_numpy(self.support_vectors_).to(Xt.device, Xt.dtype)
-        K = _C.svm_kernel_matrix(Xt, sv.contiguous(), num_threads=self._num_threads(),
-                                 **self._kernel_args())
+        sv = torch.from_numpy(self.support_vectors_).to(Xt.device, Xt.dtype).contiguous()
         # Sums in float64 on the CPU; on a GPU in the kernel's float32.
-        acc = torch.float64 if K.device.type == "cpu" else K.dtype
-        K = K.to(acc)
-        dc = torch.from_numpy(self._dual_coef_).to(K.device, acc)
+        acc = torch.float64 if Xt.device.type == "cpu" else Xt.dtype
+        dc = torch.from_numpy(self._dual_coef_).to(Xt.device, acc)
         start = np.concatenate([[0], np.cumsum(self.n_support_)])
-        dec = torch.empty((K.shape[0], len(self._intercept_)), dtype=acc, device=K.device)
-        p = 0
-        for i in range(k):
-            for j in range(i + 1, k):
-                si, ei, sj, ej = start[i], start[i + 1], start[j], start[j + 1]
-                dec[:, p] = (K[:, si:ei] @ dc[j - 1, si:ei] + K[:, sj:ej] @ dc[i, sj:ej]
-                             + float(self._intercept_[p]))
-                p += 1
+        dec = torch.empty((Xt.shape[0], len(self._intercept_)), dtype=acc, device=Xt.device)
+        block = max(1, _BLOCK_BYTES // (8 * max(1, sv.shape[0])))
+        for r0 in range(0, Xt.shape[0], block):
+            K = _C.svm_kernel_matrix(Xt[r0:r0 + block], sv, num_threads=self._num_threads(),
+                                     **self._kernel_args()).to(acc)
+            out = dec[r0:r0 + block]
+            p = 0
+            for i in range(k):
+                for j in range(i + 1, k):
+                    si, ei, sj, ej = start[i], start[i + 1], start[j], start[j + 1]
+                    out[:, p] = (K[:, si:ei] @ dc[j - 1, si:ei] + K[:, sj:ej] @ dc[i, sj:ej]
+                                 + float(self._intercept_[p]))
+                    p += 1
         return dec
 
     @staticmethod
