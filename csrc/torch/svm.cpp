@@ -1,6 +1,220 @@
-// Placeholder until the svm bindings land.
+// Python bindings of the SVM C API: binary training and kernel matrices on
+// torch tensors. The estimator (python/dsdkern/svm.py) builds multi-class
+// one-vs-one on top of these two calls.
+#include <ATen/Parallel.h>
+
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "dsdkern/dsdkern.h"
 #include "torch/bindings.h"
 
+#ifdef DSDK_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+#endif
+
+namespace py = pybind11;
+
 namespace dsdk_torch {
-void register_svm_bindings(pybind11::module_&) {}
+namespace {
+
+// Turns a failed status into a Python exception carrying the library's message:
+// ValueError for a bad argument, MemoryError for a failed allocation,
+// RuntimeError otherwise.
+void check(dsdkStatus_t st, dsdkHandle_t h, const char* call) {
+  if (st == DSDK_STATUS_SUCCESS) return;
+  std::string msg = std::string(call) + " failed (" + dsdkGetErrorString(st) + ")";
+  const char* detail = h ? dsdkGetLastErrorMessage(h) : "";
+  if (detail && *detail) msg += ": " + std::string(detail);
+  if (st == DSDK_STATUS_BAD_PARAM) throw py::value_error(msg);
+  if (st == DSDK_STATUS_ALLOC_FAILED) throw std::bad_alloc();
+  throw std::runtime_error(msg);
+}
+
+struct HandleDeleter {
+  void operator()(dsdkContext* h) const { dsdkDestroy(h); }
+};
+struct DescDeleter {
+  void operator()(dsdkSVMStruct* d) const { dsdkDestroySVMDescriptor(d); }
+};
+struct ModelDeleter {
+  void operator()(dsdkSVMModelStruct* m) const { dsdkDestroySVMModel(m); }
+};
+using Handle = std::unique_ptr<dsdkContext, HandleDeleter>;
+using Desc = std::unique_ptr<dsdkSVMStruct, DescDeleter>;
+using Model = std::unique_ptr<dsdkSVMModelStruct, ModelDeleter>;
+
+// A handle on the tensor's device: a CUDA handle bound to torch's current
+// stream (so the work orders with the caller's kernels), or a CPU handle on
+// num_threads threads (<= 0: torch's intra-op thread count, so that a
+// comparison with torch is like for like). Call under a device guard.
+Handle make_handle(const at::Tensor& like, int64_t num_threads) {
+  dsdkHandle_t raw = nullptr;
+  if (like.is_cuda()) {
+#ifdef DSDK_WITH_CUDA
+    check(dsdkCreate(&raw, DSDK_BACKEND_CUDA), nullptr, "dsdkCreate(CUDA)");
+    Handle h(raw);
+    cudaStream_t stream = at::cuda::getCurrentCUDAStream(like.get_device()).stream();
+    check(dsdkSetStream(h.get(), stream), h.get(), "dsdkSetStream");
+    return h;
+#else
+    throw py::value_error("dsdkern was built without its CUDA backend; pass CPU tensors");
+#endif
+  }
+  TORCH_CHECK_VALUE(like.is_cpu(), "dsdkern SVM: tensors must live on the CPU or a CUDA device, got ",
+                    like.device());
+  check(dsdkCreate(&raw, DSDK_BACKEND_CPU), nullptr, "dsdkCreate(CPU)");
+  Handle h(raw);
+  int threads = num_threads > 0 ? int(num_threads) : at::get_num_threads();
+  check(dsdkSetNumThreads(h.get(), threads), h.get(), "dsdkSetNumThreads");
+  return h;
+}
+
+dsdkSVMKernel_t parse_kernel(const std::string& k) {
+  if (k == "linear") return DSDK_SVM_KERNEL_LINEAR;
+  if (k == "poly") return DSDK_SVM_KERNEL_POLY;
+  if (k == "rbf") return DSDK_SVM_KERNEL_RBF;
+  if (k == "sigmoid") return DSDK_SVM_KERNEL_SIGMOID;
+  throw py::value_error("kernel must be 'linear', 'poly', 'rbf' or 'sigmoid', got '" + k + "'");
+}
+
+dsdkSVMSolver_t parse_solver(const std::string& s) {
+  if (s == "smo") return DSDK_SVM_SOLVER_SMO;
+  if (s == "spsvm") return DSDK_SVM_SOLVER_SPSVM;
+  throw py::value_error("solver must be 'smo' or 'spsvm', got '" + s + "'");
+}
+
+dsdkDataType_t data_type(const at::Tensor& t, const char* name) {
+  if (t.scalar_type() == at::kFloat) return DSDK_DATA_FLOAT;
+  if (t.scalar_type() == at::kDouble) return DSDK_DATA_DOUBLE;
+  throw py::type_error(std::string(name) + " must be float32 or float64, got " +
+                       std::string(c10::toString(t.scalar_type())));
+}
+
+void check_matrix(const at::Tensor& t, const char* name) {
+  TORCH_CHECK_VALUE(t.dim() == 2, name, " must be 2-D, got ", t.dim(), "-D");
+  TORCH_CHECK_VALUE(t.is_contiguous(), name, " must be C-contiguous (row-major)");
+}
+
+Desc make_desc(dsdkHandle_t h, dsdkSVMKernel_t kernel, double C, double gamma, double coef0,
+               int64_t degree, double tol, int64_t max_iter, int64_t cache_bytes) {
+  dsdkSVMDescriptor_t raw = nullptr;
+  check(dsdkCreateSVMDescriptor(&raw), h, "dsdkCreateSVMDescriptor");
+  Desc d(raw);
+  TORCH_CHECK_VALUE(degree >= 0 && degree <= INT32_MAX, "degree out of range: ", degree);
+  TORCH_CHECK_VALUE(cache_bytes >= 0, "cache_bytes must be >= 0, got ", cache_bytes);
+  check(dsdkSetSVMDescriptor(d.get(), kernel, C, gamma, coef0, int(degree), tol, max_iter,
+                             size_t(cache_bytes)),
+        h, "dsdkSetSVMDescriptor");
+  return d;
+}
+
+py::tuple train(const at::Tensor& X, const at::Tensor& y, const std::string& kernel, double C,
+                double gamma, double coef0, int64_t degree, double tol, int64_t max_iter,
+                int64_t cache_bytes, double weight_pos, double weight_neg,
+                const std::string& solver, int64_t working_set, int64_t max_basis,
+                int64_t candidates, uint64_t seed, int64_t num_threads) {
+  check_matrix(X, "X");
+  dsdkDataType_t dtype = data_type(X, "X");
+  TORCH_CHECK_VALUE(y.dim() == 1 && y.size(0) == X.size(0), "y must be 1-D with ", X.size(0),
+                    " labels (one per row of X), got shape ", y.sizes());
+  TORCH_CHECK_TYPE(y.scalar_type() == at::kInt, "y must be int32 (+1 / -1), got ",
+                   y.scalar_type());
+  TORCH_CHECK_VALUE(y.device() == X.device(), "y must be on X's device (", X.device(),
+                    "), got ", y.device());
+  TORCH_CHECK_VALUE(y.is_contiguous(), "y must be contiguous");
+  TORCH_CHECK_VALUE(working_set >= 0 && max_basis >= 0 && candidates >= 0 &&
+                        working_set <= INT32_MAX && max_basis <= INT32_MAX &&
+                        candidates <= INT32_MAX,
+                    "working_set, max_basis and candidates must be in [0, 2^31)");
+  dsdkSVMSolver_t solver_id = parse_solver(solver);
+  dsdkSVMKernel_t kernel_id = parse_kernel(kernel);
+
+#ifdef DSDK_WITH_CUDA
+  c10::OptionalDeviceGuard guard;
+  if (X.is_cuda()) guard.reset_device(X.device());
+#endif
+  Handle h = make_handle(X, num_threads);
+  Desc d = make_desc(h.get(), kernel_id, C, gamma, coef0, degree, tol, max_iter, cache_bytes);
+  check(dsdkSetSVMClassWeights(d.get(), weight_pos, weight_neg), h.get(), "dsdkSetSVMClassWeights");
+  check(dsdkSetSVMSolverOptions(d.get(), int(working_set), int(max_basis), int(candidates), seed),
+        h.get(), "dsdkSetSVMSolverOptions");
+
+  dsdkSVMModel_t raw = nullptr;
+  dsdkStatus_t st;
+  {
+    py::gil_scoped_release nogil;
+    st = dsdkSVMTrain(h.get(), d.get(), solver_id, dtype, X.size(0), X.size(1), X.data_ptr(),
+                      y.data_ptr<int32_t>(), &raw);
+  }
+  Model model(raw);
+  check(st, h.get(), "dsdkSVMTrain");
+
+  dsdkSVMModelInfo_t info{};
+  check(dsdkSVMModelGetInfo(model.get(), &info), h.get(), "dsdkSVMModelGetInfo");
+  at::Tensor index = at::empty({info.nSupport}, at::kLong);
+  at::Tensor coef = at::empty({info.nSupport}, at::kDouble);
+  check(dsdkSVMModelGetSupport(model.get(), index.data_ptr<int64_t>(), coef.data_ptr<double>()),
+        h.get(), "dsdkSVMModelGetSupport");
+  return py::make_tuple(index, coef, info.bias, info.objective, info.iterations,
+                        info.converged != 0);
+}
+
+at::Tensor kernel_matrix(const at::Tensor& X, const at::Tensor& Z, const std::string& kernel,
+                         double gamma, double coef0, int64_t degree, int64_t num_threads) {
+  check_matrix(X, "X");
+  check_matrix(Z, "Z");
+  dsdkDataType_t dtype = data_type(X, "X");
+  TORCH_CHECK_TYPE(Z.scalar_type() == X.scalar_type(), "Z must have X's dtype (",
+                   X.scalar_type(), "), got ", Z.scalar_type());
+  TORCH_CHECK_VALUE(Z.device() == X.device(), "Z must be on X's device (", X.device(), "), got ",
+                    Z.device());
+  TORCH_CHECK_VALUE(Z.size(1) == X.size(1), "X and Z must have the same number of features, got ",
+                    X.size(1), " and ", Z.size(1));
+  dsdkSVMKernel_t kernel_id = parse_kernel(kernel);
+
+#ifdef DSDK_WITH_CUDA
+  c10::OptionalDeviceGuard guard;
+  if (X.is_cuda()) guard.reset_device(X.device());
+#endif
+  at::Tensor K = at::empty({X.size(0), Z.size(0)}, X.options());
+  if (K.numel() == 0) return K;
+  Handle h = make_handle(X, num_threads);
+  // C, tol, max_iter and the cache play no part in a kernel matrix; valid placeholders.
+  Desc d = make_desc(h.get(), kernel_id, 1.0, gamma, coef0, degree, 1e-3, -1, 0);
+  dsdkStatus_t st;
+  {
+    py::gil_scoped_release nogil;
+    st = dsdkSVMKernelMatrix(h.get(), d.get(), dtype, X.size(0), Z.size(0), X.size(1),
+                             X.data_ptr(), Z.data_ptr(), K.data_ptr());
+  }
+  check(st, h.get(), "dsdkSVMKernelMatrix");
+  return K;
+}
+
+}  // namespace
+
+void register_svm_bindings(py::module_& m) {
+  m.def("svm_train", &train,
+        "Binary kernel SVM training (dsdkSVMTrain). X: [n, d] contiguous float32/float64 "
+        "(CUDA: float32) on the CPU or a CUDA device; y: [n] int32 labels +1/-1 on X's device. "
+        "Returns (index int64[nSV] into X's rows, coef float64[nSV], bias, objective, "
+        "iterations, converged) with f(x) = sum coef[j] K(x, X[index[j]]) + bias. "
+        "num_threads <= 0 uses torch's intra-op thread count.",
+        py::arg("X"), py::arg("y"), py::arg("kernel") = "rbf", py::arg("C") = 1.0,
+        py::arg("gamma") = 1.0, py::arg("coef0") = 0.0, py::arg("degree") = 3,
+        py::arg("tol") = 1e-3, py::arg("max_iter") = -1,
+        py::arg("cache_bytes") = int64_t(200) << 20, py::arg("weight_pos") = 1.0,
+        py::arg("weight_neg") = 1.0, py::arg("solver") = "smo", py::arg("working_set") = 0,
+        py::arg("max_basis") = 0, py::arg("candidates") = 0, py::arg("seed") = 0,
+        py::arg("num_threads") = 0);
+  m.def("svm_kernel_matrix", &kernel_matrix,
+        "K[i, j] = kernel(X[i], Z[j]) (dsdkSVMKernelMatrix). X: [n, d], Z: [m, d], same dtype "
+        "and device; returns K: [n, m] of that dtype on that device.",
+        py::arg("X"), py::arg("Z"), py::arg("kernel") = "rbf", py::arg("gamma") = 1.0,
+        py::arg("coef0") = 0.0, py::arg("degree") = 3, py::arg("num_threads") = 0);
+}
+
 }  // namespace dsdk_torch

@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("dsdkern.bench",)
+COMMANDS = ("dsdkern.bench", "dsdkern.demo")
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,306 @@
+// Kernel SVM entry points: descriptor and model lifecycle, argument checks
+// that name the bad argument, dispatch to the CPU or CUDA solvers.
+#include <cmath>
+#include <new>
+#include <string>
+
+#include "core/context.h"
+#include "core/svm_backends.h"
+#include "core/svm_descriptor.h"
+
+namespace dsdk {
+namespace {
+
+const char* kernel_name(dsdkSVMKernel_t k) {
+  switch (k) {
+    case DSDK_SVM_KERNEL_LINEAR: return "linear";
+    case DSDK_SVM_KERNEL_POLY: return "poly";
+    case DSDK_SVM_KERNEL_RBF: return "rbf";
+    case DSDK_SVM_KERNEL_SIGMOID: return "sigmoid";
+  }
+  return "unknown";
+}
+
+bool positive(double v) { return std::isfinite(v) && v > 0.0; }
+
+// The parameters that define the kernel function (all that the kernel matrix needs).
+dsdkStatus_t check_kernel(dsdkHandle_t h, const char* api, const SVMParams& p) {
+  if (p.kernel != DSDK_SVM_KERNEL_LINEAR && p.kernel != DSDK_SVM_KERNEL_POLY &&
+      p.kernel != DSDK_SVM_KERNEL_RBF && p.kernel != DSDK_SVM_KERNEL_SIGMOID)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: kernel %d is not a dsdkSVMKernel_t", api,
+                int(p.kernel));
+  if (p.kernel != DSDK_SVM_KERNEL_LINEAR && !positive(p.gamma))
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: gamma must be a finite value > 0 for the %s kernel, got %g",
+                api, kernel_name(p.kernel), p.gamma);
+  if ((p.kernel == DSDK_SVM_KERNEL_POLY || p.kernel == DSDK_SVM_KERNEL_SIGMOID) &&
+      !std::isfinite(p.coef0))
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: coef0 must be finite, got %g", api, p.coef0);
+  if (p.kernel == DSDK_SVM_KERNEL_POLY && p.degree < 1)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: degree must be >= 1 for the poly kernel, got %d",
+                api, p.degree);
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t check_training(dsdkHandle_t h, const char* api, const SVMParams& p) {
+  dsdkStatus_t st = check_kernel(h, api, p);
+  if (st != DSDK_STATUS_SUCCESS) return st;
+  if (!positive(p.C)) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: C must be > 0, got %g", api, p.C);
+  if (!positive(p.tol))
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: tol must be > 0, got %g", api, p.tol);
+  if (p.max_iter < -1)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: maxIter must be >= 0 or -1 (no limit), got %lld",
+                api, (long long)p.max_iter);
+  if (!positive(p.weight_pos))
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: weightPositive must be > 0, got %g", api,
+                p.weight_pos);
+  if (!positive(p.weight_neg))
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: weightNegative must be > 0, got %g", api,
+                p.weight_neg);
+  if (p.working_set < 0 || p.working_set % 2 != 0)
+    return fail(h, DSDK_STATUS_BAD_PARAM,
+                "%s: workingSetSize must be even and >= 2, or 0 (automatic), got %d", api,
+                p.working_set);
+  if (p.max_basis < 0)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: maxBasis must be >= 1, or 0 (automatic), got %d",
+                api, p.max_basis);
+  if (p.candidates < 0)
+    return fail(h, DSDK_STATUS_BAD_PARAM,
+                "%s: candidates must be >= 1, or 0 (automatic), got %d", api, p.candidates);
+  return DSDK_STATUS_SUCCESS;
+}
+
+// BAD_PARAM for a value outside dsdkDataType_t, NOT_SUPPORTED for one the
+// backend has no kernels for.
+dsdkStatus_t check_dtype(dsdkHandle_t h, const char* api, dsdkDataType_t t) {
+  if (t != DSDK_DATA_FLOAT && t != DSDK_DATA_DOUBLE && t != DSDK_DATA_HALF &&
+      t != DSDK_DATA_BFLOAT16)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: dtype %d is not a dsdkDataType_t", api, int(t));
+  const bool ok = h->backend == DSDK_BACKEND_CPU
+                      ? (t == DSDK_DATA_FLOAT || t == DSDK_DATA_DOUBLE)
+                      : t == DSDK_DATA_FLOAT;
+  if (!ok)
+    return fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: dtype %s is not supported by the %s backend",
+                api, dtype_name(t), h->backend == DSDK_BACKEND_CPU ? "CPU" : "CUDA");
+  return DSDK_STATUS_SUCCESS;
+}
+
+template <typename T>
+bool all_finite(const T* X, int64_t count, int threads) {
+  int64_t bad = 0;
+#pragma omp parallel for num_threads(threads) reduction(+ : bad) schedule(static)
+  for (int64_t i = 0; i < count; ++i) bad += std::isfinite(X[i]) ? 0 : 1;
+  return bad == 0;
+}
+
+// Host-side checks of the training data (CPU handles: the data is host memory).
+dsdkStatus_t check_host_data(dsdkHandle_t h, const char* api, dsdkDataType_t t, int64_t n,
+                             int64_t d, const void* X, const int32_t* y) {
+  int64_t pos = 0, neg = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (y[i] == 1) ++pos;
+    else if (y[i] == -1) ++neg;
+    else
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: y[%lld] = %d, labels must be +1 or -1", api,
+                  (long long)i, int(y[i]));
+  }
+  if (pos == 0 || neg == 0)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: y holds only the %s class; both +1 and -1 are needed",
+                api, pos ? "+1" : "-1");
+  const bool finite = t == DSDK_DATA_DOUBLE
+                          ? all_finite(static_cast<const double*>(X), n * d, h->num_threads)
+                          : all_finite(static_cast<const float*>(X), n * d, h->num_threads);
+  if (!finite) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X contains NaN or infinity", api);
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t train(dsdkHandle_t h, const char* api, const SVMParams& p, dsdkSVMSolver_t solver,
+                   dsdkDataType_t t, int64_t n, int64_t d, const void* X, const int32_t* y,
+                   SVMResult* res) {
+  std::string msg;
+  dsdkStatus_t st = DSDK_STATUS_SUCCESS;
+  if (h->backend == DSDK_BACKEND_CPU) {
+    const int th = h->num_threads;
+    if (t == DSDK_DATA_DOUBLE) {
+      const double* x = static_cast<const double*>(X);
+      st = solver == DSDK_SVM_SOLVER_SMO ? cpu::svm_smo_train(p, n, d, x, y, th, res, &msg)
+                                         : cpu::svm_spsvm_train(p, n, d, x, y, th, res, &msg);
+    } else {
+      const float* x = static_cast<const float*>(X);
+      st = solver == DSDK_SVM_SOLVER_SMO ? cpu::svm_smo_train(p, n, d, x, y, th, res, &msg)
+                                         : cpu::svm_spsvm_train(p, n, d, x, y, th, res, &msg);
+    }
+  } else {
+#ifdef DSDK_WITH_CUDA
+    const float* x = static_cast<const float*>(X);
+    st = solver == DSDK_SVM_SOLVER_SMO ? cuda::svm_smo_train(p, n, d, x, y, h->stream, res, &msg)
+                                       : cuda::svm_spsvm_train(p, n, d, x, y, h->stream, res, &msg);
+#else
+    return fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: built without the CUDA backend", api);
+#endif
+  }
+  if (st != DSDK_STATUS_SUCCESS) return fail(h, st, "%s: %s", api, msg.c_str());
+  return DSDK_STATUS_SUCCESS;
+}
+
+}  // namespace
+}  // namespace dsdk
+
+using dsdk::fail;
+using dsdk::succeed;
+
+extern "C" {
+
+dsdkStatus_t dsdkCreateSVMDescriptor(dsdkSVMDescriptor_t* desc) {
+  if (!desc) return DSDK_STATUS_BAD_PARAM;
+  *desc = new (std::nothrow) dsdkSVMStruct;
+  return *desc ? DSDK_STATUS_SUCCESS : DSDK_STATUS_ALLOC_FAILED;
+}
+
+dsdkStatus_t dsdkDestroySVMDescriptor(dsdkSVMDescriptor_t desc) {
+  if (!desc) return DSDK_STATUS_BAD_PARAM;
+  delete desc;
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t dsdkSetSVMDescriptor(dsdkSVMDescriptor_t desc, dsdkSVMKernel_t kernel, double C,
+                                  double gamma, double coef0, int degree, double tol,
+                                  int64_t maxIter, size_t cacheBytes) {
+  if (!desc) return DSDK_STATUS_BAD_PARAM;
+  dsdk::SVMParams& p = desc->params;
+  p.kernel = kernel;
+  p.C = C;
+  p.gamma = gamma;
+  p.coef0 = coef0;
+  p.degree = degree;
+  p.tol = tol;
+  p.max_iter = maxIter;
+  p.cache_bytes = cacheBytes;
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t dsdkSetSVMClassWeights(dsdkSVMDescriptor_t desc, double weightPositive,
+                                    double weightNegative) {
+  if (!desc) return DSDK_STATUS_BAD_PARAM;
+  desc->params.weight_pos = weightPositive;
+  desc->params.weight_neg = weightNegative;
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t dsdkSetSVMSolverOptions(dsdkSVMDescriptor_t desc, int workingSetSize, int maxBasis,
+                                     int candidates, uint64_t seed) {
+  if (!desc) return DSDK_STATUS_BAD_PARAM;
+  desc->params.working_set = workingSetSize;
+  desc->params.max_basis = maxBasis;
+  desc->params.candidates = candidates;
+  desc->params.seed = seed;
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t dsdkSVMTrain(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkSVMSolver_t solver,
+                          dsdkDataType_t dtype, int64_t n, int64_t d, const void* X,
+                          const int32_t* y, dsdkSVMModel_t* model) {
+  static const char* api = "dsdkSVMTrain";
+  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
+  return dsdk::guarded(h, api, [&]() -> dsdkStatus_t {
+    if (!model) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: model is NULL", api);
+    *model = nullptr;
+    if (!desc) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: desc is NULL", api);
+    const dsdk::SVMParams& p = desc->params;
+    dsdkStatus_t st = dsdk::check_training(h, api, p);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    if (solver != DSDK_SVM_SOLVER_SMO && solver != DSDK_SVM_SOLVER_SPSVM)
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: solver %d is not a dsdkSVMSolver_t", api,
+                  int(solver));
+    st = dsdk::check_dtype(h, api, dtype);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    if (n < 2) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: n must be >= 2, got %lld", api, (long long)n);
+    if (d < 1) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: d must be >= 1, got %lld", api, (long long)d);
+    if (!X) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X is NULL", api);
+    if (!y) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: y is NULL", api);
+    if (h->backend == DSDK_BACKEND_CPU) {
+      st = dsdk::check_host_data(h, api, dtype, n, d, X, y);
+      if (st != DSDK_STATUS_SUCCESS) return st;
+    }
+    auto* m = new dsdkSVMModelStruct;
+    st = dsdk::train(h, api, p, solver, dtype, n, d, X, y, &m->result);
+    if (st != DSDK_STATUS_SUCCESS) {
+      delete m;
+      return st;
+    }
+    *model = m;
+    return succeed(h);
+  });
+}
+
+dsdkStatus_t dsdkDestroySVMModel(dsdkSVMModel_t model) {
+  if (!model) return DSDK_STATUS_BAD_PARAM;
+  delete model;
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t dsdkSVMModelGetInfo(dsdkSVMModel_t model, dsdkSVMModelInfo_t* info) {
+  if (!model || !info) return DSDK_STATUS_BAD_PARAM;
+  const dsdk::SVMResult& r = model->result;
+  info->nSupport = int64_t(r.index.size());
+  info->bias = r.bias;
+  info->objective = r.objective;
+  info->iterations = r.iterations;
+  info->converged = r.converged ? 1 : 0;
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t dsdkSVMModelGetSupport(dsdkSVMModel_t model, int64_t* index, double* coef) {
+  if (!model) return DSDK_STATUS_BAD_PARAM;
+  const dsdk::SVMResult& r = model->result;
+  if (r.index.empty()) return DSDK_STATUS_SUCCESS;
+  if (!index || !coef) return DSDK_STATUS_BAD_PARAM;
+  for (size_t k = 0; k < r.index.size(); ++k) {
+    index[k] = r.index[k];
+    coef[k] = r.coef[k];
+  }
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t dsdkSVMKernelMatrix(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkDataType_t dtype,
+                                 int64_t n, int64_t m, int64_t d, const void* X, const void* Z,
+                                 void* K) {
+  static const char* api = "dsdkSVMKernelMatrix";
+  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
+  return dsdk::guarded(h, api, [&]() -> dsdkStatus_t {
+    if (!desc) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: desc is NULL", api);
+    const dsdk::SVMParams& p = desc->params;
+    dsdkStatus_t st = dsdk::check_kernel(h, api, p);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    st = dsdk::check_dtype(h, api, dtype);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    if (n < 0) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: n must be >= 0, got %lld", api, (long long)n);
+    if (m < 0) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: m must be >= 0, got %lld", api, (long long)m);
+    if (d < 1) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: d must be >= 1, got %lld", api, (long long)d);
+    if (n == 0 || m == 0) return succeed(h);
+    if (!X) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X is NULL", api);
+    if (!Z) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: Z is NULL", api);
+    if (!K) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: K is NULL", api);
+    std::string msg;
+    if (h->backend == DSDK_BACKEND_CPU) {
+      st = dtype == DSDK_DATA_DOUBLE
+               ? dsdk::cpu::svm_kernel_matrix(p, n, m, d, static_cast<const double*>(X),
+                                              static_cast<const double*>(Z),
+                                              static_cast<double*>(K), h->num_threads, &msg)
+               : dsdk::cpu::svm_kernel_matrix(p, n, m, d, static_cast<const float*>(X),
+                                              static_cast<const float*>(Z),
+                                              static_cast<float*>(K), h->num_threads, &msg);
+    } else {
+#ifdef DSDK_WITH_CUDA
+      st = dsdk::cuda::svm_kernel_matrix(p, n, m, d, static_cast<const float*>(X),
+                                         static_cast<const float*>(Z), static_cast<float*>(K),
+                                         h->stream, &msg);
+#else
+      return fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: built without the CUDA backend", api);
+#endif
+    }
+    if (st != DSDK_STATUS_SUCCESS) return fail(h, st, "%s: %s", api, msg.c_str());
+    return succeed(h);
+  });
+}
+
+}  // extern "C"

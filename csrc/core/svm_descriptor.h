@@ -1,0 +1,14 @@
+// SVM descriptor and model contents. The C API hands out pointers to these.
+#pragma once
+#include "core/svm_params.h"
+
+// Holds the parameters as set; they are checked when a call uses them
+// (dsdkSVMTrain, dsdkSVMKernelMatrix), where the handle can carry a message
+// naming the bad one.
+struct dsdkSVMStruct {
+  dsdk::SVMParams params;
+};
+
+struct dsdkSVMModelStruct {
+  dsdk::SVMResult result;
+};

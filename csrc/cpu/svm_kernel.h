@@ -1,0 +1,56 @@
+// Blocks of SVM kernel values on the CPU: a GEMM of the points' coordinates
+// (dsdk::cpu::gemm) followed by the kernel function, vectorised over rows.
+// Used by the SMO and SPSVM solvers and by the kernel-matrix entry point.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/svm_kernel_fn.h"
+#include "core/svm_params.h"
+
+namespace dsdk {
+namespace cpu {
+
+template <typename T>
+KernelFn<T> make_kernel_fn(const SVMParams& p) {
+  return KernelFn<T>{p.kernel, T(p.gamma), T(p.coef0), p.degree};
+}
+
+// out[i] = |X[i]|^2 for the n rows of the n x d row-major X.
+template <typename T>
+void squared_norms(const T* X, int64_t n, int64_t d, T* out, int num_threads);
+
+// Turns dot products into kernel values in place: D[r * ld + c] = <x_r, z_c> on
+// entry, K(x_r, z_c) on exit, for r < rows, c < cols. sq_rows / sq_cols are the
+// squared norms (read only for RBF). Single-threaded: callers parallelise.
+template <typename T>
+void kernel_finish_block(const KernelFn<T>& k, T* D, int64_t ld, int64_t rows, int64_t cols,
+                         const T* sq_rows, const T* sq_cols);
+
+// Computes whole kernel rows K(X[idx[r]], X[0..n)) of one data set into
+// caller-chosen destinations, in column tiles that each thread takes whole
+// (GEMM of the tile, then the kernel function while the tile is hot in cache).
+// Holds the data set's squared norms and reusable scratch.
+template <typename T>
+class KernelRows {
+ public:
+  KernelRows(const KernelFn<T>& k, const T* X, int64_t n, int64_t d, int num_threads);
+  // dst[r] receives the n values of row idx[r], for r < m.
+  void compute(const int64_t* idx, int64_t m, T* const* dst);
+  const T* sq_norms() const { return sq_.data(); }
+  // K(X[i], X[i]).
+  T self(int64_t i) const { return kernel_self(k_, sq_[i]); }
+
+ private:
+  KernelFn<T> k_;
+  const T* X_;
+  int64_t n_, d_;
+  int threads_;
+  std::vector<T> sq_;
+  std::vector<T> a_;        // gathered rows, m x d
+  std::vector<T> a_sq_;     // their squared norms
+  std::vector<T> staging_;  // per-thread tile of dot products
+};
+
+}  // namespace cpu
+}  // namespace dsdk

@@ -1,0 +1,274 @@
+"""SVM training benchmark: dsdkern (SMO, SPSVM) against LIBSVM, oneDAL and ThunderSVM.
+
+Data and hyper-parameters are those of BENCHMARKS.md (RBF, C=1, gamma='scale',
+tol=1e-3; digits, or make_classification with 4/3 of the training size and a 25 %
+test split). Every fit runs in its own subprocess started with the same thread
+count (OMP/MKL/OpenBLAS variables, threadpoolctl, torch.set_num_threads and each
+library's n_jobs), so a peer that crashes or runs past --timeout leaves the
+table intact. Fit time is the median of --repeat fits after one warm-up fit.
+
+    python -m dsdkern bench svm --sizes digits 7500 30000 --threads 2 --plot svm.png
+"""
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+CONTENDERS = ("smo", "spsvm", "libsvm", "sklearnex", "thundersvm")
+LABELS = {"smo": "dsdkern smo", "spsvm": "dsdkern spsvm", "libsvm": "LIBSVM (sklearn)",
+          "sklearnex": "oneDAL (sklearnex)", "thundersvm": "ThunderSVM-cpu"}
+PARAMS = dict(C=1.0, kernel="rbf", gamma="scale", tol=1e-3)
+CACHE_MB = 500
+
+
+def load(dataset):
+    """(Xtr, Xte, ytr, yte) float64 for 'digits' or a training size n (synthetic)."""
+    import numpy as np
+    from sklearn.datasets import load_digits, make_classification
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    if dataset == "digits":
+        X, y = load_digits(return_X_y=True)
+        X = X / 16.0
+    else:
+        n = int(dataset)
+        X, y = make_classification(n_samples=round(n * 4 / 3), n_features=50, n_informative=20,
+                                   n_redundant=10, n_classes=2, flip_y=0.05, class_sep=1.0,
+                                   random_state=0)
+        X = StandardScaler().fit_transform(X)
+    return train_test_split(X.astype(np.float64), y, test_size=0.25, random_state=0)
+
+
+def _estimator(contender, threads, Xtr):
+    if contender in ("smo", "spsvm"):
+        from dsdkern.svm import SVC
+        return SVC(**PARAMS, cache_size=CACHE_MB, solver=contender, n_jobs=threads,
+                   random_state=0)
+    if contender == "libsvm":
+        from sklearn.svm import SVC
+        return SVC(**PARAMS, cache_size=CACHE_MB)
+    if contender == "sklearnex":
+        from sklearnex.svm import SVC
+        return SVC(**PARAMS, cache_size=CACHE_MB, n_jobs=threads)
+    if contender == "thundersvm":
+        from thundersvm import SVC
+        # ThunderSVM takes gamma as a number only: the value of gamma='scale'.
+        return SVC(C=PARAMS["C"], kernel="rbf", gamma=1.0 / (Xtr.shape[1] * Xtr.var()),
+                   tol=PARAMS["tol"], n_jobs=threads)
+    raise ValueError(f"unknown contender {contender!r}; choose from {', '.join(CONTENDERS)}")
+
+
+def _n_support(model):
+    for attr in ("n_support_", "support_"):
+        value = getattr(model, attr, None)
+        if value is not None:
+            import numpy as np
+            return int(np.sum(value)) if attr == "n_support_" else int(np.size(value))
+    return None
+
+
+def measure(contender, dataset, threads, repeat):
+    """One contender on one data set, in this process: fit times, accuracy, nSV."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    Xtr, Xte, ytr, yte = load(dataset)
+    with threadpool_limits(limits=threads):
+        if contender in ("smo", "spsvm"):
+            import torch
+            torch.set_num_threads(threads)
+        times = []
+        for rep in range(repeat + (repeat > 1)):
+            model = _estimator(contender, threads, Xtr)
+            t0 = time.perf_counter()
+            model.fit(Xtr, ytr)
+            elapsed = time.perf_counter() - t0
+            if repeat == 1 or rep > 0:  # the first of several fits warms up
+                times.append(elapsed)
+        accuracy = float(np.mean(np.asarray(model.predict(Xte)).astype(ytr.dtype) == yte))
+    return dict(contender=contender, dataset=str(dataset), n_train=len(ytr),
+                n_features=Xtr.shape[1], fit_s=statistics.median(times), fit_runs=times,
+                accuracy=accuracy, n_sv=_n_support(model), threads=threads, status="ok")
+
+
+def run_case(contender, dataset, threads, repeat, timeout):
+    """measure() in a fresh interpreter with the thread count fixed in its environment."""
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env[var] = str(threads)
+    pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
+    job = json.dumps(dict(contender=contender, dataset=str(dataset), threads=threads,
+                          repeat=repeat))
+    row = dict(contender=contender, dataset=str(dataset), threads=threads)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "dsdkern.bench.svm", "--worker", job],
+                              env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return dict(row, status=f"timeout > {timeout:g} s")
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        err = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        return dict(row, status=f"failed: {err[:120]}")
+    return json.loads(lines[-1])
+
+
+def machine():
+    model = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import sklearn
+    import torch
+    return dict(cpu=model, cores=os.cpu_count(), python=platform.python_version(),
+                torch=torch.__version__, sklearn=sklearn.__version__)
+
+
+def parse_caps(text):
+    """'libsvm=30000,thundersvm=30000' -> {'libsvm': 30000, 'thundersvm': 30000}."""
+    caps = {}
+    for item in filter(None, (text or "").split(",")):
+        name, _, n = item.partition("=")
+        if name not in CONTENDERS or not n.isdigit():
+            raise ValueError(f"bad --max-n entry {item!r}; expected contender=N")
+        caps[name] = int(n)
+    return caps
+
+
+def run_all(datasets, contenders, threads, repeat, timeout, caps=None, log=sys.stderr):
+    rows = []
+    for dataset in datasets:
+        for contender in contenders:
+            n = 1347 if dataset == "digits" else int(dataset)
+            if caps and contender in caps and n > caps[contender]:
+                row = dict(contender=contender, dataset=str(dataset), threads=threads,
+                           status=f"skipped (> {caps[contender]})")
+            else:
+                reps = repeat if repeat else (3 if n <= 10000 else 1)
+                row = run_case(contender, dataset, threads, reps, timeout)
+            row.setdefault("n_train", n)
+            rows.append(row)
+            if log:
+                print(f"  {dataset:>7} {LABELS[contender]:20s} "
+                      + (f"fit {row['fit_s']:9.3f} s  acc {row['accuracy']:.4f}  "
+                         f"nSV {row['n_sv']}" if row["status"] == "ok" else row["status"]),
+                      file=log, flush=True)
+    _add_ratios(rows)
+    return rows
+
+
+def _add_ratios(rows):
+    """speedup = LIBSVM's fit time / the contender's, on the same data set."""
+    base = {r["dataset"]: r["fit_s"] for r in rows
+            if r["contender"] == "libsvm" and r["status"] == "ok"}
+    for r in rows:
+        if r["status"] == "ok" and r["dataset"] in base:
+            r["speedup_vs_libsvm"] = base[r["dataset"]] / r["fit_s"]
+
+
+def table(rows):
+    out = ["| data | n_train | contender | fit (s) | test acc | nSV | speed-up vs LIBSVM |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        name = "digits" if r["dataset"] == "digits" else "make_classification"
+        if r["status"] != "ok":
+            out.append(f"| {name} | {r['n_train']} | {LABELS[r['contender']]} "
+                       f"| {r['status']} | | | |")
+            continue
+        ratio = r.get("speedup_vs_libsvm")
+        out.append(f"| {name} | {r['n_train']} | {LABELS[r['contender']]} | {r['fit_s']:.3f} | "
+                   f"{r['accuracy']:.4f} | {r['n_sv']} | "
+                   f"{'' if ratio is None else f'{ratio:.2f}x'} |")
+    return "\n".join(out)
+
+
+def plot_bars(rows, path):
+    """Fit time (log scale) and test accuracy per data set, one bar per contender."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    contenders = list(dict.fromkeys(r["contender"] for r in rows))
+    width = 0.8 / max(1, len(contenders))
+    fig, (ax_t, ax_a) = plt.subplots(1, 2, figsize=(11, 4))
+    for c_i, c in enumerate(contenders):
+        xs, ts, accs = [], [], []
+        for d_i, d in enumerate(datasets):
+            r = next((r for r in rows if r["dataset"] == d and r["contender"] == c), None)
+            if r and r["status"] == "ok":
+                xs.append(d_i + c_i * width)
+                ts.append(r["fit_s"])
+                accs.append(r["accuracy"])
+        color = f"C{CONTENDERS.index(c)}"
+        ax_t.bar(xs, ts, width, label=LABELS[c], color=color)
+        ax_a.bar(xs, accs, width, label=LABELS[c], color=color)
+    labels = ["digits" if d == "digits" else f"synth {int(d):,}" for d in datasets]
+    for ax in (ax_t, ax_a):
+        ax.set_xticks([i + 0.4 - width / 2 for i in range(len(datasets))], labels)
+    ax_t.set_yscale("log")
+    ax_t.set_ylabel("fit time (s)")
+    ax_a.set_ylabel("test accuracy")
+    ax_a.set_ylim(min([r["accuracy"] for r in rows if r["status"] == "ok"] + [1.0]) - 0.02, 1.0)
+    ax_t.legend(fontsize=8)
+    fig.suptitle(f"RBF SVM training, {rows[0]['threads']} threads")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def add_arguments(p):
+    p.add_argument("--sizes", nargs="+", default=["digits", "7500"],
+                   help="'digits' and/or training sizes of the synthetic set (default: "
+                        "digits 7500)")
+    p.add_argument("--threads", type=int, default=2, help="threads for every contender")
+    p.add_argument("--solvers", default="smo,spsvm", help="dsdkern solvers (smo,spsvm)")
+    p.add_argument("--peers", default="libsvm,sklearnex,thundersvm",
+                   help="peers to run: libsvm,sklearnex,thundersvm ('' for none)")
+    p.add_argument("--repeat", type=int, default=0,
+                   help="timed fits per case (default: 3 up to 10k points, else 1)")
+    p.add_argument("--timeout", type=float, default=1800, help="seconds per case")
+    p.add_argument("--max-n", default="", help="skip a contender above a size, e.g. "
+                                               "libsvm=30000,thundersvm=30000")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--plot", metavar="PNG", help="write a bar chart of the results")
+
+
+def contenders_from(args):
+    names = [s for s in (args.solvers + "," + args.peers).split(",") if s]
+    for name in names:
+        if name not in CONTENDERS:
+            raise SystemExit(f"unknown contender {name!r}; choose from {', '.join(CONTENDERS)}")
+    return names
+
+
+def run(args):
+    for s in args.sizes:
+        if s != "digits" and not s.isdigit():
+            raise SystemExit(f"--sizes takes 'digits' or integers, got {s!r}")
+    rows = run_all(args.sizes, contenders_from(args), args.threads, args.repeat, args.timeout,
+                   parse_caps(args.max_n))
+    if args.json:
+        print(json.dumps(dict(machine=machine(), params=PARAMS, rows=rows), indent=1))
+    else:
+        print(f"RBF SVM, C=1, gamma='scale', tol=1e-3, {args.threads} threads, "
+              f"{machine()['cpu']}")
+        print(table(rows))
+    if args.plot:
+        plot_bars(rows, args.plot)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        job = json.loads(sys.argv[2])
+        print(json.dumps(measure(job["contender"], job["dataset"], job["threads"],
+                                 job["repeat"])))
+    else:
+        raise SystemExit("use: python -m dsdkern bench svm ...")

@@ -1,0 +1,448 @@
+"""Kernel SVM classifier with the scikit-learn estimator API over dsdkern's solvers.
+
+Multi-class problems are split one-vs-one exactly as LIBSVM does, so the fitted
+attributes (support_, dual_coef_, intercept_, ...) have sklearn.svm.SVC's layout
+and meaning. Each binary problem is one dsdkSVMTrain call; prediction computes
+the kernel between the inputs and all support vectors once (dsdkSVMKernelMatrix)
+and sums per class pair.
+"""
+import numbers
+import os
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.metrics import accuracy_score
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from . import _C
+
+__all__ = ["SVC"]
+
+_BLOCK_BYTES = 256 << 20
+
+
+def _host_tensor(a):
+    # Zero-copy view of a validated array. torch warns about read-only arrays
+    # (memmaps); nothing writes through this view.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(a)
+
+
+def _to_numpy(a):
+    return a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+
+
+def _check_device_matrix(X, n_features=None):
+    """Validates a CUDA tensor on its device (sklearn's rules and messages) and
+    returns it as a contiguous float32 matrix, the CUDA solvers' type."""
+    if X.dim() != 2:
+        raise ValueError(f"Expected 2D array, got a {X.dim()}-D tensor of shape "
+                         f"{tuple(X.shape)} instead.")
+    if X.is_complex():
+        raise ValueError("Complex data not supported")
+    n, d = X.shape
+    if n < 1:
+        raise ValueError(f"Found array with 0 sample(s) (shape={tuple(X.shape)}) while a "
+                         "minimum of 1 is required by SVC.")
+    if d < 1:
+        raise ValueError(f"Found array with 0 feature(s) (shape={tuple(X.shape)}) while a "
+                         "minimum of 1 is required by SVC.")
+    X = X.detach().to(torch.float32).contiguous()
+    if not bool(torch.isfinite(X).all()):
+        if bool(torch.isnan(X).any()):
+            raise ValueError("Input X contains NaN.")
+        raise ValueError("Input X contains infinity or a value too large for dtype('float32').")
+    if n_features is not None and d != n_features:
+        raise ValueError(f"X has {d} features, but SVC is expecting {n_features} features "
+                         "as input.")
+    return X
+
+
+def _check_device_labels(y, n, device):
+    """Validates labels given as a tensor for a CUDA fit; returns (classes_, codes)."""
+    y = y.detach().to(device)
+    if y.dim() == 2 and y.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
+                      "change the shape of y to (n_samples, ), for example using ravel().",
+                      DataConversionWarning, stacklevel=3)
+        y = y[:, 0]
+    if y.dim() != 1:
+        raise ValueError(f"y should be a 1d array, got an array of shape {tuple(y.shape)} "
+                         "instead.")
+    if y.shape[0] != n:
+        raise ValueError("Found input variables with inconsistent numbers of samples: "
+                         f"[{n}, {y.shape[0]}]")
+    if y.is_complex():
+        raise ValueError("Complex data not supported")
+    if y.is_floating_point():
+        if not bool(torch.isfinite(y).all()):
+            raise ValueError("Input y contains NaN or infinity.")
+        if not bool((y == y.round()).all()):
+            raise ValueError("Unknown label type: continuous. Maybe you are trying to fit a "
+                             "classifier, which expects discrete classes on a regression "
+                             "target with continuous values.")
+    classes, codes = torch.unique(y, sorted=True, return_inverse=True)
+    return classes.cpu().numpy(), codes
+
+
+class SVC(ClassifierMixin, BaseEstimator):
+    """C-support vector classification trained by dsdkern (CPU or CUDA).
+
+    Parameters follow sklearn.svm.SVC where they share a name.
+
+    Parameters
+    ----------
+    C : float > 0, default=1.0
+        Penalty of the hinge loss (LIBSVM's C); class_weight multiplies it per class.
+    kernel : {'linear', 'poly', 'rbf', 'sigmoid'}, default='rbf'
+    degree : int >= 1, default=3
+        Degree of the 'poly' kernel.
+    gamma : {'scale', 'auto'} or float > 0, default='scale'
+        'scale' is 1 / (n_features * X.var()), 'auto' is 1 / n_features.
+    coef0 : float, default=0.0
+        Independent term of the 'poly' and 'sigmoid' kernels.
+    tol : float > 0, default=1e-3
+        Stopping tolerance (SMO: maximal KKT violation, as LIBSVM).
+    cache_size : float > 0, default=200
+        Kernel-row cache of each binary problem, in MB.
+    class_weight : dict, 'balanced' or None, default=None
+        Multiplies C per class; 'balanced' uses n_samples / (n_classes * bincount(y)).
+    max_iter : int, default=-1
+        Iteration limit per binary problem, -1 for none.
+    solver : {'smo', 'spsvm'}, default='smo'
+        'smo': exact dual solver (parallel SMO with second-order working-set
+        selection, LIBSVM's solution). 'spsvm': approximate sparse primal solver
+        (Keerthi et al. 2006); its basis vectors play the role of support vectors.
+    device : {'auto', 'cpu', 'cuda'}, default='auto'
+        Where training and prediction run; 'auto' trains on CUDA when X is a
+        CUDA tensor. The CUDA solvers work in float32.
+    n_jobs : int or None, default=None
+        CPU threads; None uses torch.get_num_threads(), -1 all cores.
+    max_basis : int >= 1 or None, default=None
+        Largest basis of the 'spsvm' solver per binary problem (None: automatic).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the 'spsvm' candidate sampling.
+    verbose : bool, default=False
+        Print one line per binary problem.
+    decision_function_shape : {'ovr', 'ovo'}, default='ovr'
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    support_ : ndarray of shape (n_SV,)
+        Indices of the support (basis) vectors in the training set, grouped by class.
+    support_vectors_ : ndarray of shape (n_SV, n_features), float64
+    n_support_ : ndarray of shape (n_classes,), int32
+    dual_coef_ : ndarray of shape (n_classes - 1, n_SV)
+        y_i * alpha_i (SMO) or the basis weights (spsvm), in LIBSVM's one-vs-one layout.
+    intercept_ : ndarray of shape (n_classes * (n_classes - 1) / 2,)
+    objective_ : ndarray of shape (n_classes * (n_classes - 1) / 2,)
+        Final objective of each binary problem: LIBSVM's dual objective (SMO) or
+        the primal objective (spsvm).
+    class_weight_ : ndarray of shape (n_classes,)
+    n_iter_ : ndarray of shape (n_classes * (n_classes - 1) / 2,)
+    fit_status_ : int
+        0 when every binary problem converged, 1 when max_iter stopped one.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when X had string feature names (a DataFrame).
+
+    Inputs may be array-likes or torch tensors. For a torch tensor input the
+    outputs of predict and decision_function are torch tensors on its device
+    (string labels stay a numpy array).
+    """
+
+    _parameter_constraints: dict = {
+        "C": [Interval(numbers.Real, 0.0, None, closed="neither")],
+        "kernel": [StrOptions({"linear", "poly", "rbf", "sigmoid"})],
+        "degree": [Interval(numbers.Integral, 1, None, closed="left")],
+        "gamma": [StrOptions({"scale", "auto"}),
+                  Interval(numbers.Real, 0.0, None, closed="neither")],
+        "coef0": [Interval(numbers.Real, None, None, closed="neither")],
+        "tol": [Interval(numbers.Real, 0.0, None, closed="neither")],
+        "cache_size": [Interval(numbers.Real, 0.0, None, closed="neither")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "max_iter": [Options(numbers.Integral, {-1}),
+                     Interval(numbers.Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"smo", "spsvm"})],
+        "device": [StrOptions({"auto", "cpu", "cuda"})],
+        "n_jobs": [Interval(numbers.Integral, None, -1, closed="right"),
+                   Interval(numbers.Integral, 1, None, closed="left"), None],
+        "max_basis": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "decision_function_shape": [StrOptions({"ovr", "ovo"})],
+    }
+
+    def __init__(self, *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0, tol=1e-3,
+                 cache_size=200, class_weight=None, max_iter=-1, solver="smo", device="auto",
+                 n_jobs=None, max_basis=None, random_state=None, verbose=False,
+                 decision_function_shape="ovr"):
+        self.C = C
+        self.kernel = kernel
+        self.degree = degree
+        self.gamma = gamma
+        self.coef0 = coef0
+        self.tol = tol
+        self.cache_size = cache_size
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.solver = solver
+        self.device = device
+        self.n_jobs = n_jobs
+        self.max_basis = max_basis
+        self.random_state = random_state
+        self.verbose = verbose
+        self.decision_function_shape = decision_function_shape
+
+    # ---- devices and threads ------------------------------------------------
+
+    def _cuda_device(self, X):
+        """The CUDA device to run on, or None for the CPU."""
+        if self.device == "cpu":
+            return None
+        if self.device == "auto":
+            return X.device if isinstance(X, torch.Tensor) and X.is_cuda else None
+        if not (_C.has_cuda_backend() and torch.cuda.is_available()):
+            raise ValueError("device='cuda' needs a CUDA device and a dsdkern build with its "
+                             "CUDA backend; use device='cpu' or 'auto'.")
+        return X.device if isinstance(X, torch.Tensor) and X.is_cuda else torch.device("cuda")
+
+    def _num_threads(self):
+        if self.n_jobs is None:
+            return 0  # the binding then uses torch.get_num_threads()
+        if self.n_jobs < 0:
+            return max(1, (os.cpu_count() or 1) + 1 + self.n_jobs)
+        return self.n_jobs
+
+    def _kernel_args(self):
+        return dict(kernel=self.kernel, gamma=self._gamma, coef0=float(self.coef0),
+                    degree=int(self.degree))
+
+    # ---- fit ------------------------------------------------------------------
+
+    def _validate_fit(self, X, y):
+        """Returns (X as a torch matrix on the training device, int64 class codes on
+        that device, classes_)."""
+        device = self._cuda_device(X)
+        if device is not None and isinstance(X, torch.Tensor) and X.is_cuda:
+            Xt = _check_device_matrix(X)
+            if isinstance(y, torch.Tensor):
+                classes, codes = _check_device_labels(y, Xt.shape[0], Xt.device)
+            else:
+                y = column_or_1d(y, warn=True)
+                if y.shape[0] != Xt.shape[0]:
+                    raise ValueError("Found input variables with inconsistent numbers of "
+                                     f"samples: [{Xt.shape[0]}, {y.shape[0]}]")
+                check_classification_targets(y)
+                classes, codes = np.unique(y, return_inverse=True)
+                codes = torch.from_numpy(codes).to(Xt.device)
+            self.n_features_in_ = Xt.shape[1]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            return Xt, codes, classes
+        X = _to_numpy(X) if isinstance(X, torch.Tensor) else X
+        y = _to_numpy(y) if isinstance(y, torch.Tensor) else y
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C")
+        check_classification_targets(y)
+        classes, codes = np.unique(y, return_inverse=True)
+        Xt = _host_tensor(X)
+        if device is not None:
+            Xt = Xt.to(device=device, dtype=torch.float32)
+        return Xt, torch.from_numpy(codes.astype(np.int64)).to(Xt.device), classes
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fits one binary SVM per pair of classes.
+
+        X : array-like or torch tensor of shape (n_samples, n_features)
+            float32 and float64 are used as they are (no copy); a CUDA tensor
+            trains on its device.
+        y : array-like or torch tensor of shape (n_samples,), class labels.
+        """
+        Xt, codes, classes = self._validate_fit(X, y)
+        k = len(classes)
+        if k < 2:
+            raise ValueError("The number of classes has to be greater than one; got %d class"
+                             % k)
+        self.classes_ = classes
+        if self.class_weight is None:
+            self.class_weight_ = np.ones(k)
+        else:
+            labels = classes[codes.cpu().numpy()]
+            self.class_weight_ = compute_class_weight(self.class_weight, classes=classes,
+                                                      y=labels)
+        n, d = Xt.shape
+        if self.gamma == "scale":
+            var = float(Xt.var(correction=0))
+            self._gamma = 1.0 / (d * var) if var != 0 else 1.0
+        elif self.gamma == "auto":
+            self._gamma = 1.0 / d
+        else:
+            self._gamma = float(self.gamma)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo("i").max))
+
+        pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+        fits = []
+        for p, (i, j) in enumerate(pairs):
+            if k == 2:
+                rows, Xp, cp = None, Xt, codes
+            else:
+                rows = torch.nonzero((codes == i) | (codes == j)).squeeze(1)
+                Xp, cp = Xt.index_select(0, rows), codes.index_select(0, rows)
+            yp = torch.where(cp == i, 1, -1).to(torch.int32)
+            index, coef, bias, objective, iterations, converged = _C.svm_train(
+                Xp, yp, C=float(self.C), tol=float(self.tol), max_iter=int(self.max_iter),
+                cache_bytes=int(self.cache_size * (1 << 20)),
+                weight_pos=float(self.class_weight_[i]),
+                weight_neg=float(self.class_weight_[j]), solver=self.solver,
+                max_basis=int(self.max_basis or 0), seed=(seed + p) % (1 << 31),
+                num_threads=self._num_threads(), **self._kernel_args())
+            index_dev = index.to(Xt.device)
+            of_i = (yp.index_select(0, index_dev) > 0).cpu().numpy()
+            orig = (index_dev if rows is None else rows.index_select(0, index_dev)).cpu().numpy()
+            fits.append((orig, of_i, coef.numpy(), bias, objective, iterations, converged))
+            if self.verbose:
+                print(f"[dsdkern.SVC] classes ({i}, {j}): {self.solver} n={Xp.shape[0]} "
+                      f"nSV={len(orig)} iterations={iterations} objective={objective:.6g} "
+                      f"converged={converged}")
+        self._store_model(Xt, k, pairs, fits)
+        return self
+
+    def _store_model(self, Xt, k, pairs, fits):
+        """Lays the binary models out as LIBSVM does: support vectors grouped by
+        class; a vector of class c keeps its coefficient for the pair (c, o) in
+        row o if o < c, else in row o - 1."""
+        per_class = [[] for _ in range(k)]
+        for (i, j), (orig, of_i, *_rest) in zip(pairs, fits):
+            per_class[i].append(orig[of_i])
+            per_class[j].append(orig[~of_i])
+        sv = [np.unique(np.concatenate(c)) for c in per_class]
+        support = np.concatenate(sv).astype(np.int32)
+        order = np.argsort(support, kind="stable")
+        dual_coef = np.zeros((k - 1, len(support)))
+        for (i, j), (orig, of_i, coef, *_rest) in zip(pairs, fits):
+            at = order[np.searchsorted(support[order], orig)]
+            dual_coef[j - 1, at[of_i]] = coef[of_i]
+            dual_coef[i, at[~of_i]] = coef[~of_i]
+
+        self.support_ = support
+        rows = torch.from_numpy(support.astype(np.int64)).to(Xt.device)
+        self.support_vectors_ = Xt.index_select(0, rows).to(torch.float64).cpu().numpy()
+        self.n_support_ = np.array([len(c) for c in sv], dtype=np.int32)
+        self._dual_coef_ = dual_coef
+        self._intercept_ = np.array([f[3] for f in fits], dtype=np.float64)
+        self.objective_ = np.array([f[4] for f in fits], dtype=np.float64)
+        self.n_iter_ = np.array([f[5] for f in fits], dtype=np.int32)
+        self.fit_status_ = 0 if all(f[6] for f in fits) else 1
+        # sklearn's binary convention: positive decision values mean classes_[1].
+        sign = -1.0 if k == 2 else 1.0
+        self.dual_coef_ = sign * dual_coef
+        self.intercept_ = sign * self._intercept_
+        if self.fit_status_:
+            warnings.warn("Solver terminated early (max_iter=%i).  Consider pre-processing "
+                          "your data with StandardScaler or MinMaxScaler." % self.max_iter,
+                          ConvergenceWarning)
+
+    # ---- prediction -----------------------------------------------------------
+
+    def _validate_predict(self, X):
+        """Returns (X as a torch matrix on the prediction device, the device of the
+        outputs or None for numpy outputs)."""
+        check_is_fitted(self)
+        if isinstance(X, torch.Tensor):
+            out = X.device
+            if X.is_cuda and self.device != "cpu":
+                return _check_device_matrix(X, self.n_features_in_), out
+            X = _to_numpy(X)
+        else:
+            out = None
+        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
+        Xt = _host_tensor(X)
+        if self.device == "cuda":
+            Xt = Xt.to(device=self._cuda_device(X), dtype=torch.float32)
+        return Xt, out
+
+    def _decision_ovo(self, Xt):
+        """LIBSVM's pairwise decision values f_ij(x) > 0 for class i, shape (n, n_pairs).
+        Rows go through in blocks so that a kernel block stays near _BLOCK_BYTES."""
+        k = len(self.classes_)
+        sv = torch.from_numpy(self.support_vectors_).to(Xt.device, Xt.dtype).contiguous()
+        # Sums in float64 on the CPU; on a GPU in the kernel's float32.
+        acc = torch.float64 if Xt.device.type == "cpu" else Xt.dtype
+        dc = torch.from_numpy(self._dual_coef_).to(Xt.device, acc)
+        start = np.concatenate([[0], np.cumsum(self.n_support_)])
+        dec = torch.empty((Xt.shape[0], len(self._intercept_)), dtype=acc, device=Xt.device)
+        block = max(1, _BLOCK_BYTES // (8 * max(1, sv.shape[0])))
+        for r0 in range(0, Xt.shape[0], block):
+            K = _C.svm_kernel_matrix(Xt[r0:r0 + block], sv, num_threads=self._num_threads(),
+                                     **self._kernel_args()).to(acc)
+            out = dec[r0:r0 + block]
+            p = 0
+            for i in range(k):
+                for j in range(i + 1, k):
+                    si, ei, sj, ej = start[i], start[i + 1], start[j], start[j + 1]
+                    out[:, p] = (K[:, si:ei] @ dc[j - 1, si:ei] + K[:, sj:ej] @ dc[i, sj:ej]
+                                 + float(self._intercept_[p]))
+                    p += 1
+        return dec
+
+    @staticmethod
+    def _output(t, out):
+        return _to_numpy(t) if out is None else t.to(out)
+
+    def decision_function(self, X):
+        """Decision values: shape (n,) for two classes (positive means classes_[1]);
+        (n, n_classes * (n_classes - 1) / 2) for 'ovo'; (n, n_classes) for 'ovr'
+        (sklearn's monotone transform of the one-vs-one votes and values)."""
+        Xt, out = self._validate_predict(X)
+        dec = self._decision_ovo(Xt)
+        k = len(self.classes_)
+        if k == 2:
+            return self._output(-dec[:, 0], out)
+        if self.decision_function_shape == "ovo":
+            return self._output(dec, out)
+        votes = torch.zeros((dec.shape[0], k), dtype=dec.dtype, device=dec.device)
+        conf = torch.zeros_like(votes)
+        p = 0
+        for i in range(k):
+            for j in range(i + 1, k):
+                positive = dec[:, p] >= 0
+                votes[:, i] += positive
+                votes[:, j] += ~positive
+                conf[:, i] += dec[:, p]
+                conf[:, j] -= dec[:, p]
+                p += 1
+        return self._output(votes + conf / (3 * (conf.abs() + 1)), out)
+
+    def predict(self, X):
+        """Class labels by one-vs-one voting (LIBSVM's rule: f_ij > 0 votes for i;
+        ties go to the lower class index)."""
+        Xt, out = self._validate_predict(X)
+        dec = self._decision_ovo(Xt)
+        k = len(self.classes_)
+        votes = torch.zeros((dec.shape[0], k), dtype=torch.int64, device=dec.device)
+        p = 0
+        for i in range(k):
+            for j in range(i + 1, k):
+                positive = dec[:, p] > 0
+                votes[:, i] += positive
+                votes[:, j] += ~positive
+                p += 1
+        winner = torch.argmax(votes, dim=1)  # the first maximum: the lowest index
+        if out is not None and self.classes_.dtype.kind in "biuf":
+            return torch.as_tensor(self.classes_, device=out)[winner.to(out)]
+        return self.classes_[winner.cpu().numpy()]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of predict(X) against y (numpy or torch)."""
+        return accuracy_score(_to_numpy(y), _to_numpy(self.predict(X)),
+                              sample_weight=sample_weight)
