@@ -168,11 +168,6 @@ inline double key_to_double(unsigned long long k) {
   __builtin_memcpy(&v, &b, sizeof v);
   return v;
 }
-inline unsigned long long host_ordered_key(double v) {
-  unsigned long long b;
-  __builtin_memcpy(&b, &v, sizeof b);
-  return (b >> 63) ? ~b : (b | 0x8000000000000000ull);
-}
 
 // ---- fused kernel GEMM (svm_kernel.cu) ----------------------------------
 
