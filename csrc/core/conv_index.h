@@ -30,6 +30,17 @@ DSDK_HD Tap split_crs(int64_t kk, int r, int s) {
   return t;
 }
 
+// split_crs for GPU inner loops, where 64-bit division is emulated and several times
+// slower; the caller guarantees kk < 2^31.
+DSDK_HD Tap split_crs32(int kk, int r, int s) {
+  Tap t;
+  t.s = kk % s;
+  int rest = kk / s;
+  t.r = rest % r;
+  t.c = rest / r;
+  return t;
+}
+
 // Input row/column that output position o reads through filter tap t.
 DSDK_HD int input_coord(int o, int t, int stride, int pad, int dil) {
   return o * stride - pad + t * dil;
