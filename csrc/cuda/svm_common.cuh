@@ -1,5 +1,5 @@
-// Building blocks of the CUDA SVM solvers: owned device buffers, CUDA error ->
-// dsdk status, block-wide reductions, and the fused kernel-GEMM launchers
+// Building blocks of the CUDA SVM solvers: owned device buffers, block-wide
+// reductions, and the fused kernel-GEMM launchers
 // (defined in svm_kernel.cu, used by svm_smo.cu and svm_spsvm.cu).
 #pragma once
 #include <cuda_runtime.h>
@@ -10,27 +10,16 @@
 
 #include "core/svm_kernel_fn.h"
 #include "core/svm_params.h"
+#include "cuda/cuda_check.cuh"
 
 namespace dsdk {
 namespace cuda {
 namespace svm {
 
-// A failed cudaMalloc is ALLOC_FAILED, anything else (launch failure, bad
-// address, ...) is EXECUTION_FAILED; `what` says which step failed.
-inline dsdkStatus_t cuda_status(cudaError_t e, const char* what, std::string* msg) {
-  if (e == cudaSuccess) return DSDK_STATUS_SUCCESS;
-  if (msg) *msg = std::string(what) + ": " + cudaGetErrorString(e);
-  // A non-sticky error stays "last" until read; drop it so that it is not
-  // blamed on the next, unrelated launch.
-  (void)cudaGetLastError();
-  return e == cudaErrorMemoryAllocation ? DSDK_STATUS_ALLOC_FAILED
-                                        : DSDK_STATUS_EXECUTION_FAILED;
-}
-
-// Checks the launch just issued (configuration errors surface here; faults
-// inside the kernel surface at the next synchronising call).
-inline dsdkStatus_t launch_status(const char* what, std::string* msg) {
-  return cuda_status(cudaGetLastError(), what, msg);
+// Runtime-API failures other than allocation (launch, copy, synchronisation:
+// faults inside earlier kernels surface there) are EXECUTION_FAILED.
+inline dsdkStatus_t exec_status(cudaError_t e, const char* what, std::string* msg) {
+  return cuda_status(e, what, DSDK_STATUS_EXECUTION_FAILED, msg);
 }
 
 #define DSDK_SVM_TRY(expr)                                    \
@@ -57,8 +46,11 @@ class DeviceBuffer {
       return DSDK_STATUS_ALLOC_FAILED;
     }
     void* p = nullptr;
-    dsdkStatus_t st = cuda_status(cudaMalloc(&p, count * sizeof(T)), what, msg);
-    if (st != DSDK_STATUS_SUCCESS) return st;
+    const cudaError_t e = cudaMalloc(&p, count * sizeof(T));
+    if (e != cudaSuccess) {
+      (void)cudaGetLastError();  // not sticky: leave no error for the next launch
+      return cuda_status(e, what, DSDK_STATUS_ALLOC_FAILED, msg);
+    }
     p_ = static_cast<T*>(p);
     count_ = count;
     return DSDK_STATUS_SUCCESS;
@@ -188,12 +180,14 @@ dsdkStatus_t launch_kernel_gemm(const KernelFn<float>& f, int64_t m, int64_t n, 
                                 const GemmOperand& A, const GemmOperand& B, float* out,
                                 int64_t ldo, cudaStream_t s, std::string* msg);
 
-// out[i * ldo + j] = alpha * sum_k A_i[c(k)] * B_j[c(k)] + beta * out[i * ldo + j]
+// out[i * ldo + j] = alpha * sum_k w(k) A_i[c(k)] B_j[c(k)] + beta * out[i * ldo + j]
 // over k < kdim, where c(k) = cols ? cols[k] : k gathers the inner dimension
-// (the active samples of SPSVM). beta == 0 never reads out.
+// (the active samples of SPSVM) and w(k) = kscale ? kscale[c(k)] : 1 weights
+// it (their C_i). beta == 0 never reads out.
 dsdkStatus_t launch_gemm_nt(int64_t m, int64_t n, int64_t kdim, const GemmOperand& A,
-                            const GemmOperand& B, const int32_t* cols, float alpha, float beta,
-                            float* out, int64_t ldo, cudaStream_t s, std::string* msg);
+                            const GemmOperand& B, const int32_t* cols, const float* kscale,
+                            float alpha, float beta, float* out, int64_t ldo, cudaStream_t s,
+                            std::string* msg);
 
 // The checks the C API makes on host data, made on the device (svm_data_check.cu):
 // BAD_PARAM naming y when a label is not +1/-1 or a class is missing, naming X

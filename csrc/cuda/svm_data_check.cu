@@ -43,18 +43,18 @@ dsdkStatus_t check_training_data(int64_t n, int64_t d, const float* X, const int
   DeviceBuffer<DataFacts> facts;
   DSDK_SVM_TRY(facts.alloc(1, "data check", msg));
   DataFacts h{0, 0, ~0ull, ~0ull};
-  DSDK_SVM_TRY(cuda_status(
+  DSDK_SVM_TRY(exec_status(
       cudaMemcpyAsync(facts.get(), &h, sizeof h, cudaMemcpyHostToDevice, s), "data check", msg));
   constexpr int kThreads = 256;
   data_facts_kernel<<<grid_for(n * d, kThreads), kThreads, 0, s>>>(n, n * d, X, y, facts.get());
   DSDK_SVM_TRY(launch_status("data check", msg));
-  DSDK_SVM_TRY(cuda_status(
+  DSDK_SVM_TRY(exec_status(
       cudaMemcpyAsync(&h, facts.get(), sizeof h, cudaMemcpyDeviceToHost, s), "data check", msg));
-  DSDK_SVM_TRY(cuda_status(cudaStreamSynchronize(s), "data check", msg));
+  DSDK_SVM_TRY(exec_status(cudaStreamSynchronize(s), "data check", msg));
   char buf[160];
   if (h.first_bad_label != ~0ull) {
     int32_t v = 0;
-    DSDK_SVM_TRY(cuda_status(cudaMemcpy(&v, y + h.first_bad_label, sizeof v,
+    DSDK_SVM_TRY(exec_status(cudaMemcpy(&v, y + h.first_bad_label, sizeof v,
                                         cudaMemcpyDeviceToHost),
                              "data check", msg));
     std::snprintf(buf, sizeof buf, "y[%llu] = %d, labels must be +1 or -1", h.first_bad_label,

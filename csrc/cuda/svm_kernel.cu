@@ -22,6 +22,7 @@ struct GemmArgs {
   int64_t row_base;  // first output row of this launch (grid.y is limited)
   GemmOperand A, B;
   const int32_t* cols;
+  const float* kscale;
   float* out;
   int64_t ldo;
 };
@@ -74,9 +75,10 @@ __global__ void __launch_bounds__(kThreads) gemm_nt_kernel(GemmArgs g, Epi epi) 
     const int64_t k = k0 + lk;
     int64_t c = -1;
     if (k < g.kdim) c = g.cols ? int64_t(g.cols[k]) : k;
+    const float w = (g.kscale && c >= 0) ? __ldg(g.kscale + c) : 1.f;
 #pragma unroll
     for (int r = 0; r < 4; ++r) {
-      ra[r] = (arow[r] && c >= 0) ? __ldg(arow[r] + c) : 0.f;
+      ra[r] = (arow[r] && c >= 0) ? w * __ldg(arow[r] + c) : 0.f;
       rb[r] = (brow[r] && c >= 0) ? __ldg(brow[r] + c) : 0.f;
     }
   };
@@ -163,16 +165,17 @@ dsdkStatus_t launch(GemmArgs g, Epi epi, cudaStream_t s, const char* what, std::
 dsdkStatus_t launch_kernel_gemm(const KernelFn<float>& f, int64_t m, int64_t n, int64_t d,
                                 const GemmOperand& A, const GemmOperand& B, float* out,
                                 int64_t ldo, cudaStream_t s, std::string* msg) {
-  const GemmArgs g{m, n, d, 0, A, B, nullptr, out, ldo};
+  const GemmArgs g{m, n, d, 0, A, B, nullptr, nullptr, out, ldo};
   const KernelEpilogue epi{f};
   if (kernel_needs_norms(f)) return launch<true>(g, epi, s, "kernel GEMM", msg);
   return launch<false>(g, epi, s, "kernel GEMM", msg);
 }
 
 dsdkStatus_t launch_gemm_nt(int64_t m, int64_t n, int64_t kdim, const GemmOperand& A,
-                            const GemmOperand& B, const int32_t* cols, float alpha, float beta,
-                            float* out, int64_t ldo, cudaStream_t s, std::string* msg) {
-  const GemmArgs g{m, n, kdim, 0, A, B, cols, out, ldo};
+                            const GemmOperand& B, const int32_t* cols, const float* kscale,
+                            float alpha, float beta, float* out, int64_t ldo, cudaStream_t s,
+                            std::string* msg) {
+  const GemmArgs g{m, n, kdim, 0, A, B, cols, kscale, out, ldo};
   return launch<false>(g, LinearEpilogue{alpha, beta}, s, "GEMM", msg);
 }
 

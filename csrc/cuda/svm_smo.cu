@@ -345,7 +345,7 @@ struct SmoBuffers {
     DSDK_SVM_TRY(rows.alloc(uq * un, "SMO: kernel rows (q x n floats)", msg));
     DSDK_SVM_TRY(Ksub.alloc(uq * uq, "SMO: working-set kernel", msg));
     DSDK_SVM_TRY(status.alloc(1, "SMO: status", msg));
-    DSDK_SVM_TRY(svm::cuda_status(
+    DSDK_SVM_TRY(svm::exec_status(
         cub::DeviceRadixSort::SortPairs(nullptr, sort_tmp_bytes, keys_in.get(), keys_out.get(),
                                         idx_in.get(), idx_out.get(), int(n)),
         "SMO: sort workspace query", msg));
@@ -354,9 +354,9 @@ struct SmoBuffers {
 };
 
 dsdkStatus_t read_status(const SmoStatus* d, SmoStatus* h, cudaStream_t s, std::string* msg) {
-  DSDK_SVM_TRY(svm::cuda_status(cudaMemcpyAsync(h, d, sizeof *h, cudaMemcpyDeviceToHost, s),
+  DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(h, d, sizeof *h, cudaMemcpyDeviceToHost, s),
                                 "SMO: read status", msg));
-  return svm::cuda_status(cudaStreamSynchronize(s), "SMO: outer iteration", msg);
+  return svm::exec_status(cudaStreamSynchronize(s), "SMO: outer iteration", msg);
 }
 
 // The model from the final alpha and gradient (host, float64): LIBSVM's rho,
@@ -401,9 +401,9 @@ dsdkStatus_t outer_iteration(const SmoRun& run, SmoBuffers& b, int64_t iter, std
   const cudaStream_t s = run.s;
   sort_keys_kernel<<<run.grid, kThreads, 0, s>>>(n, run.y, b.G.get(), b.keys_in.get(),
                                                  b.idx_in.get());
-  DSDK_SVM_TRY(svm::launch_status("SMO: sort keys", msg));
+  DSDK_SVM_TRY(launch_status("SMO: sort keys", msg));
   size_t tmp = b.sort_tmp_bytes;
-  DSDK_SVM_TRY(svm::cuda_status(
+  DSDK_SVM_TRY(svm::exec_status(
       cub::DeviceRadixSort::SortPairs(b.sort_tmp.get(), tmp, b.keys_in.get(), b.keys_out.get(),
                                       b.idx_in.get(), b.idx_out.get(), int(n), 0, 64, s),
       "SMO: sort by violation", msg));
@@ -412,7 +412,7 @@ dsdkStatus_t outer_iteration(const SmoRun& run, SmoBuffers& b, int64_t iter, std
   select_kernel<<<1, kSelectThreads, 0, s>>>(n, b.idx_out.get(), run.y, b.alpha.get(), run.Cp,
                                               run.Cn, b.ws.get(), q, fresh_all ? 1 : 0, slot_new,
                                               b.in_ws.get());
-  DSDK_SVM_TRY(svm::launch_status("SMO: select working set", msg));
+  DSDK_SVM_TRY(launch_status("SMO: select working set", msg));
 
   const int first = fresh_all ? 0 : slot_new * h;
   const int count = fresh_all ? q : h;
@@ -426,17 +426,17 @@ dsdkStatus_t outer_iteration(const SmoRun& run, SmoBuffers& b, int64_t iter, std
                                        b.rows.get() + int64_t(first) * n, n, s, msg));
   gather_sub_kernel<<<svm::grid_for(int64_t(q) * q, kThreads), kThreads, 0, s>>>(
       q, n, b.ws.get(), b.rows.get(), b.Ksub.get());
-  DSDK_SVM_TRY(svm::launch_status("SMO: gather working-set kernel", msg));
+  DSDK_SVM_TRY(launch_status("SMO: gather working-set kernel", msg));
 
   const int sub_threads = (q + 31) / 32 * 32;
   local_smo_kernel<<<1, sub_threads, 0, s>>>(q, b.ws.get(), run.y, b.alpha.get(), b.G.get(),
                                              b.Ksub.get(), run.Cp, run.Cn, run.tol,
                                              run.max_steps, b.delta.get(), b.status.get());
-  DSDK_SVM_TRY(svm::launch_status("SMO: subproblem", msg));
+  DSDK_SVM_TRY(launch_status("SMO: subproblem", msg));
   update_gradient_kernel<<<run.grid, kThreads, 0, s>>>(n, q, b.delta.get(), b.rows.get(),
                                                        run.y, b.alpha.get(), b.G.get(), run.Cp,
                                                        run.Cn, b.status.get());
-  return svm::launch_status("SMO: gradient update", msg);
+  return launch_status("SMO: gradient update", msg);
 }
 
 }  // namespace
@@ -462,18 +462,18 @@ dsdkStatus_t svm_smo_train(const SVMParams& p, int64_t n, int64_t d, const float
   DSDK_SVM_TRY(b.alloc(n, q, msg));
 
   init_kernel<<<run.grid, kThreads, 0, s>>>(n, b.alpha.get(), b.G.get());
-  DSDK_SVM_TRY(svm::launch_status("SMO: init", msg));
-  DSDK_SVM_TRY(svm::cuda_status(cudaMemsetAsync(b.in_ws.get(), 0, b.in_ws.bytes(), s),
+  DSDK_SVM_TRY(launch_status("SMO: init", msg));
+  DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(b.in_ws.get(), 0, b.in_ws.bytes(), s),
                                 "SMO: clear marks", msg));
   // Gap at alpha = 0: the gradient pass with no steps (q = 0).
-  DSDK_SVM_TRY(svm::cuda_status(cudaMemsetAsync(&b.status.get()->up_key, 0, 8, s),
+  DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(&b.status.get()->up_key, 0, 8, s),
                                 "SMO: reset gap", msg));
-  DSDK_SVM_TRY(svm::cuda_status(cudaMemsetAsync(&b.status.get()->low_key, 0xff, 8, s),
+  DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(&b.status.get()->low_key, 0xff, 8, s),
                                 "SMO: reset gap", msg));
   update_gradient_kernel<<<run.grid, kThreads, 0, s>>>(n, 0, b.delta.get(), b.rows.get(), y,
                                                        b.alpha.get(), b.G.get(), Cp, Cn,
                                                        b.status.get());
-  DSDK_SVM_TRY(svm::launch_status("SMO: initial gap", msg));
+  DSDK_SVM_TRY(launch_status("SMO: initial gap", msg));
 
   SmoStatus st{};
   int64_t iter = 0;
@@ -503,16 +503,16 @@ dsdkStatus_t svm_smo_train(const SVMParams& p, int64_t n, int64_t d, const float
 
   std::vector<double> alpha(static_cast<size_t>(n)), G(static_cast<size_t>(n));
   std::vector<int32_t> yh(static_cast<size_t>(n));
-  DSDK_SVM_TRY(svm::cuda_status(cudaMemcpyAsync(alpha.data(), b.alpha.get(), b.alpha.bytes(),
+  DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(alpha.data(), b.alpha.get(), b.alpha.bytes(),
                                                 cudaMemcpyDeviceToHost, s),
                                 "SMO: copy alpha", msg));
-  DSDK_SVM_TRY(svm::cuda_status(
+  DSDK_SVM_TRY(svm::exec_status(
       cudaMemcpyAsync(G.data(), b.G.get(), b.G.bytes(), cudaMemcpyDeviceToHost, s),
       "SMO: copy gradient", msg));
-  DSDK_SVM_TRY(svm::cuda_status(cudaMemcpyAsync(yh.data(), y, yh.size() * sizeof(int32_t),
+  DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(yh.data(), y, yh.size() * sizeof(int32_t),
                                                 cudaMemcpyDeviceToHost, s),
                                 "SMO: copy labels", msg));
-  DSDK_SVM_TRY(svm::cuda_status(cudaStreamSynchronize(s), "SMO: final copy", msg));
+  DSDK_SVM_TRY(svm::exec_status(cudaStreamSynchronize(s), "SMO: final copy", msg));
 
   finish_model(alpha, G, yh, Cp, Cn, out);
   out->iterations = iter;
