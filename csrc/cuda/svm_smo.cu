@@ -267,23 +267,34 @@ __global__ void __launch_bounds__(kMaxQ)
 }
 
 // G_t += y_t sum_p delta[p] K(x_ws[p], x_t) over all t, then the optimality
-// gap of the new point into status (grid-wide atomics on ordered keys).
+// gap of the new point into status (grid-wide atomics on ordered keys). Each
+// block first lists the variables that moved, so that only their rows are read.
 __global__ void __launch_bounds__(kThreads)
     update_gradient_kernel(int64_t n, int q, const double* delta, const float* rows,
                            const int32_t* y, const double* alpha, double* G, double Cp, double Cn,
                            SmoStatus* status) {
   __shared__ double s_delta[kMaxQ];
+  __shared__ int s_pos[kMaxQ];
+  __shared__ int s_warp[33];
   __shared__ double s_val[33];
-  for (int p = threadIdx.x; p < q; p += blockDim.x) s_delta[p] = delta[p];
+  int moved = 0;
+  for (int base = 0; base < q; base += blockDim.x) {
+    const int p = base + threadIdx.x;
+    const double dp = p < q ? delta[p] : 0.0;
+    int total;
+    const int rank = block_flag_scan(dp != 0.0, &total, s_warp);
+    if (dp != 0.0) {
+      s_pos[moved + rank] = p;
+      s_delta[moved + rank] = dp;
+    }
+    moved += total;
+  }
   __syncthreads();
   double up = -kInf, low = kInf;
   for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < n;
        t += int64_t(gridDim.x) * blockDim.x) {
     double acc = 0.0;
-    for (int p = 0; p < q; ++p) {
-      const double dp = s_delta[p];  // same p for the whole block: no divergence
-      if (dp != 0.0) acc += dp * double(rows[int64_t(p) * n + t]);
-    }
+    for (int k = 0; k < moved; ++k) acc += s_delta[k] * double(rows[int64_t(s_pos[k]) * n + t]);
     const int yt = y[t];
     const double g = G[t] + double(yt) * acc;
     G[t] = g;

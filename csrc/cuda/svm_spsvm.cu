@@ -493,7 +493,7 @@ class SpsvmSolver {
       // A full step that leaves the active set as it was lands on the minimiser
       // (up to the float32 rounding of H, hence not exactly step 1).
       const bool settled = flips == 0 && std::fabs(step - 1.0) <= 1e-3;
-      const bool stalled = F_prev - F_ <= 1e-12 * std::fabs(F_);
+      const bool stalled = F_prev - F_ <= 1e-9 * std::fabs(F_);
       if (settled || stalled) break;
       F_prev = F_;
     }
