@@ -1,0 +1,535 @@
+// Exact C-SVC dual on the GPU by working-set SMO in the style of ThunderSVM
+// (Wen et al., JMLR 2018): every outer iteration picks q variables by their
+// violation of the optimality conditions, computes their q kernel rows with
+// one GEMM, solves the q-variable subproblem with LIBSVM's WSS3 SMO inside
+// one thread block, and then updates the gradient of all n variables.
+//
+// Working set: the first iteration takes q fresh variables (q/2 of the most
+// violating in I_up, the rest from I_low). After that half of the set is kept
+// (the half chosen most recently, whose kernel rows stay in their slot of the
+// row buffer) and q/2 fresh ones replace the older half. Because the kept half
+// is excluded from the fresh pick but still in the set, the globally most
+// violating pair is always in the working set, so every outer iteration makes
+// progress. With q < 4 there is no half to keep and all q are picked afresh.
+//
+// Precision: kernel values are float32 (as the data); alpha and the gradient
+// are float64, like LIBSVM, because the gradient accumulates over the run.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <vector>
+
+#include <cub/device/device_radix_sort.cuh>
+
+#include "core/svm_backends.h"
+#include "core/svm_wss.h"
+#include "cuda/svm_common.cuh"
+
+namespace dsdk {
+namespace cuda {
+namespace {
+
+using svm::ArgBest;
+using svm::DeviceBuffer;
+
+constexpr double kInf = __builtin_huge_val();
+constexpr int kThreads = 256;
+constexpr int kMaxQ = 1024;  // the subproblem is one block, one thread per variable
+
+// State the host reads after every outer iteration (one small copy): the
+// optimality gap as ordered keys of max_{I_up} -yG and min_{I_low} -yG
+// (0 and ~0 mean "set empty"), and the SMO steps of the last subproblem.
+struct SmoStatus {
+  unsigned long long up_key;
+  unsigned long long low_key;
+  long long steps;
+};
+
+__device__ __forceinline__ double class_C(int y, double Cp, double Cn) { return y > 0 ? Cp : Cn; }
+
+__global__ void init_kernel(int64_t n, double* alpha, double* G) {
+  for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < n;
+       t += int64_t(gridDim.x) * blockDim.x) {
+    alpha[t] = 0.0;
+    G[t] = -1.0;  // G = Q alpha - e at alpha = 0
+  }
+}
+
+// Sort input: key -y_t G_t (float64, so the order is exactly the one the
+// gap and the subproblem see), value t.
+__global__ void sort_keys_kernel(int64_t n, const int32_t* y, const double* G, double* keys,
+                                 int32_t* idx) {
+  for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < n;
+       t += int64_t(gridDim.x) * blockDim.x) {
+    keys[t] = -double(y[t]) * G[t];
+    idx[t] = int32_t(t);
+  }
+}
+
+// Exclusive rank of this thread's flag among the set flags of the block, and
+// their total. Contains __syncthreads(); blockDim.x a multiple of 32.
+__device__ int block_flag_scan(bool flag, int* total, int* s_warp /* 33 */) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int nwarps = blockDim.x >> 5;
+  const unsigned bits = __ballot_sync(0xffffffffu, flag);
+  const int in_warp = __popc(bits & ((1u << lane) - 1u));
+  if (lane == 0) s_warp[warp] = __popc(bits);
+  __syncthreads();
+  if (warp == 0) {
+    const int v = lane < nwarps ? s_warp[lane] : 0;
+    int incl = v;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+      const int u = __shfl_up_sync(0xffffffffu, incl, o);
+      if (lane >= o) incl += u;
+    }
+    s_warp[lane] = incl - v;  // every lane read its entry before the shuffles
+    if (lane == 31) s_warp[32] = incl;
+  }
+  __syncthreads();
+  const int rank = s_warp[warp] + in_warp;
+  *total = s_warp[32];
+  __syncthreads();
+  return rank;
+}
+
+// Walks the sorted order (from the largest key when from_top) and appends to
+// dst the first `target` samples that satisfy `pred` and are not marked in
+// in_ws, marking them. Returns how many it appended.
+template <class Pred>
+__device__ int pick(int64_t n, const int32_t* sorted, bool from_top, int target, Pred pred,
+                    uint8_t* in_ws, int32_t* dst, int* s_warp) {
+  int count = 0;
+  for (int64_t base = 0; base < n && count < target; base += blockDim.x) {
+    const int64_t k = base + threadIdx.x;
+    int32_t t = -1;
+    bool ok = false;
+    if (k < n) {
+      t = sorted[from_top ? n - 1 - k : k];
+      ok = !in_ws[t] && pred(t);
+    }
+    int total;
+    const int rank = block_flag_scan(ok, &total, s_warp);
+    if (ok && count + rank < target) {
+      dst[count + rank] = t;
+      in_ws[t] = 1;
+    }
+    count += total < target - count ? total : target - count;
+    __syncthreads();  // the marks and slots written above are seen by all
+  }
+  return count;
+}
+
+// One block. Fills the fresh part of the working set: all q slots when
+// `fresh_all`, else the q/2 slots of half `slot_new` (the older half), as the
+// CPU solver does: the most violating of I_up and of I_low that are not in the
+// kept half, then (when one side runs short) more of the other side, then the
+// older members that are still not taken; -1 where nothing is left.
+// in_ws is all zero on entry and on exit.
+constexpr int kSelectThreads = 1024;
+__global__ void __launch_bounds__(kSelectThreads)
+    select_kernel(int64_t n, const int32_t* sorted, const int32_t* y, const double* alpha,
+                  double Cp, double Cn, int32_t* ws, int q, int fresh_all, int slot_new,
+                  uint8_t* in_ws) {
+  __shared__ int s_warp[33];
+  const int h = q / 2;
+  int32_t* dst = fresh_all ? ws : ws + slot_new * h;
+  const int n_new = fresh_all ? q : h;
+  if (!fresh_all) {
+    const int32_t* kept = ws + (1 - slot_new) * h;
+    for (int p = threadIdx.x; p < h; p += blockDim.x)
+      if (kept[p] >= 0) in_ws[kept[p]] = 1;
+  }
+  // The older members, read before the picks overwrite their slots.
+  int32_t older[(kMaxQ / 2 + kSelectThreads - 1) / kSelectThreads];
+  for (int k = 0, p = threadIdx.x; p < h; ++k, p += blockDim.x)
+    older[k] = fresh_all ? -1 : dst[p];
+  __syncthreads();
+  auto up = [&](int32_t t) { return smo_in_up(y[t], alpha[t], class_C(y[t], Cp, Cn)); };
+  auto low = [&](int32_t t) { return smo_in_low(y[t], alpha[t], class_C(y[t], Cp, Cn)); };
+  // Largest -yG in I_up, smallest -yG in I_low. A sample in both sets (free)
+  // goes to the side that reaches it first.
+  int got = pick(n, sorted, true, n_new / 2, up, in_ws, dst, s_warp);
+  got += pick(n, sorted, false, n_new - got, low, in_ws, dst + got, s_warp);
+  got += pick(n, sorted, true, n_new - got, up, in_ws, dst + got, s_warp);
+  // Slots [got, n_new) were not written. Each older member lands in the slot
+  // it already had when that slot is still free (its row is recomputed).
+  for (int k = 0, p = threadIdx.x; p < h; ++k, p += blockDim.x) {
+    if (p < got) continue;
+    const int32_t t = older[k];
+    dst[p] = (t >= 0 && !in_ws[t]) ? t : -1;
+  }
+  for (int p = h + threadIdx.x; p < n_new; p += blockDim.x)
+    if (p >= got) dst[p] = -1;
+  __syncthreads();
+  for (int p = threadIdx.x; p < q; p += blockDim.x)
+    if (ws[p] >= 0) in_ws[ws[p]] = 0;
+}
+
+// Ksub[p, r] = K(x_ws[p], x_ws[r]) taken from the kernel rows, so that the
+// subproblem reads its q x q matrix contiguously.
+__global__ void gather_sub_kernel(int q, int64_t n, const int32_t* ws, const float* rows,
+                                  float* Ksub) {
+  const int64_t qq = int64_t(q) * q;
+  for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < qq;
+       e += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t p = e / q, r = e % q;
+    const int32_t tp = ws[p], tr = ws[r];
+    Ksub[e] = (tp >= 0 && tr >= 0) ? rows[p * n + tr] : 0.f;
+  }
+}
+
+// The q-variable subproblem: LIBSVM's SMO with WSS3 over the working set,
+// thread r owning variable ws[r]. Stops when the local gap falls below
+// max(tol, gap0 / 10) (ThunderSVM's rule: a coarse local solve, since the
+// gradient outside the set is stale) or after max_steps pair steps.
+// Writes alpha, delta[r] = y_r * (alpha_new - alpha_old), the step count, and
+// resets the gap keys for update_gradient_kernel.
+__global__ void __launch_bounds__(kMaxQ)
+    local_smo_kernel(int q, const int32_t* ws, const int32_t* y, double* alpha, const double* G,
+                     const float* Ksub, double Cp, double Cn, double tol, long long max_steps,
+                     double* delta, SmoStatus* status) {
+  __shared__ ArgBest s_arg[33];
+  __shared__ double s_val[33];
+  __shared__ double s_a[2], s_g[2], s_c[2], s_d;
+  __shared__ int s_y[2];
+
+  const int r = threadIdx.x;
+  const bool valid = r < q && ws[r] >= 0;
+  const int32_t t = valid ? ws[r] : 0;
+  const int yr = valid ? y[t] : 1;
+  const double C = class_C(yr, Cp, Cn);
+  double a = valid ? alpha[t] : 0.0;
+  double g = valid ? G[t] : 0.0;
+  const double a0 = a;
+  const double Krr = valid ? double(Ksub[int64_t(r) * q + r]) : 0.0;
+
+  double local_eps = 0.0;
+  long long steps = 0;
+  for (;;) {
+    const double f = -double(yr) * g;
+    const bool in_low = valid && smo_in_low(yr, a, C);
+    ArgBest up{valid && smo_in_up(yr, a, C) ? f : -kInf, r};
+    up = svm::block_reduce(up, svm::MaxArg(), ArgBest{-kInf, INT_MAX}, s_arg);
+    const double low = svm::block_reduce(in_low ? f : kInf, svm::MinOp(), kInf, s_val);
+    const double gap = up.v - low;
+    if (steps == 0) local_eps = fmax(tol, 0.1 * gap);
+    if (!(gap >= local_eps) || steps >= max_steps) break;
+
+    const int i = up.i;
+    const float* Ki = Ksub + int64_t(i) * q;
+    const double Kii = Ki[i];
+    ArgBest cand{kInf, INT_MAX};
+    if (in_low && f < up.v) cand = ArgBest{wss3_score(up.v, f, Kii, Krr, double(Ki[r])), r};
+    cand = svm::block_reduce(cand, svm::MinArg(), ArgBest{kInf, INT_MAX}, s_arg);
+    if (cand.i == INT_MAX) break;  // no j with b > 0: cannot happen while gap > 0
+    const int j = cand.i;
+    const float* Kj = Ksub + int64_t(j) * q;
+
+    if (r == i || r == j) {
+      const int s = r == i ? 0 : 1;
+      s_a[s] = a;
+      s_g[s] = g;
+      s_c[s] = C;
+      s_y[s] = yr;
+    }
+    __syncthreads();
+    if (r == 0) {
+      double ai = s_a[0], aj = s_a[1];
+      s_d = smo_pair_step(s_y[0], s_y[1], s_g[0], s_g[1], Kii, double(Kj[j]), double(Ki[j]),
+                          s_c[0], s_c[1], &ai, &aj);
+      s_a[0] = ai;
+      s_a[1] = aj;
+    }
+    __syncthreads();
+    const double dstep = s_d;
+    if (!(dstep > 0.0)) break;  // uniform: every thread read the same s_d
+    if (r == i) a = s_a[0];
+    if (r == j) a = s_a[1];
+    if (valid) g += double(yr) * dstep * (double(Ki[r]) - double(Kj[r]));
+    ++steps;
+    // s_a/s_g/s_d are rewritten only after the next reductions' barriers.
+  }
+
+  if (valid) {
+    alpha[t] = a;
+    delta[r] = double(yr) * (a - a0);
+  } else if (r < q) {
+    delta[r] = 0.0;
+  }
+  if (r == 0) {
+    status->steps = steps;
+    status->up_key = 0ull;
+    status->low_key = ~0ull;
+  }
+}
+
+// G_t += y_t sum_p delta[p] K(x_ws[p], x_t) over all t, then the optimality
+// gap of the new point into status (grid-wide atomics on ordered keys). Each
+// block first lists the variables that moved, so that only their rows are read.
+__global__ void __launch_bounds__(kThreads)
+    update_gradient_kernel(int64_t n, int q, const double* delta, const float* rows,
+                           const int32_t* y, const double* alpha, double* G, double Cp, double Cn,
+                           SmoStatus* status) {
+  __shared__ double s_delta[kMaxQ];
+  __shared__ int s_pos[kMaxQ];
+  __shared__ int s_warp[33];
+  __shared__ double s_val[33];
+  int moved = 0;
+  for (int base = 0; base < q; base += blockDim.x) {
+    const int p = base + threadIdx.x;
+    const double dp = p < q ? delta[p] : 0.0;
+    int total;
+    const int rank = block_flag_scan(dp != 0.0, &total, s_warp);
+    if (dp != 0.0) {
+      s_pos[moved + rank] = p;
+      s_delta[moved + rank] = dp;
+    }
+    moved += total;
+  }
+  __syncthreads();
+  double up = -kInf, low = kInf;
+  for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < n;
+       t += int64_t(gridDim.x) * blockDim.x) {
+    double acc = 0.0;
+    for (int k = 0; k < moved; ++k) acc += s_delta[k] * double(rows[int64_t(s_pos[k]) * n + t]);
+    const int yt = y[t];
+    const double g = G[t] + double(yt) * acc;
+    G[t] = g;
+    const double f = -double(yt) * g, a = alpha[t], C = class_C(yt, Cp, Cn);
+    if (smo_in_up(yt, a, C)) up = fmax(up, f);
+    if (smo_in_low(yt, a, C)) low = fmin(low, f);
+  }
+  up = svm::block_reduce(up, svm::MaxOp(), -kInf, s_val);
+  low = svm::block_reduce(low, svm::MinOp(), kInf, s_val);
+  if (threadIdx.x == 0) {
+    if (up > -kInf) atomicMax(&status->up_key, svm::ordered_key(up));
+    if (low < kInf) atomicMin(&status->low_key, svm::ordered_key(low));
+  }
+}
+
+double decode_up(unsigned long long k) { return k == 0ull ? -kInf : svm::key_to_double(k); }
+double decode_low(unsigned long long k) { return k == ~0ull ? kInf : svm::key_to_double(k); }
+
+// q: the caller's, or the CPU solver's automatic choice (512 below 20000
+// samples, else 1024) halved while its q x n kernel rows would take more than
+// half of the free device memory; then at most n and 1024 (the subproblem is
+// one block), even, >= 2.
+int choose_q(int requested, int64_t n) {
+  int64_t q;
+  if (requested > 0) {
+    q = requested;
+  } else {
+    q = n < 20000 ? 512 : 1024;
+    size_t free_b = 0, total_b = 0;
+    if (cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) {
+      while (q > 4 && double(q) * double(n) * sizeof(float) > 0.5 * double(free_b)) q /= 2;
+    } else {
+      (void)cudaGetLastError();
+    }
+  }
+  q = std::min<int64_t>(std::min<int64_t>(q, kMaxQ), n / 2 * 2);
+  return int(std::max<int64_t>(q, 2));
+}
+
+struct SmoBuffers {
+  DeviceBuffer<double> alpha, G, keys_in, keys_out, delta;
+  DeviceBuffer<int32_t> idx_in, idx_out, ws;
+  DeviceBuffer<uint8_t> in_ws, sort_tmp;
+  DeviceBuffer<float> rows, Ksub;
+  DeviceBuffer<SmoStatus> status;
+  size_t sort_tmp_bytes = 0;
+
+  dsdkStatus_t alloc(int64_t n, int q, std::string* msg) {
+    const size_t un = size_t(n), uq = size_t(q);
+    DSDK_SVM_TRY(alpha.alloc(un, "SMO: alpha", msg));
+    DSDK_SVM_TRY(G.alloc(un, "SMO: gradient", msg));
+    DSDK_SVM_TRY(keys_in.alloc(un, "SMO: sort keys", msg));
+    DSDK_SVM_TRY(keys_out.alloc(un, "SMO: sort keys", msg));
+    DSDK_SVM_TRY(idx_in.alloc(un, "SMO: sort values", msg));
+    DSDK_SVM_TRY(idx_out.alloc(un, "SMO: sort values", msg));
+    DSDK_SVM_TRY(in_ws.alloc(un, "SMO: working-set marks", msg));
+    DSDK_SVM_TRY(ws.alloc(uq, "SMO: working set", msg));
+    DSDK_SVM_TRY(delta.alloc(uq, "SMO: alpha steps", msg));
+    DSDK_SVM_TRY(rows.alloc(uq * un, "SMO: kernel rows (q x n floats)", msg));
+    DSDK_SVM_TRY(Ksub.alloc(uq * uq, "SMO: working-set kernel", msg));
+    DSDK_SVM_TRY(status.alloc(1, "SMO: status", msg));
+    DSDK_SVM_TRY(svm::exec_status(
+        cub::DeviceRadixSort::SortPairs(nullptr, sort_tmp_bytes, keys_in.get(), keys_out.get(),
+                                        idx_in.get(), idx_out.get(), int(n)),
+        "SMO: sort workspace query", msg));
+    return sort_tmp.alloc(sort_tmp_bytes, "SMO: sort workspace", msg);
+  }
+};
+
+dsdkStatus_t read_status(const SmoStatus* d, SmoStatus* h, cudaStream_t s, std::string* msg) {
+  DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(h, d, sizeof *h, cudaMemcpyDeviceToHost, s),
+                                "SMO: read status", msg));
+  return svm::exec_status(cudaStreamSynchronize(s), "SMO: outer iteration", msg);
+}
+
+// The model from the final alpha and gradient (host, float64): LIBSVM's rho,
+// the dual objective 1/2 a'Qa - e'a = 1/2 sum_t a_t (G_t - 1), and the
+// support vectors (alpha > 0) in ascending order with coef = y alpha.
+void finish_model(const std::vector<double>& alpha, const std::vector<double>& G,
+                  const std::vector<int32_t>& y, double Cp, double Cn, SVMResult* out) {
+  RhoAccumulator<double> rho;
+  double obj = 0.0;
+  out->index.clear();
+  out->coef.clear();
+  for (size_t t = 0; t < alpha.size(); ++t) {
+    rho.add(y[t], alpha[t], y[t] > 0 ? Cp : Cn, G[t]);
+    obj += alpha[t] * (G[t] - 1.0);
+    if (alpha[t] > 0.0) {
+      out->index.push_back(int64_t(t));
+      out->coef.push_back(double(y[t]) * alpha[t]);
+    }
+  }
+  out->bias = -rho.rho();
+  out->objective = 0.5 * obj;
+}
+
+// What one outer iteration needs besides the buffers.
+struct SmoRun {
+  int64_t n, d;
+  const float* X;
+  const int32_t* y;
+  KernelFn<float> kf;
+  double Cp, Cn, tol;
+  int q;
+  long long max_steps;
+  unsigned grid;
+  cudaStream_t s;
+};
+
+// Select the working set, compute its fresh kernel rows, solve the
+// subproblem, update the gradient and the gap (all queued on run.s).
+dsdkStatus_t outer_iteration(const SmoRun& run, SmoBuffers& b, int64_t iter, std::string* msg) {
+  const int64_t n = run.n;
+  const int q = run.q, h = q / 2;
+  const cudaStream_t s = run.s;
+  sort_keys_kernel<<<run.grid, kThreads, 0, s>>>(n, run.y, b.G.get(), b.keys_in.get(),
+                                                 b.idx_in.get());
+  DSDK_SVM_TRY(launch_status("SMO: sort keys", msg));
+  size_t tmp = b.sort_tmp_bytes;
+  DSDK_SVM_TRY(svm::exec_status(
+      cub::DeviceRadixSort::SortPairs(b.sort_tmp.get(), tmp, b.keys_in.get(), b.keys_out.get(),
+                                      b.idx_in.get(), b.idx_out.get(), int(n), 0, 64, s),
+      "SMO: sort by violation", msg));
+  const bool fresh_all = q < 4 || iter == 0;
+  const int slot_new = int((iter + 1) % 2);  // iteration 1 replaces half 0
+  select_kernel<<<1, kSelectThreads, 0, s>>>(n, b.idx_out.get(), run.y, b.alpha.get(), run.Cp,
+                                              run.Cn, b.ws.get(), q, fresh_all ? 1 : 0, slot_new,
+                                              b.in_ws.get());
+  DSDK_SVM_TRY(launch_status("SMO: select working set", msg));
+
+  const int first = fresh_all ? 0 : slot_new * h;
+  const int count = fresh_all ? q : h;
+  svm::GemmOperand A, B;
+  A.data = run.X;
+  A.ld = run.d;
+  A.rows = b.ws.get() + first;
+  B.data = run.X;
+  B.ld = run.d;
+  DSDK_SVM_TRY(svm::launch_kernel_gemm(run.kf, count, n, run.d, A, B,
+                                       b.rows.get() + int64_t(first) * n, n, s, msg));
+  gather_sub_kernel<<<svm::grid_for(int64_t(q) * q, kThreads), kThreads, 0, s>>>(
+      q, n, b.ws.get(), b.rows.get(), b.Ksub.get());
+  DSDK_SVM_TRY(launch_status("SMO: gather working-set kernel", msg));
+
+  const int sub_threads = (q + 31) / 32 * 32;
+  local_smo_kernel<<<1, sub_threads, 0, s>>>(q, b.ws.get(), run.y, b.alpha.get(), b.G.get(),
+                                             b.Ksub.get(), run.Cp, run.Cn, run.tol,
+                                             run.max_steps, b.delta.get(), b.status.get());
+  DSDK_SVM_TRY(launch_status("SMO: subproblem", msg));
+  update_gradient_kernel<<<run.grid, kThreads, 0, s>>>(n, q, b.delta.get(), b.rows.get(),
+                                                       run.y, b.alpha.get(), b.G.get(), run.Cp,
+                                                       run.Cn, b.status.get());
+  return launch_status("SMO: gradient update", msg);
+}
+
+}  // namespace
+
+dsdkStatus_t svm_smo_train(const SVMParams& p, int64_t n, int64_t d, const float* X,
+                           const int32_t* y, void* stream, SVMResult* out, std::string* msg) {
+  (void)cudaGetLastError();  // a stale error from unrelated work is not ours
+  if (n > int64_t(INT32_MAX)) {
+    if (msg) *msg = "SMO: n exceeds 2^31 - 1 samples (int32 sample indices)";
+    return DSDK_STATUS_NOT_SUPPORTED;
+  }
+  const cudaStream_t s = static_cast<cudaStream_t>(stream);
+  DSDK_SVM_TRY(svm::check_training_data(n, d, X, y, s, msg));
+  const double Cp = p.C * p.weight_pos, Cn = p.C * p.weight_neg;
+  const KernelFn<float> kf{p.kernel, float(p.gamma), float(p.coef0), p.degree};
+  const int q = choose_q(p.working_set, n);
+  // Bounds on the pair steps of one subproblem and (LIBSVM's guard against
+  // endless loops) of the whole run, as in the CPU solver.
+  const SmoRun run{n, d, X, y, kf, Cp, Cn, p.tol, q, 100LL * q, svm::grid_for(n, kThreads), s};
+  const long long step_limit = std::max<long long>(10000000, 100LL * n);
+
+  SmoBuffers b;
+  DSDK_SVM_TRY(b.alloc(n, q, msg));
+
+  init_kernel<<<run.grid, kThreads, 0, s>>>(n, b.alpha.get(), b.G.get());
+  DSDK_SVM_TRY(launch_status("SMO: init", msg));
+  DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(b.in_ws.get(), 0, b.in_ws.bytes(), s),
+                                "SMO: clear marks", msg));
+  // Gap at alpha = 0: the gradient pass with no steps (q = 0).
+  DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(&b.status.get()->up_key, 0, 8, s),
+                                "SMO: reset gap", msg));
+  DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(&b.status.get()->low_key, 0xff, 8, s),
+                                "SMO: reset gap", msg));
+  update_gradient_kernel<<<run.grid, kThreads, 0, s>>>(n, 0, b.delta.get(), b.rows.get(), y,
+                                                       b.alpha.get(), b.G.get(), Cp, Cn,
+                                                       b.status.get());
+  DSDK_SVM_TRY(launch_status("SMO: initial gap", msg));
+
+  SmoStatus st{};
+  int64_t iter = 0;
+  long long steps = 0;
+  bool converged = false;
+  for (;; ++iter) {
+    DSDK_SVM_TRY(read_status(b.status.get(), &st, s, msg));
+    const double gap = decode_up(st.up_key) - decode_low(st.low_key);
+    if (gap != gap) {
+      if (msg) *msg = "SMO: the gradient became NaN (check X for inf/NaN)";
+      return DSDK_STATUS_EXECUTION_FAILED;
+    }
+    if (gap < p.tol) {
+      converged = true;
+      break;
+    }
+    if (iter > 0) {
+      // A subproblem that took no step cannot move the gap again (only
+      // possible through rounding); stop rather than loop.
+      if (st.steps == 0) break;
+      steps += st.steps;
+    }
+    if ((p.max_iter >= 0 && iter >= p.max_iter) || steps >= step_limit) break;
+
+    DSDK_SVM_TRY(outer_iteration(run, b, iter, msg));
+  }
+
+  std::vector<double> alpha(static_cast<size_t>(n)), G(static_cast<size_t>(n));
+  std::vector<int32_t> yh(static_cast<size_t>(n));
+  DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(alpha.data(), b.alpha.get(), b.alpha.bytes(),
+                                                cudaMemcpyDeviceToHost, s),
+                                "SMO: copy alpha", msg));
+  DSDK_SVM_TRY(svm::exec_status(
+      cudaMemcpyAsync(G.data(), b.G.get(), b.G.bytes(), cudaMemcpyDeviceToHost, s),
+      "SMO: copy gradient", msg));
+  DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(yh.data(), y, yh.size() * sizeof(int32_t),
+                                                cudaMemcpyDeviceToHost, s),
+                                "SMO: copy labels", msg));
+  DSDK_SVM_TRY(svm::exec_status(cudaStreamSynchronize(s), "SMO: final copy", msg));
+
+  finish_model(alpha, G, yh, Cp, Cn, out);
+  out->iterations = iter;
+  out->converged = converged;
+  return DSDK_STATUS_SUCCESS;
+}
+
+}  // namespace cuda
+}  // namespace dsdk

@@ -1,0 +1,604 @@
+// Approximate kernel SVM by the sparse primal method of Keerthi, Chapelle and
+// DeCoste (JMLR 2006) on the GPU:
+//
+//   min over beta, b of F = 1/2 beta' K_JJ beta + 1/2 sum_i C_i max(0, 1 - y_i o_i)^2,
+//   o_i = sum_{k in J} beta_k K(x_i, x_k) + b,
+//
+// over a basis J of training points that grows greedily. Each stage draws
+// random candidates outside J, scores each by the decrease of F that a 1-D
+// Newton step on its own coefficient would give, adds the best, and re-solves
+// by Newton steps on (K_JJ + K_JI diag(C_I) K_IJ) over the active set
+// I = {i : y_i o_i < 1}, each followed by an exact line search. The bias b is
+// an unregularised coefficient of a constant basis row of ones.
+//
+// The GPU does everything of size n: kernel rows of candidates and basis
+// (kernel GEMM), the Newton matrix and right-hand side (GEMMs over the active
+// columns), outputs, active sets, candidate scores and line-search sums. The
+// host solves the (|J|+1)-square Newton system by Cholesky in float64 after
+// copying it back: |J| is at most a few thousand, so that is O(|J|^3) on a
+// small matrix against O(|J|^2 n) of GEMM on the device.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include <cub/device/device_select.cuh>
+
+#include "core/svm_backends.h"
+#include "cuda/svm_common.cuh"
+
+namespace dsdk {
+namespace cuda {
+namespace {
+
+using svm::DeviceBuffer;
+
+constexpr int kThreads = 256;
+constexpr int kAutoMaxBasis = 500;
+constexpr int kAutoCandidates = 59;  // Keerthi et al.: the best of 59 is in the top 5% w.p. 0.95
+constexpr int kMaxNewton = 50;
+constexpr int kMaxLineSteps = 60;
+constexpr int kMaxScoreChunks = 64;
+
+#define GRID_STRIDE(t, n)                                                       \
+  for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < (n); \
+       t += int64_t(gridDim.x) * blockDim.x)
+
+// Row 0 of the basis rows is the bias's constant row; o starts at 0, so every
+// sample is active.
+__global__ void prepare_kernel(int64_t n, const int32_t* y, double Cp, double Cn, float* ones,
+                               float* yf, float* cw, int32_t* iota, double* o, uint8_t* active) {
+  GRID_STRIDE(t, n) {
+    ones[t] = 1.f;
+    yf[t] = float(y[t]);
+    cw[t] = float(y[t] > 0 ? Cp : Cn);
+    iota[t] = int32_t(t);
+    o[t] = 0.0;
+    active[t] = 1;
+  }
+}
+
+// out_t = sum_k beta[k] Kb[k, t] over the nr rows (bias row included).
+__global__ void outputs_kernel(int64_t n, int nr, const float* Kb, const double* beta,
+                               double* out) {
+  GRID_STRIDE(t, n) {
+    double acc = 0.0;
+    for (int k = 0; k < nr; ++k) acc += beta[k] * double(Kb[int64_t(k) * n + t]);
+    out[t] = acc;
+  }
+}
+
+__global__ void step_outputs_kernel(int64_t n, double step, const double* o_hat, double* o) {
+  GRID_STRIDE(t, n) o[t] += step * (o_hat[t] - o[t]);
+}
+
+// Recomputes the active flags and counts how many changed.
+__global__ void __launch_bounds__(kThreads)
+    active_kernel(int64_t n, const int32_t* y, const double* o, uint8_t* active,
+                  unsigned long long* flips) {
+  __shared__ double s_val[33];
+  double changed = 0.0;
+  GRID_STRIDE(t, n) {
+    const uint8_t now = double(y[t]) * o[t] < 1.0 ? 1 : 0;
+    if (now != active[t]) changed += 1.0;
+    active[t] = now;
+  }
+  changed = svm::block_reduce(changed, svm::SumOp(), 0.0, s_val);
+  if (threadIdx.x == 0 && changed > 0.0)
+    atomicAdd(flips, static_cast<unsigned long long>(changed));
+}
+
+// Along o(s) = o + s (o_hat - o), with A(s) the samples active at s and
+// e = o_hat - o: per block, P = sum_A C (o - y) e, Q = sum_A C e^2 and the loss
+// L = 1/2 sum_A C (1 - y o(s))^2. The line derivative of F is then
+// a0 + s a1 + P + s Q (a0, a1 from the regulariser, on the host).
+__global__ void __launch_bounds__(kThreads)
+    line_kernel(int64_t n, double s, const int32_t* y, const float* cw, const double* o,
+                const double* o_hat, double* partial) {
+  __shared__ double s_val[33];
+  double P = 0.0, Q = 0.0, L = 0.0;
+  GRID_STRIDE(t, n) {
+    const double e = o_hat[t] - o[t], yt = double(y[t]);
+    const double m = 1.0 - yt * (o[t] + s * e);
+    if (m > 0.0) {
+      const double c = double(cw[t]);
+      P += c * (o[t] - yt) * e;
+      Q += c * e * e;
+      L += 0.5 * c * m * m;
+    }
+  }
+  P = svm::block_reduce(P, svm::SumOp(), 0.0, s_val);
+  Q = svm::block_reduce(Q, svm::SumOp(), 0.0, s_val);
+  L = svm::block_reduce(L, svm::SumOp(), 0.0, s_val);
+  if (threadIdx.x == 0) {
+    partial[3 * blockIdx.x + 0] = P;
+    partial[3 * blockIdx.x + 1] = Q;
+    partial[3 * blockIdx.x + 2] = L;
+  }
+}
+
+// For candidate c = blockIdx.y over its chunk blockIdx.x of the samples, the
+// loss parts of the 1-D derivative and curvature of F in beta_c at 0:
+// sum_I C_i (o_i - y_i) K_ci and sum_I C_i K_ci^2.
+__global__ void __launch_bounds__(kThreads)
+    score_partial_kernel(int64_t n, int64_t chunk, const float* Kc, const int32_t* y,
+                         const float* cw, const double* o, double* partial) {
+  __shared__ double s_val[33];
+  const int c = blockIdx.y;
+  const float* row = Kc + int64_t(c) * n;
+  const int64_t begin = int64_t(blockIdx.x) * chunk;
+  const int64_t end = begin + chunk < n ? begin + chunk : n;
+  double g = 0.0, h = 0.0;
+  for (int64_t t = begin + threadIdx.x; t < end; t += blockDim.x) {
+    const double yt = double(y[t]);
+    if (yt * o[t] < 1.0) {
+      const double k = double(row[t]), ci = double(cw[t]);
+      g += ci * (o[t] - yt) * k;
+      h += ci * k * k;
+    }
+  }
+  g = svm::block_reduce(g, svm::SumOp(), 0.0, s_val);
+  h = svm::block_reduce(h, svm::SumOp(), 0.0, s_val);
+  if (threadIdx.x == 0) {
+    const int64_t at = (int64_t(c) * gridDim.x + blockIdx.x) * 2;
+    partial[at] = g;
+    partial[at + 1] = h;
+  }
+}
+
+// The regulariser's parts for candidate c = blockIdx.x: K_cJ beta_J and K_cc.
+__global__ void __launch_bounds__(kThreads)
+    score_basis_kernel(int64_t n, int nb, const float* Kc, const int32_t* basis,
+                       const double* beta_J, const int32_t* cand, double* out) {
+  __shared__ double s_val[33];
+  const float* row = Kc + int64_t(blockIdx.x) * n;
+  double acc = 0.0;
+  for (int k = threadIdx.x; k < nb; k += blockDim.x) acc += beta_J[k] * double(row[basis[k]]);
+  acc = svm::block_reduce(acc, svm::SumOp(), 0.0, s_val);
+  if (threadIdx.x == 0) {
+    out[2 * blockIdx.x] = acc;
+    out[2 * blockIdx.x + 1] = double(row[cand[blockIdx.x]]);
+  }
+}
+
+// KJJ[a, b] = K(x_J[a], x_J[b]) read from the basis rows.
+__global__ void gather_kjj_kernel(int64_t n, int nb, const float* Kbasis, const int32_t* basis,
+                                  float* KJJ) {
+  const int64_t total = int64_t(nb) * nb;
+  GRID_STRIDE(e, total) KJJ[e] = Kbasis[(e / nb) * n + basis[e % nb]];
+}
+
+// Cholesky solve of the symmetric positive definite A x = b (lower triangle
+// of the row-major m x m A), in place on copies. When rounding (the matrix
+// was summed in float32) leaves A indefinite, retries with a growing ridge.
+bool cholesky_solve(const std::vector<double>& A, int m, const std::vector<double>& b,
+                    std::vector<double>* x) {
+  double max_diag = 0.0;
+  for (int i = 0; i < m; ++i) max_diag = std::max(max_diag, std::fabs(A[size_t(i) * m + i]));
+  if (!(max_diag > 0.0) || !std::isfinite(max_diag)) max_diag = 1.0;
+  std::vector<double> L(A.size());
+  for (double ridge = 0.0; ridge <= 1e-2 * max_diag; ridge = ridge == 0.0 ? 1e-12 * max_diag
+                                                                          : ridge * 100.0) {
+    bool ok = true;
+    for (int i = 0; i < m && ok; ++i) {
+      double* Li = &L[size_t(i) * m];
+      const double* Ai = &A[size_t(i) * m];
+      for (int j = 0; j <= i; ++j) {
+        const double* Lj = &L[size_t(j) * m];
+        double s = Ai[j] + (i == j ? ridge : 0.0);
+        for (int k = 0; k < j; ++k) s -= Li[k] * Lj[k];
+        if (i == j) {
+          if (!(s > 0.0)) {
+            ok = false;
+            break;
+          }
+          Li[i] = std::sqrt(s);
+        } else {
+          Li[j] = s / Lj[j];
+        }
+      }
+    }
+    if (!ok) continue;
+    x->assign(b.begin(), b.end());
+    std::vector<double>& v = *x;
+    for (int i = 0; i < m; ++i) {
+      double s = v[size_t(i)];
+      for (int k = 0; k < i; ++k) s -= L[size_t(i) * m + k] * v[size_t(k)];
+      v[size_t(i)] = s / L[size_t(i) * m + i];
+    }
+    for (int i = m - 1; i >= 0; --i) {
+      double s = v[size_t(i)];
+      for (int k = i + 1; k < m; ++k) s -= L[size_t(k) * m + i] * v[size_t(k)];
+      v[size_t(i)] = s / L[size_t(i) * m + i];
+    }
+    return true;
+  }
+  return false;
+}
+
+class SpsvmSolver {
+ public:
+  SpsvmSolver(const SVMParams& p, int64_t n, int64_t d, const float* X, const int32_t* y,
+              cudaStream_t s)
+      : p_(p), n_(n), d_(d), X_(X), y_(y), s_(s),
+        kf_{p.kernel, float(p.gamma), float(p.coef0), p.degree},
+        rng_(p.seed), in_basis_(size_t(n), 0) {
+    mb_ = int(std::min<int64_t>(p.max_basis > 0 ? p.max_basis : kAutoMaxBasis, n));
+    // The widest stage adds max(1, mb/8) points, the best quarter of its candidates.
+    const int widest = std::max(1, mb_ / 8);
+    kappa_max_ = p.candidates > 0 ? p.candidates : std::max(kAutoCandidates, 4 * widest);
+    kappa_max_ = int(std::min<int64_t>(std::min<int64_t>(kappa_max_, n), 65535));
+    grid_ = svm::grid_for(n, kThreads);
+  }
+
+  dsdkStatus_t run(SVMResult* out, std::string* msg) {
+    DSDK_SVM_TRY(alloc(msg));
+    prepare_kernel<<<grid_, kThreads, 0, s_>>>(n_, y_, p_.C * p_.weight_pos,
+                                               p_.C * p_.weight_neg, Kb_.get(), yf_.get(),
+                                               cw_.get(), iota_.get(), o_.get(), active_.get());
+    DSDK_SVM_TRY(launch_status("SPSVM: prepare", msg));
+    beta_.assign(1, 0.0);
+    DSDK_SVM_TRY(newton(msg));  // the bias alone
+    double F_prev = F_;
+    int64_t stage = 0;
+    bool converged = true;
+    for (;; ++stage) {
+      const int nb = int(basis_.size());
+      if (nb >= mb_ || int64_t(nb) >= n_) break;
+      if (p_.max_iter >= 0 && stage >= p_.max_iter) {
+        converged = false;
+        break;
+      }
+      int added = 0;
+      DSDK_SVM_TRY(add_basis(&added, msg));
+      if (added == 0) break;  // no candidate lowers F
+      DSDK_SVM_TRY(newton(msg));
+      const double drop = F_prev - F_;
+      F_prev = F_;
+      if (drop <= p_.tol * std::fabs(F_)) {
+        ++stage;
+        break;
+      }
+    }
+    finish(out, stage, converged);
+    return DSDK_STATUS_SUCCESS;
+  }
+
+ private:
+  dsdkStatus_t alloc(std::string* msg) {
+    const size_t un = size_t(n_), nr = size_t(mb_) + 1;
+    DSDK_SVM_TRY(Kb_.alloc(nr * un, "SPSVM: basis kernel rows ((maxBasis + 1) x n)", msg));
+    DSDK_SVM_TRY(Kc_.alloc(size_t(kappa_max_) * un, "SPSVM: candidate kernel rows", msg));
+    DSDK_SVM_TRY(o_.alloc(un, "SPSVM: outputs", msg));
+    DSDK_SVM_TRY(o_hat_.alloc(un, "SPSVM: Newton outputs", msg));
+    DSDK_SVM_TRY(yf_.alloc(un, "SPSVM: labels", msg));
+    DSDK_SVM_TRY(cw_.alloc(un, "SPSVM: sample weights", msg));
+    DSDK_SVM_TRY(iota_.alloc(un, "SPSVM: sample ids", msg));
+    DSDK_SVM_TRY(act_idx_.alloc(un, "SPSVM: active set", msg));
+    DSDK_SVM_TRY(active_.alloc(un, "SPSVM: active flags", msg));
+    DSDK_SVM_TRY(n_active_.alloc(1, "SPSVM: active count", msg));
+    DSDK_SVM_TRY(flips_.alloc(1, "SPSVM: active-set changes", msg));
+    DSDK_SVM_TRY(H_.alloc(nr * nr, "SPSVM: Newton matrix", msg));
+    DSDK_SVM_TRY(rhs_.alloc(nr, "SPSVM: Newton right-hand side", msg));
+    DSDK_SVM_TRY(KJJ_.alloc(size_t(mb_) * size_t(mb_), "SPSVM: basis kernel", msg));
+    DSDK_SVM_TRY(beta_dev_.alloc(nr, "SPSVM: coefficients", msg));
+    DSDK_SVM_TRY(basis_dev_.alloc(size_t(mb_), "SPSVM: basis", msg));
+    DSDK_SVM_TRY(cand_dev_.alloc(size_t(kappa_max_), "SPSVM: candidates", msg));
+    chunks_ = int(std::min<int64_t>(kMaxScoreChunks, svm::ceil_div(n_, 4 * kThreads)));
+    DSDK_SVM_TRY(score_part_.alloc(size_t(kappa_max_) * size_t(chunks_) * 2,
+                                   "SPSVM: candidate scores", msg));
+    DSDK_SVM_TRY(score_reg_.alloc(size_t(kappa_max_) * 2, "SPSVM: candidate scores", msg));
+    DSDK_SVM_TRY(line_part_.alloc(size_t(grid_) * 3, "SPSVM: line search", msg));
+    DSDK_SVM_TRY(svm::exec_status(
+        cub::DeviceSelect::Flagged(nullptr, select_tmp_bytes_, iota_.get(), active_.get(),
+                                   act_idx_.get(), n_active_.get(), int(n_)),
+        "SPSVM: select workspace query", msg));
+    return select_tmp_.alloc(select_tmp_bytes_, "SPSVM: select workspace", msg);
+  }
+
+  dsdkStatus_t sync(const char* what, std::string* msg) {
+    return svm::exec_status(cudaStreamSynchronize(s_), what, msg);
+  }
+  template <class T>
+  dsdkStatus_t to_host(T* dst, const T* src, size_t count, const char* what, std::string* msg) {
+    return svm::exec_status(
+        cudaMemcpyAsync(dst, src, count * sizeof(T), cudaMemcpyDeviceToHost, s_), what, msg);
+  }
+  template <class T>
+  dsdkStatus_t to_device(T* dst, const T* src, size_t count, const char* what,
+                         std::string* msg) {
+    return svm::exec_status(
+        cudaMemcpyAsync(dst, src, count * sizeof(T), cudaMemcpyHostToDevice, s_), what, msg);
+  }
+
+  // Draws up to kappa distinct candidates outside the basis.
+  void draw_candidates(int kappa, std::vector<int32_t>* cand) {
+    cand->clear();
+    const int64_t remaining = n_ - int64_t(basis_.size());
+    if (remaining <= 2 * int64_t(kappa)) {
+      // Few left: take a random subset of all of them.
+      for (int64_t t = 0; t < n_; ++t)
+        if (!in_basis_[size_t(t)]) cand->push_back(int32_t(t));
+      std::shuffle(cand->begin(), cand->end(), rng_);
+      if (int64_t(cand->size()) > kappa) cand->resize(size_t(kappa));
+      return;
+    }
+    std::uniform_int_distribution<int64_t> pick(0, n_ - 1);
+    while (int(cand->size()) < kappa) {
+      const int64_t t = pick(rng_);
+      if (in_basis_[size_t(t)] != 0) continue;
+      in_basis_[size_t(t)] = 2;  // drawn this stage
+      cand->push_back(int32_t(t));
+    }
+    for (int32_t t : *cand) in_basis_[size_t(t)] = 0;
+  }
+
+  // One greedy stage: scores a batch of random candidates and appends the
+  // best (those whose 1-D Newton step lowers F) to the basis.
+  dsdkStatus_t add_basis(int* added, std::string* msg) {
+    const int nb = int(basis_.size());
+    const int batch = std::min(std::max(1, nb / 8), mb_ - nb);
+    const int kappa = p_.candidates > 0 ? kappa_max_
+                                        : std::min(kappa_max_, std::max(kAutoCandidates, 4 * batch));
+    std::vector<int32_t> cand;
+    draw_candidates(kappa, &cand);
+    const int kc = int(cand.size());
+    if (kc == 0) return DSDK_STATUS_SUCCESS;
+    DSDK_SVM_TRY(to_device(cand_dev_.get(), cand.data(), cand.size(), "SPSVM: candidates", msg));
+
+    svm::GemmOperand A, B;
+    A.data = X_;
+    A.ld = d_;
+    A.rows = cand_dev_.get();
+    B.data = X_;
+    B.ld = d_;
+    DSDK_SVM_TRY(svm::launch_kernel_gemm(kf_, kc, n_, d_, A, B, Kc_.get(), n_, s_, msg));
+
+    const int64_t chunk = svm::ceil_div(n_, chunks_);
+    score_partial_kernel<<<dim3(unsigned(chunks_), unsigned(kc)), kThreads, 0, s_>>>(
+        n_, chunk, Kc_.get(), y_, cw_.get(), o_.get(), score_part_.get());
+    DSDK_SVM_TRY(launch_status("SPSVM: candidate scores", msg));
+    score_basis_kernel<<<unsigned(kc), kThreads, 0, s_>>>(n_, nb, Kc_.get(), basis_dev_.get(),
+                                                          beta_dev_.get() + 1, cand_dev_.get(),
+                                                          score_reg_.get());
+    DSDK_SVM_TRY(launch_status("SPSVM: candidate scores", msg));
+    std::vector<double> part(size_t(kc) * size_t(chunks_) * 2), reg(size_t(kc) * 2);
+    DSDK_SVM_TRY(to_host(part.data(), score_part_.get(), part.size(), "SPSVM: scores", msg));
+    DSDK_SVM_TRY(to_host(reg.data(), score_reg_.get(), reg.size(), "SPSVM: scores", msg));
+    DSDK_SVM_TRY(sync("SPSVM: candidate scores", msg));
+
+    // Decrease of F by the 1-D Newton step on beta_c: g^2 / (2 h).
+    std::vector<std::pair<double, int>> score;
+    for (int c = 0; c < kc; ++c) {
+      double g = reg[size_t(2 * c)], h = reg[size_t(2 * c + 1)];
+      for (int k = 0; k < chunks_; ++k) {
+        g += part[(size_t(c) * chunks_ + k) * 2];
+        h += part[(size_t(c) * chunks_ + k) * 2 + 1];
+      }
+      const double dec = h > 0.0 ? g * g / (2.0 * h) : 0.0;
+      if (dec > 0.0 && std::isfinite(dec)) score.emplace_back(-dec, c);
+    }
+    std::sort(score.begin(), score.end());
+    const int take = std::min(batch, int(score.size()));
+    for (int k = 0; k < take; ++k) {
+      const int c = score[size_t(k)].second;
+      const int slot = int(basis_.size()) + 1;  // row 0 is the bias row
+      DSDK_SVM_TRY(svm::exec_status(
+          cudaMemcpyAsync(Kb_.get() + int64_t(slot) * n_, Kc_.get() + int64_t(c) * n_,
+                          size_t(n_) * sizeof(float), cudaMemcpyDeviceToDevice, s_),
+          "SPSVM: basis row", msg));
+      basis_.push_back(cand[size_t(c)]);
+      in_basis_[size_t(cand[size_t(c)])] = 1;
+      beta_.push_back(0.0);
+    }
+    *added = take;
+    return to_device(basis_dev_.get(), basis_.data(), basis_.size(), "SPSVM: basis", msg);
+  }
+
+  // Newton steps with exact line search until the active set settles.
+  dsdkStatus_t newton(std::string* msg) {
+    const int nb = int(basis_.size()), nr = nb + 1;
+    std::vector<float> Hf(size_t(nr) * nr), rhsf(static_cast<size_t>(nr)), KJJf(size_t(nb) * nb);
+    std::vector<double> H(size_t(nr) * nr), rhs(static_cast<size_t>(nr)), KJJ(size_t(nb) * nb);
+    std::vector<double> beta_hat, dir(static_cast<size_t>(nr));
+    svm::GemmOperand Kb, Y;
+    Kb.data = Kb_.get();
+    Kb.ld = n_;
+    Y.data = yf_.get();
+    Y.ld = n_;
+    if (nb > 0) {
+      gather_kjj_kernel<<<svm::grid_for(int64_t(nb) * nb, kThreads), kThreads, 0, s_>>>(
+          n_, nb, Kb_.get() + n_, basis_dev_.get(), KJJ_.get());
+      DSDK_SVM_TRY(launch_status("SPSVM: basis kernel", msg));
+      DSDK_SVM_TRY(to_host(KJJf.data(), KJJ_.get(), KJJf.size(), "SPSVM: basis kernel", msg));
+    }
+    double F_prev = HUGE_VAL;
+    for (int it = 0; it < kMaxNewton; ++it) {
+      size_t tmp = select_tmp_bytes_;
+      DSDK_SVM_TRY(svm::exec_status(
+          cub::DeviceSelect::Flagged(select_tmp_.get(), tmp, iota_.get(), active_.get(),
+                                     act_idx_.get(), n_active_.get(), int(n_), s_),
+          "SPSVM: active set", msg));
+      int n_act = 0;
+      DSDK_SVM_TRY(to_host(&n_act, n_active_.get(), 1, "SPSVM: active count", msg));
+      DSDK_SVM_TRY(sync("SPSVM: active set", msg));
+
+      // H = K_JI diag(C) K_IJ (+ K_JJ below), rhs = K_JI diag(C) y_I, bias row included.
+      DSDK_SVM_TRY(svm::launch_gemm_nt(nr, nr, n_act, Kb, Kb, act_idx_.get(), cw_.get(), 1.f,
+                                       0.f, H_.get(), nr, s_, msg));
+      DSDK_SVM_TRY(svm::launch_gemm_nt(nr, 1, n_act, Kb, Y, act_idx_.get(), cw_.get(), 1.f, 0.f,
+                                       rhs_.get(), 1, s_, msg));
+      DSDK_SVM_TRY(to_host(Hf.data(), H_.get(), Hf.size(), "SPSVM: Newton matrix", msg));
+      DSDK_SVM_TRY(to_host(rhsf.data(), rhs_.get(), rhsf.size(), "SPSVM: Newton matrix", msg));
+      DSDK_SVM_TRY(sync("SPSVM: Newton matrix", msg));
+      for (int i = 0; i < nr; ++i) {
+        rhs[size_t(i)] = rhsf[size_t(i)];
+        for (int j = 0; j <= i; ++j) {
+          double v = Hf[size_t(i) * nr + j];
+          if (i > 0 && j > 0) v += KJJf[size_t(i - 1) * nb + (j - 1)];
+          H[size_t(i) * nr + j] = H[size_t(j) * nr + i] = v;
+        }
+      }
+      for (size_t e = 0; e < KJJ.size(); ++e) KJJ[e] = KJJf[e];
+      if (!cholesky_solve(H, nr, rhs, &beta_hat)) {
+        if (msg) *msg = "SPSVM: the Newton system is not positive definite";
+        return DSDK_STATUS_EXECUTION_FAILED;
+      }
+
+      DSDK_SVM_TRY(to_device(beta_dev_.get(), beta_hat.data(), beta_hat.size(),
+                             "SPSVM: coefficients", msg));
+      outputs_kernel<<<grid_, kThreads, 0, s_>>>(n_, nr, Kb_.get(), beta_dev_.get(),
+                                                 o_hat_.get());
+      DSDK_SVM_TRY(launch_status("SPSVM: outputs", msg));
+
+      // F along beta + s dir: the regulariser contributes a0 + s a1 to the slope.
+      for (int i = 0; i < nr; ++i) dir[size_t(i)] = beta_hat[size_t(i)] - beta_[size_t(i)];
+      double a0 = 0.0, a1 = 0.0;
+      for (int i = 0; i < nb; ++i) {
+        double kb = 0.0, kd = 0.0;
+        for (int j = 0; j < nb; ++j) {
+          kb += KJJ[size_t(i) * nb + j] * beta_[size_t(j + 1)];
+          kd += KJJ[size_t(i) * nb + j] * dir[size_t(j + 1)];
+        }
+        a0 += dir[size_t(i + 1)] * kb;
+        a1 += dir[size_t(i + 1)] * kd;
+      }
+      double step = 0.0, loss = 0.0;
+      DSDK_SVM_TRY(line_search(a0, a1, &step, &loss, msg));
+
+      for (int i = 0; i < nr; ++i) beta_[size_t(i)] += step * dir[size_t(i)];
+      double reg = 0.0;
+      for (int i = 0; i < nb; ++i)
+        for (int j = 0; j < nb; ++j)
+          reg += beta_[size_t(i + 1)] * KJJ[size_t(i) * nb + j] * beta_[size_t(j + 1)];
+      F_ = 0.5 * reg + loss;
+      // beta_dev_ must hold beta (the candidate scores read it), not beta_hat.
+      DSDK_SVM_TRY(to_device(beta_dev_.get(), beta_.data(), beta_.size(), "SPSVM: coefficients",
+                             msg));
+      if (step == 0.0) break;  // already optimal for this basis
+      step_outputs_kernel<<<grid_, kThreads, 0, s_>>>(n_, step, o_hat_.get(), o_.get());
+      DSDK_SVM_TRY(launch_status("SPSVM: outputs", msg));
+      DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(flips_.get(), 0, sizeof(unsigned long long), s_),
+                                    "SPSVM: active set", msg));
+      active_kernel<<<grid_, kThreads, 0, s_>>>(n_, y_, o_.get(), active_.get(), flips_.get());
+      DSDK_SVM_TRY(launch_status("SPSVM: active set", msg));
+      unsigned long long flips = 0;
+      DSDK_SVM_TRY(to_host(&flips, flips_.get(), 1, "SPSVM: active set", msg));
+      DSDK_SVM_TRY(sync("SPSVM: active set", msg));
+      // A full step that leaves the active set as it was lands on the minimiser
+      // (up to the float32 rounding of H, hence not exactly step 1).
+      const bool settled = flips == 0 && std::fabs(step - 1.0) <= 1e-3;
+      const bool stalled = F_prev - F_ <= 1e-9 * std::fabs(F_);
+      if (settled || stalled) break;
+      F_prev = F_;
+    }
+    return DSDK_STATUS_SUCCESS;
+  }
+
+  // Sums of line_kernel at s (fixed order: deterministic).
+  dsdkStatus_t line_sums(double s, double* P, double* Q, double* L, std::string* msg) {
+    line_kernel<<<grid_, kThreads, 0, s_>>>(n_, s, y_, cw_.get(), o_.get(), o_hat_.get(),
+                                            line_part_.get());
+    DSDK_SVM_TRY(launch_status("SPSVM: line search", msg));
+    std::vector<double> part(size_t(grid_) * 3);
+    DSDK_SVM_TRY(to_host(part.data(), line_part_.get(), part.size(), "SPSVM: line search", msg));
+    DSDK_SVM_TRY(sync("SPSVM: line search", msg));
+    *P = *Q = *L = 0.0;
+    for (unsigned b = 0; b < grid_; ++b) {
+      *P += part[3 * size_t(b)];
+      *Q += part[3 * size_t(b) + 1];
+      *L += part[3 * size_t(b) + 2];
+    }
+    return DSDK_STATUS_SUCCESS;
+  }
+
+  // Exact minimisation of the convex piecewise quadratic F(beta + s dir) over
+  // s >= 0: Newton on its piecewise linear slope, safeguarded by bisection of
+  // the bracket. Returns the step and the loss part of F there.
+  dsdkStatus_t line_search(double a0, double a1, double* step, double* loss, std::string* msg) {
+    double P, Q, L;
+    DSDK_SVM_TRY(line_sums(0.0, &P, &Q, &L, msg));
+    const double slope0 = a0 + P;
+    *step = 0.0;
+    *loss = L;
+    if (!(slope0 < 0.0)) return DSDK_STATUS_SUCCESS;  // no descent along dir
+    double lo = 0.0, hi = HUGE_VAL, s = 1.0;
+    for (int it = 0; it < kMaxLineSteps; ++it) {
+      DSDK_SVM_TRY(line_sums(s, &P, &Q, &L, msg));
+      *step = s;
+      *loss = L;
+      const double slope = a0 + s * a1 + P + s * Q, curv = a1 + Q;
+      if (std::fabs(slope) <= 1e-10 * std::fabs(slope0)) break;
+      if (slope < 0.0) lo = s;
+      else hi = s;
+      double next = curv > 0.0 ? s - slope / curv : -1.0;
+      if (!(next > lo && next < hi)) next = std::isinf(hi) ? 2.0 * s : 0.5 * (lo + hi);
+      if (std::fabs(next - s) <= 1e-14 * std::max(1.0, s)) break;
+      s = next;
+    }
+    return DSDK_STATUS_SUCCESS;
+  }
+
+  void finish(SVMResult* out, int64_t stages, bool converged) {
+    std::vector<size_t> order(basis_.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return basis_[a] < basis_[b]; });
+    out->index.clear();
+    out->coef.clear();
+    for (size_t k : order) {
+      out->index.push_back(int64_t(basis_[k]));
+      out->coef.push_back(beta_[k + 1]);
+    }
+    out->bias = beta_[0];
+    out->objective = F_;
+    out->iterations = stages;
+    out->converged = converged;
+  }
+
+  const SVMParams& p_;
+  int64_t n_, d_;
+  const float* X_;
+  const int32_t* y_;
+  cudaStream_t s_;
+  KernelFn<float> kf_;
+  std::mt19937_64 rng_;
+  std::vector<char> in_basis_;  // 1 = in the basis (2 = drawn, transiently)
+  std::vector<int32_t> basis_;
+  std::vector<double> beta_;  // [bias, beta_J...]
+  double F_ = 0.0;
+  int mb_ = 1, kappa_max_ = 1, chunks_ = 1;
+  unsigned grid_ = 1;
+  size_t select_tmp_bytes_ = 0;
+
+  DeviceBuffer<float> Kb_, Kc_, yf_, cw_, H_, rhs_, KJJ_;
+  DeviceBuffer<double> o_, o_hat_, beta_dev_, score_part_, score_reg_, line_part_;
+  DeviceBuffer<int32_t> iota_, act_idx_, n_active_, basis_dev_, cand_dev_;
+  DeviceBuffer<uint8_t> active_, select_tmp_;
+  DeviceBuffer<unsigned long long> flips_;
+};
+
+#undef GRID_STRIDE
+
+}  // namespace
+
+dsdkStatus_t svm_spsvm_train(const SVMParams& p, int64_t n, int64_t d, const float* X,
+                             const int32_t* y, void* stream, SVMResult* out, std::string* msg) {
+  (void)cudaGetLastError();  // a stale error from unrelated work is not ours
+  if (n > int64_t(INT32_MAX)) {
+    if (msg) *msg = "SPSVM: n exceeds 2^31 - 1 samples (int32 sample indices)";
+    return DSDK_STATUS_NOT_SUPPORTED;
+  }
+  const cudaStream_t s = static_cast<cudaStream_t>(stream);
+  DSDK_SVM_TRY(svm::check_training_data(n, d, X, y, s, msg));
+  SpsvmSolver solver(p, n, d, X, y, s);
+  return solver.run(out, msg);
+}
+
+}  // namespace cuda
+}  // namespace dsdk

@@ -1,0 +1,417 @@
+// The CUDA SVM backend against the CPU backend (float32) through the public C
+// API: SMO reaches the same dual optimum (objective, support vectors, decision
+// values), SPSVM reaches comparable accuracy, the kernel matrix matches, and
+// bad device data is refused with a message. Decision values are evaluated
+// here on the host in double, independently of either backend.
+#include <cstdio>
+
+#ifndef DSDK_WITH_CUDA
+int main() {
+  std::printf("test_svm_cuda: built without CUDA, skipped\n");
+  return 0;
+}
+#else
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "check.h"
+
+namespace {
+
+struct Problem {
+  int64_t n = 0, d = 0;
+  std::vector<float> X;
+  std::vector<int32_t> y;
+};
+
+// Two overlapping Gaussian classes whose means differ in the first two
+// coordinates, so that the optimum has free and bounded support vectors.
+Problem make_problem(int64_t n, int64_t d, uint32_t seed, double separation) {
+  Problem p;
+  p.n = n;
+  p.d = d;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g(0.f, 1.f);
+  p.X.resize(size_t(n * d));
+  p.y.resize(size_t(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t label = (rng() & 1u) ? 1 : -1;
+    p.y[size_t(i)] = label;
+    for (int64_t k = 0; k < d; ++k) {
+      float v = g(rng);
+      if (k < 2) v += float(label * separation);
+      p.X[size_t(i * d + k)] = v;
+    }
+  }
+  // Both classes present whatever the draw.
+  p.y[0] = 1;
+  p.y[1] = -1;
+  return p;
+}
+
+double kernel_ref(dsdkSVMKernel_t kind, double gamma, double coef0, int degree, const float* a,
+                  const float* b, int64_t d) {
+  double dot = 0, d2 = 0;
+  for (int64_t k = 0; k < d; ++k) {
+    dot += double(a[k]) * b[k];
+    d2 += (double(a[k]) - b[k]) * (double(a[k]) - b[k]);
+  }
+  switch (kind) {
+    case DSDK_SVM_KERNEL_RBF: return std::exp(-gamma * d2);
+    case DSDK_SVM_KERNEL_POLY: return std::pow(gamma * dot + coef0, degree);
+    case DSDK_SVM_KERNEL_SIGMOID: return std::tanh(gamma * dot + coef0);
+    default: return dot;
+  }
+}
+
+template <class T>
+struct DeviceArray {
+  T* p = nullptr;
+  explicit DeviceArray(const std::vector<T>& h) {
+    if (cudaMalloc(&p, h.size() * sizeof(T)) != cudaSuccess) {
+      p = nullptr;
+      return;
+    }
+    if (cudaMemcpy(p, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice) != cudaSuccess) {
+      cudaFree(p);
+      p = nullptr;
+    }
+  }
+  explicit DeviceArray(size_t count) {
+    if (cudaMalloc(&p, count * sizeof(T)) != cudaSuccess) p = nullptr;
+  }
+  ~DeviceArray() {
+    if (p) cudaFree(p);
+  }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+};
+
+struct Model {
+  dsdkStatus_t status = DSDK_STATUS_INTERNAL_ERROR;
+  dsdkSVMModelInfo_t info{};
+  std::vector<int64_t> index;
+  std::vector<double> coef;
+};
+
+struct Settings {
+  dsdkSVMKernel_t kernel = DSDK_SVM_KERNEL_RBF;
+  double C = 1.0, gamma = 0.2, coef0 = 0.0;
+  int degree = 3;
+  double tol = 1e-3;
+  int64_t max_iter = -1;
+  double w_pos = 1.0, w_neg = 1.0;
+  int working_set = 0, max_basis = 0, candidates = 0;
+};
+
+dsdkSVMDescriptor_t make_desc(const Settings& s) {
+  dsdkSVMDescriptor_t desc = nullptr;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, s.kernel, s.C, s.gamma, s.coef0, s.degree, s.tol,
+                                s.max_iter, size_t(64) << 20));
+  CHECK_OK(dsdkSetSVMClassWeights(desc, s.w_pos, s.w_neg));
+  CHECK_OK(dsdkSetSVMSolverOptions(desc, s.working_set, s.max_basis, s.candidates, 7));
+  return desc;
+}
+
+// X and y are host arrays for the CPU handle and device arrays for the CUDA one.
+Model train(dsdkHandle_t h, const Settings& s, dsdkSVMSolver_t solver, int64_t n, int64_t d,
+            const float* X, const int32_t* y) {
+  Model m;
+  dsdkSVMDescriptor_t desc = make_desc(s);
+  dsdkSVMModel_t model = nullptr;
+  m.status = dsdkSVMTrain(h, desc, solver, DSDK_DATA_FLOAT, n, d, X, y, &model);
+  if (m.status == DSDK_STATUS_SUCCESS) {
+    CHECK_OK(dsdkSVMModelGetInfo(model, &m.info));
+    m.index.resize(size_t(m.info.nSupport));
+    m.coef.resize(size_t(m.info.nSupport));
+    CHECK_OK(dsdkSVMModelGetSupport(model, m.index.data(), m.coef.data()));
+    CHECK_OK(dsdkDestroySVMModel(model));
+  } else {
+    std::printf("  train failed: %s (%s)\n", dsdkGetErrorString(m.status),
+                dsdkGetLastErrorMessage(h));
+  }
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+  return m;
+}
+
+std::vector<double> decision(const Model& m, const Settings& s, const Problem& train_set,
+                             const Problem& eval) {
+  std::vector<double> f(size_t(eval.n), m.info.bias);
+  for (int64_t i = 0; i < eval.n; ++i)
+    for (size_t k = 0; k < m.index.size(); ++k)
+      f[size_t(i)] += m.coef[k] * kernel_ref(s.kernel, s.gamma, s.coef0, s.degree,
+                                             &eval.X[size_t(i * eval.d)],
+                                             &train_set.X[size_t(m.index[k] * train_set.d)],
+                                             eval.d);
+  return f;
+}
+
+double accuracy(const std::vector<double>& f, const std::vector<int32_t>& y) {
+  int64_t ok = 0;
+  for (size_t i = 0; i < f.size(); ++i) ok += (f[i] >= 0 ? 1 : -1) == y[i];
+  return double(ok) / double(f.size());
+}
+
+bool sorted_ascending(const std::vector<int64_t>& v) {
+  for (size_t i = 1; i < v.size(); ++i)
+    if (!(v[i - 1] < v[i])) return false;
+  return true;
+}
+
+// SMO on both backends: same optimum.
+void compare_smo(dsdkHandle_t cpu, dsdkHandle_t gpu, const char* name, const Problem& p,
+                 const Problem& test, const Settings& s) {
+  std::printf("SMO %s (n=%lld d=%lld q=%d)\n", name, (long long)p.n, (long long)p.d,
+              s.working_set);
+  DeviceArray<float> dX(p.X);
+  DeviceArray<int32_t> dy(p.y);
+  CHECK(dX.p && dy.p);
+  if (!dX.p || !dy.p) return;
+  // The optimum does not depend on q; the CPU runs its own choice when the
+  // GPU's q is below 4 (the GPU then picks a fresh pair every round).
+  Settings s_cpu = s;
+  if (s.working_set > 0 && s.working_set < 4) s_cpu.working_set = 0;
+  Model mc = train(cpu, s_cpu, DSDK_SVM_SOLVER_SMO, p.n, p.d, p.X.data(), p.y.data());
+  Model mg = train(gpu, s, DSDK_SVM_SOLVER_SMO, p.n, p.d, dX.p, dy.p);
+  CHECK_OK(mc.status);
+  CHECK_OK(mg.status);
+  if (mc.status != DSDK_STATUS_SUCCESS || mg.status != DSDK_STATUS_SUCCESS) return;
+  std::printf("  cpu: obj %.6f nSV %lld iters %lld | cuda: obj %.6f nSV %lld iters %lld\n",
+              mc.info.objective, (long long)mc.info.nSupport, (long long)mc.info.iterations,
+              mg.info.objective, (long long)mg.info.nSupport, (long long)mg.info.iterations);
+  CHECK(mg.info.converged == 1);
+  CHECK(sorted_ascending(mg.index));
+  CHECK(std::fabs(mg.info.objective - mc.info.objective) <=
+        1e-3 * std::fabs(mc.info.objective));
+
+  // Support vectors: the same set but for alphas that sit within rounding of 0.
+  std::set<int64_t> sc(mc.index.begin(), mc.index.end()), sg(mg.index.begin(), mg.index.end());
+  int64_t differ = 0;
+  for (int64_t i : sc) differ += sg.count(i) ? 0 : 1;
+  for (int64_t i : sg) differ += sc.count(i) ? 0 : 1;
+  CHECK(double(differ) <= 2.0 + 0.02 * double(sc.size()));
+  // coef = y * alpha in [-C_neg, C_pos] with the label's sign.
+  const double Cp = s.C * s.w_pos, Cn = s.C * s.w_neg;
+  for (size_t k = 0; k < mg.index.size(); ++k) {
+    const int32_t yk = p.y[size_t(mg.index[k])];
+    const double a = mg.coef[k] * yk;
+    CHECK(a > 0 && a <= (yk > 0 ? Cp : Cn) * (1 + 1e-12));
+  }
+
+  const std::vector<double> fc = decision(mc, s, p, test), fg = decision(mg, s, p, test);
+  double max_diff = 0, scale = 1;
+  for (size_t i = 0; i < fc.size(); ++i) {
+    max_diff = std::max(max_diff, std::fabs(fc[i] - fg[i]));
+    scale = std::max(scale, std::fabs(fc[i]));
+  }
+  std::printf("  max |f_cpu - f_cuda| = %.2e (scale %.2f), bias %.5f vs %.5f\n", max_diff, scale,
+              mc.info.bias, mg.info.bias);
+  CHECK(max_diff <= 2e-2 * scale);
+}
+
+void compare_spsvm(dsdkHandle_t cpu, dsdkHandle_t gpu, const Problem& p, const Problem& test,
+                   const Settings& s) {
+  std::printf("SPSVM (n=%lld d=%lld basis=%d)\n", (long long)p.n, (long long)p.d, s.max_basis);
+  DeviceArray<float> dX(p.X);
+  DeviceArray<int32_t> dy(p.y);
+  CHECK(dX.p && dy.p);
+  if (!dX.p || !dy.p) return;
+  Model mc = train(cpu, s, DSDK_SVM_SOLVER_SPSVM, p.n, p.d, p.X.data(), p.y.data());
+  Model mg = train(gpu, s, DSDK_SVM_SOLVER_SPSVM, p.n, p.d, dX.p, dy.p);
+  CHECK_OK(mc.status);
+  CHECK_OK(mg.status);
+  if (mc.status != DSDK_STATUS_SUCCESS || mg.status != DSDK_STATUS_SUCCESS) return;
+  CHECK(sorted_ascending(mg.index));
+  CHECK(mg.info.nSupport >= 1);
+  if (s.max_basis > 0) CHECK(mg.info.nSupport <= s.max_basis);
+  const double ac = accuracy(decision(mc, s, p, test), test.y);
+  const double ag = accuracy(decision(mg, s, p, test), test.y);
+  std::printf("  cpu: acc %.4f obj %.4f basis %lld | cuda: acc %.4f obj %.4f basis %lld\n", ac,
+              mc.info.objective, (long long)mc.info.nSupport, ag, mg.info.objective,
+              (long long)mg.info.nSupport);
+  CHECK(ag >= ac - 0.03);
+  CHECK(std::fabs(mg.info.objective - mc.info.objective) <= 0.05 * std::fabs(mc.info.objective));
+}
+
+void compare_kernel_matrix(dsdkHandle_t cpu, dsdkHandle_t gpu, const Settings& s, int64_t n,
+                           int64_t m, int64_t d) {
+  std::printf("kernel matrix kernel=%d (%lld x %lld, d=%lld)\n", int(s.kernel), (long long)n,
+              (long long)m, (long long)d);
+  const Problem a = make_problem(n, d, 11, 0.0), b = make_problem(m, d, 12, 0.0);
+  dsdkSVMDescriptor_t desc = make_desc(s);
+  std::vector<float> Kc(size_t(n * m)), Kg(size_t(n * m), -7.f);
+  CHECK_OK(dsdkSVMKernelMatrix(cpu, desc, DSDK_DATA_FLOAT, n, m, d, a.X.data(), b.X.data(),
+                               Kc.data()));
+  DeviceArray<float> dA(a.X), dB(b.X), dK(size_t(n * m));
+  CHECK(dA.p && dB.p && dK.p);
+  if (dA.p && dB.p && dK.p) {
+    CHECK_OK(dsdkSVMKernelMatrix(gpu, desc, DSDK_DATA_FLOAT, n, m, d, dA.p, dB.p, dK.p));
+    CHECK(cudaDeviceSynchronize() == cudaSuccess);
+    CHECK(cudaMemcpy(Kg.data(), dK.p, Kg.size() * sizeof(float), cudaMemcpyDeviceToHost) ==
+          cudaSuccess);
+    double worst = 0;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < m; ++j) {
+        const double ref = kernel_ref(s.kernel, s.gamma, s.coef0, s.degree,
+                                      &a.X[size_t(i * d)], &b.X[size_t(j * d)], d);
+        const double err = std::fabs(Kg[size_t(i * m + j)] - ref) / (1.0 + std::fabs(ref));
+        worst = std::max(worst, err);
+        // And the CPU backend agrees with the same reference.
+        CHECK(std::fabs(Kc[size_t(i * m + j)] - ref) / (1.0 + std::fabs(ref)) < 1e-4);
+      }
+    std::printf("  max relative error vs double reference: %.2e\n", worst);
+    CHECK(worst < 1e-4);
+  }
+  // K(X, X) of RBF has an exact unit diagonal.
+  if (s.kernel == DSDK_SVM_KERNEL_RBF && dA.p) {
+    DeviceArray<float> dS(size_t(n * n));
+    std::vector<float> S(size_t(n * n));
+    CHECK(dS.p);
+    if (dS.p) {
+      CHECK_OK(dsdkSVMKernelMatrix(gpu, desc, DSDK_DATA_FLOAT, n, n, d, dA.p, dA.p, dS.p));
+      CHECK(cudaMemcpy(S.data(), dS.p, S.size() * sizeof(float), cudaMemcpyDeviceToHost) ==
+            cudaSuccess);
+      for (int64_t i = 0; i < n; ++i) CHECK(S[size_t(i * n + i)] == 1.0f);
+    }
+  }
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
+// Labels and values live on the device, so the CUDA backend checks them itself.
+void bad_device_data(dsdkHandle_t gpu) {
+  std::printf("bad device data\n");
+  Problem p = make_problem(64, 3, 5, 1.0);
+  Settings s;
+  dsdkSVMDescriptor_t desc = make_desc(s);
+  dsdkSVMModel_t model = nullptr;
+  for (int solver = 0; solver < 2; ++solver) {
+    Problem q = p;
+    q.y[10] = 0;
+    {
+      DeviceArray<float> dX(q.X);
+      DeviceArray<int32_t> dy(q.y);
+      CHECK_STATUS(dsdkSVMTrain(gpu, desc, dsdkSVMSolver_t(solver), DSDK_DATA_FLOAT, q.n, q.d,
+                                dX.p, dy.p, &model),
+                   DSDK_STATUS_BAD_PARAM);
+      CHECK_MESSAGE(gpu, "y[10]");
+    }
+    std::fill(q.y.begin(), q.y.end(), 1);
+    {
+      DeviceArray<float> dX(q.X);
+      DeviceArray<int32_t> dy(q.y);
+      CHECK_STATUS(dsdkSVMTrain(gpu, desc, dsdkSVMSolver_t(solver), DSDK_DATA_FLOAT, q.n, q.d,
+                                dX.p, dy.p, &model),
+                   DSDK_STATUS_BAD_PARAM);
+      CHECK_MESSAGE(gpu, "y holds only");
+    }
+    q = p;
+    q.X[17] = std::nanf("");
+    {
+      DeviceArray<float> dX(q.X);
+      DeviceArray<int32_t> dy(q.y);
+      CHECK_STATUS(dsdkSVMTrain(gpu, desc, dsdkSVMSolver_t(solver), DSDK_DATA_FLOAT, q.n, q.d,
+                                dX.p, dy.p, &model),
+                   DSDK_STATUS_BAD_PARAM);
+      CHECK_MESSAGE(gpu, "X");
+    }
+  }
+  CHECK(model == nullptr);
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
+}  // namespace
+
+int main() {
+  int devices = 0;
+  dsdkHandle_t gpu = nullptr;
+  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0 ||
+      dsdkCreate(&gpu, DSDK_BACKEND_CUDA) != DSDK_STATUS_SUCCESS) {
+    (void)cudaGetLastError();
+    std::printf("test_svm_cuda: no GPU, skipped\n");
+    return 0;
+  }
+  dsdkHandle_t cpu = nullptr;
+  CHECK_OK(dsdkCreate(&cpu, DSDK_BACKEND_CPU));
+
+  const Problem train_set = make_problem(1500, 10, 1, 0.8);
+  const Problem test_set = make_problem(500, 10, 2, 0.8);
+  {
+    Settings s;  // RBF, automatic working set (q = 512 < n)
+    compare_smo(cpu, gpu, "rbf", train_set, test_set, s);
+    s.working_set = 64;  // many outer rounds through the kept-half slots
+    compare_smo(cpu, gpu, "rbf", train_set, test_set, s);
+    s.working_set = 4;  // the smallest set with a half to keep
+    compare_smo(cpu, gpu, "rbf", train_set, test_set, s);
+    s.working_set = 2;  // no half to keep: a fresh pair every round
+    s.C = 0.5;
+    compare_smo(cpu, gpu, "rbf", train_set, test_set, s);
+  }
+  {
+    Settings s;
+    s.kernel = DSDK_SVM_KERNEL_LINEAR;
+    s.C = 0.1;
+    s.working_set = 16;
+    compare_smo(cpu, gpu, "linear", train_set, test_set, s);
+  }
+  {
+    Settings s;
+    s.kernel = DSDK_SVM_KERNEL_POLY;
+    s.gamma = 0.1;
+    s.coef0 = 1.0;
+    s.degree = 3;
+    s.C = 2.0;
+    s.w_pos = 2.0;  // class weights: different boxes for the two classes
+    s.working_set = 128;
+    compare_smo(cpu, gpu, "poly, weighted", train_set, test_set, s);
+  }
+  {
+    // Fewer samples than the working set (q shrinks to n), odd n.
+    const Problem small = make_problem(151, 4, 3, 1.0), small_test = make_problem(200, 4, 4, 1.0);
+    Settings s;
+    s.C = 10.0;
+    s.gamma = 0.5;
+    compare_smo(cpu, gpu, "rbf, small", small, small_test, s);
+  }
+  {
+    // maxIter stops the outer loop and the model says so.
+    DeviceArray<float> dX(train_set.X);
+    DeviceArray<int32_t> dy(train_set.y);
+    Settings s;
+    s.working_set = 8;
+    s.max_iter = 3;
+    Model m = train(gpu, s, DSDK_SVM_SOLVER_SMO, train_set.n, train_set.d, dX.p, dy.p);
+    CHECK_OK(m.status);
+    CHECK(m.info.converged == 0);
+    CHECK(m.info.iterations == 3);
+  }
+  {
+    Settings s;
+    s.max_basis = 100;
+    compare_spsvm(cpu, gpu, train_set, test_set, s);
+  }
+  for (dsdkSVMKernel_t k : {DSDK_SVM_KERNEL_LINEAR, DSDK_SVM_KERNEL_POLY, DSDK_SVM_KERNEL_RBF,
+                            DSDK_SVM_KERNEL_SIGMOID}) {
+    Settings s;
+    s.kernel = k;
+    s.gamma = 0.05;
+    s.coef0 = 0.5;
+    compare_kernel_matrix(cpu, gpu, s, 300, 129, 37);
+  }
+  {
+    Settings s;  // a tall output: more than one row of 128-row tiles, ragged edges
+    compare_kernel_matrix(cpu, gpu, s, 1001, 7, 3);
+  }
+  bad_device_data(gpu);
+
+  CHECK_OK(dsdkDestroy(cpu));
+  CHECK_OK(dsdkDestroy(gpu));
+  return check::report("test_svm_cuda");
+}
+#endif
