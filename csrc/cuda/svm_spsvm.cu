@@ -291,6 +291,9 @@ class SpsvmSolver {
     DSDK_SVM_TRY(n_active_.alloc(1, "SPSVM: active count", msg));
     DSDK_SVM_TRY(flips_.alloc(1, "SPSVM: active-set changes", msg));
     DSDK_SVM_TRY(H_.alloc(nr * nr, "SPSVM: Newton matrix", msg));
+    // Split-K partial sums: enough for ~2 blocks per SM on any current GPU
+    // (a few hundred 128 x 128 tiles) plus two slices of the largest matrix.
+    DSDK_SVM_TRY(split_.alloc((size_t(1) << 23) + 2 * nr * nr, "SPSVM: split-K workspace", msg));
     DSDK_SVM_TRY(rhs_.alloc(nr, "SPSVM: Newton right-hand side", msg));
     DSDK_SVM_TRY(KJJ_.alloc(size_t(mb_) * size_t(mb_), "SPSVM: basis kernel", msg));
     DSDK_SVM_TRY(beta_dev_.alloc(nr, "SPSVM: coefficients", msg));
@@ -443,9 +446,9 @@ class SpsvmSolver {
       // H = Z_I' diag(C) Z_I + diag(0, K_JJ), rhs = Z_I' diag(C) y_I, where row
       // 0 of the basis rows (the bias) is all ones.
       DSDK_SVM_TRY(svm::launch_gemm_nt(nr, nr, n_act, Kb, Kb, act_idx_.get(), cw_.get(), 1.f,
-                                       0.f, H_.get(), nr, s_, msg));
+                                       0.f, H_.get(), nr, split_.get(), split_.size(), s_, msg));
       DSDK_SVM_TRY(svm::launch_gemm_nt(nr, 1, n_act, Kb, Y, act_idx_.get(), cw_.get(), 1.f, 0.f,
-                                       rhs_.get(), 1, s_, msg));
+                                       rhs_.get(), 1, split_.get(), split_.size(), s_, msg));
       DSDK_SVM_TRY(to_host(Hf.data(), H_.get(), Hf.size(), "SPSVM: Newton matrix", msg));
       DSDK_SVM_TRY(to_host(rhsf.data(), rhs_.get(), rhsf.size(), "SPSVM: Newton matrix", msg));
       DSDK_SVM_TRY(sync("SPSVM: Newton matrix", msg));
@@ -587,7 +590,7 @@ class SpsvmSolver {
   unsigned grid_ = 1;
   size_t select_tmp_bytes_ = 0;
 
-  DeviceBuffer<float> Kb_, Kc_, yf_, cw_, H_, rhs_, KJJ_;
+  DeviceBuffer<float> Kb_, Kc_, yf_, cw_, H_, rhs_, KJJ_, split_;
   DeviceBuffer<double> o_, o_hat_, beta_dev_, score_part_, score_self_, line_part_;
   DeviceBuffer<int32_t> iota_, act_idx_, n_active_, basis_dev_, cand_dev_;
   DeviceBuffer<uint8_t> active_, select_tmp_;
