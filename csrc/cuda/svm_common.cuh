@@ -183,11 +183,14 @@ dsdkStatus_t launch_kernel_gemm(const KernelFn<float>& f, int64_t m, int64_t n, 
 // out[i * ldo + j] = alpha * sum_k w(k) A_i[c(k)] B_j[c(k)] + beta * out[i * ldo + j]
 // over k < kdim, where c(k) = cols ? cols[k] : k gathers the inner dimension
 // (the active samples of SPSVM) and w(k) = kscale ? kscale[c(k)] : 1 weights
-// it (their C_i). beta == 0 never reads out.
+// it (their C_i). beta == 0 never reads out. `ws` (ws_elems floats, may be
+// null) lets a small output over a long inner dimension be split over more
+// blocks (split-K, summed in a fixed order); it is used only when neither
+// operand gathers rows, and at most ws_elems / (m n) slices are made.
 dsdkStatus_t launch_gemm_nt(int64_t m, int64_t n, int64_t kdim, const GemmOperand& A,
                             const GemmOperand& B, const int32_t* cols, const float* kscale,
-                            float alpha, float beta, float* out, int64_t ldo, cudaStream_t s,
-                            std::string* msg);
+                            float alpha, float beta, float* out, int64_t ldo, float* ws,
+                            size_t ws_elems, cudaStream_t s, std::string* msg);
 
 // The checks the C API makes on host data, made on the device (svm_data_check.cu):
 // BAD_PARAM naming y when a label is not +1/-1 or a class is missing, naming X

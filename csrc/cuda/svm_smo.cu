@@ -10,7 +10,8 @@
 // row buffer) and q/2 fresh ones replace the older half. Because the kept half
 // is excluded from the fresh pick but still in the set, the globally most
 // violating pair is always in the working set, so every outer iteration makes
-// progress. With q < 4 there is no half to keep and all q are picked afresh.
+// progress (a round that still takes no step is followed by a fresh set, as
+// on the CPU). With q < 4 there is no half to keep and all q are picked afresh.
 //
 // Precision: kernel values are float32 (as the data); alpha and the gradient
 // are float64, like LIBSVM, because the gradient accumulates over the run.
@@ -406,7 +407,8 @@ struct SmoRun {
 
 // Select the working set, compute its fresh kernel rows, solve the
 // subproblem, update the gradient and the gap (all queued on run.s).
-dsdkStatus_t outer_iteration(const SmoRun& run, SmoBuffers& b, int64_t iter, std::string* msg) {
+dsdkStatus_t outer_iteration(const SmoRun& run, SmoBuffers& b, int64_t iter, bool fresh,
+                             std::string* msg) {
   const int64_t n = run.n;
   const int q = run.q, h = q / 2;
   const cudaStream_t s = run.s;
@@ -418,7 +420,7 @@ dsdkStatus_t outer_iteration(const SmoRun& run, SmoBuffers& b, int64_t iter, std
       cub::DeviceRadixSort::SortPairs(b.sort_tmp.get(), tmp, b.keys_in.get(), b.keys_out.get(),
                                       b.idx_in.get(), b.idx_out.get(), int(n), 0, 64, s),
       "SMO: sort by violation", msg));
-  const bool fresh_all = q < 4 || iter == 0;
+  const bool fresh_all = fresh || q < 4 || iter == 0;
   const int slot_new = int((iter + 1) % 2);  // iteration 1 replaces half 0
   select_kernel<<<1, kSelectThreads, 0, s>>>(n, b.idx_out.get(), run.y, b.alpha.get(), run.Cp,
                                               run.Cn, b.ws.get(), q, fresh_all ? 1 : 0, slot_new,
@@ -489,7 +491,7 @@ dsdkStatus_t svm_smo_train(const SVMParams& p, int64_t n, int64_t d, const float
   SmoStatus st{};
   int64_t iter = 0;
   long long steps = 0;
-  bool converged = false;
+  bool converged = false, stalled = false;
   for (;; ++iter) {
     DSDK_SVM_TRY(read_status(b.status.get(), &st, s, msg));
     const double gap = decode_up(st.up_key) - decode_low(st.low_key);
@@ -502,14 +504,16 @@ dsdkStatus_t svm_smo_train(const SVMParams& p, int64_t n, int64_t d, const float
       break;
     }
     if (iter > 0) {
-      // A subproblem that took no step cannot move the gap again (only
-      // possible through rounding); stop rather than loop.
-      if (st.steps == 0) break;
+      // As on the CPU: a round without a step is followed by a fresh set (it
+      // holds the maximal violating pair); when that cannot move either,
+      // rounding has stalled the solver.
+      if (st.steps == 0 && stalled) break;
+      stalled = st.steps == 0;
       steps += st.steps;
     }
     if ((p.max_iter >= 0 && iter >= p.max_iter) || steps >= step_limit) break;
 
-    DSDK_SVM_TRY(outer_iteration(run, b, iter, msg));
+    DSDK_SVM_TRY(outer_iteration(run, b, iter, stalled, msg));
   }
 
   std::vector<double> alpha(static_cast<size_t>(n)), G(static_cast<size_t>(n));

@@ -4,19 +4,24 @@
 //   min over beta, b of F = 1/2 beta' K_JJ beta + 1/2 sum_i C_i max(0, 1 - y_i o_i)^2,
 //   o_i = sum_{k in J} beta_k K(x_i, x_k) + b,
 //
-// over a basis J of training points that grows greedily. Each stage draws
+// over a basis J of training points that grows greedily. Each round draws
 // random candidates outside J, scores each by the decrease of F that a 1-D
-// Newton step on its own coefficient would give, adds the best, and re-solves
-// by Newton steps on (K_JJ + K_JI diag(C_I) K_IJ) over the active set
-// I = {i : y_i o_i < 1}, each followed by an exact line search. The bias b is
-// an unregularised coefficient of a constant basis row of ones.
+// Newton step on its own coefficient would give, adds the best few, and takes
+// Newton steps: H d = -grad F with H = diag(0, K_JJ) + Z_I' diag(C_I) Z_I over
+// the active set I = {i : y_i o_i < 1}, Z_i = [1, K(x_i, x_J)] (the bias is the
+// unregularised coefficient of a constant basis row of ones), each followed by
+// an exact line search. The policy (basis size, candidates, growth per round,
+// Newton steps, stopping) is the CPU solver's (csrc/cpu/svm_spsvm.cpp).
 //
 // The GPU does everything of size n: kernel rows of candidates and basis
-// (kernel GEMM), the Newton matrix and right-hand side (GEMMs over the active
-// columns), outputs, active sets, candidate scores and line-search sums. The
-// host solves the (|J|+1)-square Newton system by Cholesky in float64 after
-// copying it back: |J| is at most a few thousand, so that is O(|J|^3) on a
-// small matrix against O(|J|^2 n) of GEMM on the device.
+// (kernel GEMM), H (a split-K GEMM over the active columns, float32), the
+// gradient (float64 sums), outputs, active sets, candidate scores and
+// line-search sums. The host solves the (|J|+1)-square system by Cholesky in
+// float64 after copying H back: |J| is at most a few thousand, so that is
+// O(|J|^3) on a small matrix against O(|J|^2 n) of GEMM on the device. H only
+// has to approximate the Hessian: the gradient is exact, and the line search
+// is exact along the direction, so float32 rounding in H costs steps, not
+// accuracy.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -39,9 +44,10 @@ namespace {
 using svm::DeviceBuffer;
 
 constexpr int kThreads = 256;
-constexpr int kAutoMaxBasis = 500;
-constexpr int kAutoCandidates = 59;  // Keerthi et al.: the best of 59 is in the top 5% w.p. 0.95
-constexpr int kMaxNewton = 50;
+constexpr int kCandidates = 59;  // Keerthi et al.: the best of 59 is in the top 5% w.p. 0.95
+constexpr int kMaxGrowth = 32;   // basis functions added per round, at most
+constexpr int kNewtonPerRound = 2;
+constexpr int kNewtonFinal = 30;
 constexpr int kMaxLineSteps = 60;
 constexpr int kMaxScoreChunks = 64;
 
@@ -52,10 +58,9 @@ constexpr int kMaxScoreChunks = 64;
 // Row 0 of the basis rows is the bias's constant row; o starts at 0, so every
 // sample is active.
 __global__ void prepare_kernel(int64_t n, const int32_t* y, double Cp, double Cn, float* ones,
-                               float* yf, float* cw, int32_t* iota, double* o, uint8_t* active) {
+                               float* cw, int32_t* iota, double* o, uint8_t* active) {
   GRID_STRIDE(t, n) {
     ones[t] = 1.f;
-    yf[t] = float(y[t]);
     cw[t] = float(y[t] > 0 ? Cp : Cn);
     iota[t] = int32_t(t);
     o[t] = 0.0;
@@ -73,8 +78,8 @@ __global__ void outputs_kernel(int64_t n, int nr, const float* Kb, const double*
   }
 }
 
-__global__ void step_outputs_kernel(int64_t n, double step, const double* o_hat, double* o) {
-  GRID_STRIDE(t, n) o[t] += step * (o_hat[t] - o[t]);
+__global__ void step_outputs_kernel(int64_t n, double step, const double* delta, double* o) {
+  GRID_STRIDE(t, n) o[t] += step * delta[t];
 }
 
 // Recomputes the active flags and counts how many changed.
@@ -93,17 +98,17 @@ __global__ void __launch_bounds__(kThreads)
     atomicAdd(flips, static_cast<unsigned long long>(changed));
 }
 
-// Along o(s) = o + s (o_hat - o), with A(s) the samples active at s and
-// e = o_hat - o: per block, P = sum_A C (o - y) e, Q = sum_A C e^2 and the loss
+// Along o(s) = o + s e, with A(s) the samples active at s: per block,
+// P = sum_A C (o - y) e, Q = sum_A C e^2 and the loss
 // L = 1/2 sum_A C (1 - y o(s))^2. The line derivative of F is then
 // a0 + s a1 + P + s Q (a0, a1 from the regulariser, on the host).
 __global__ void __launch_bounds__(kThreads)
     line_kernel(int64_t n, double s, const int32_t* y, const float* cw, const double* o,
-                const double* o_hat, double* partial) {
+                const double* delta, double* partial) {
   __shared__ double s_val[33];
   double P = 0.0, Q = 0.0, L = 0.0;
   GRID_STRIDE(t, n) {
-    const double e = o_hat[t] - o[t], yt = double(y[t]);
+    const double e = delta[t], yt = double(y[t]);
     const double m = 1.0 - yt * (o[t] + s * e);
     if (m > 0.0) {
       const double c = double(cw[t]);
@@ -122,9 +127,10 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// For candidate c = blockIdx.y over its chunk blockIdx.x of the samples, the
-// loss parts of the 1-D derivative and curvature of F in beta_c at 0:
-// sum_I C_i (o_i - y_i) K_ci and sum_I C_i K_ci^2.
+// For row c = blockIdx.y of Kc over its chunk blockIdx.x of the samples:
+// sum_I C_i (o_i - y_i) K_ci and sum_I C_i K_ci^2, the loss parts of the
+// derivative and curvature of F in the coefficient of that row (candidate
+// scores; with the basis rows, the gradient).
 __global__ void __launch_bounds__(kThreads)
     score_partial_kernel(int64_t n, int64_t chunk, const float* Kc, const int32_t* y,
                          const float* cw, const double* o, double* partial) {
@@ -151,18 +157,13 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// The regulariser's parts for candidate c = blockIdx.x: K_cJ beta_J and K_cc.
-__global__ void __launch_bounds__(kThreads)
-    score_basis_kernel(int64_t n, int nb, const float* Kc, const int32_t* basis,
-                       const double* beta_J, const int32_t* cand, double* out) {
-  __shared__ double s_val[33];
-  const float* row = Kc + int64_t(blockIdx.x) * n;
-  double acc = 0.0;
-  for (int k = threadIdx.x; k < nb; k += blockDim.x) acc += beta_J[k] * double(row[basis[k]]);
-  acc = svm::block_reduce(acc, svm::SumOp(), 0.0, s_val);
-  if (threadIdx.x == 0) {
-    out[2 * blockIdx.x] = acc;
-    out[2 * blockIdx.x + 1] = double(row[cand[blockIdx.x]]);
+// The candidate's own parts: f(x_c) - b = K_cJ beta_J (the regulariser's
+// slope) and K_cc.
+__global__ void score_self_kernel(int64_t n, int nc, const float* Kc, const int32_t* cand,
+                                  const double* o, double bias, double* out) {
+  GRID_STRIDE(c, nc) {
+    out[2 * c] = o[cand[c]] - bias;
+    out[2 * c + 1] = double(Kc[c * n + cand[c]]);
   }
 }
 
@@ -174,16 +175,19 @@ __global__ void gather_kjj_kernel(int64_t n, int nb, const float* Kbasis, const 
 }
 
 // Cholesky solve of the symmetric positive definite A x = b (lower triangle
-// of the row-major m x m A), in place on copies. When rounding (the matrix
-// was summed in float32) leaves A indefinite, retries with a growing ridge.
+// of the row-major m x m A), in float64. Like the CPU solver, always adds a
+// ridge of 1e-10 times the mean diagonal (the bias is unregularised) and
+// retries with a 100x larger one while rounding (A was summed in float32)
+// leaves it indefinite.
 bool cholesky_solve(const std::vector<double>& A, int m, const std::vector<double>& b,
                     std::vector<double>* x) {
-  double max_diag = 0.0;
-  for (int i = 0; i < m; ++i) max_diag = std::max(max_diag, std::fabs(A[size_t(i) * m + i]));
-  if (!(max_diag > 0.0) || !std::isfinite(max_diag)) max_diag = 1.0;
+  double mean_diag = 0.0;
+  for (int i = 0; i < m; ++i) mean_diag += A[size_t(i) * m + i];
+  mean_diag /= double(m);
+  if (!(mean_diag > 0.0) || !std::isfinite(mean_diag)) mean_diag = 1.0;
   std::vector<double> L(A.size());
-  for (double ridge = 0.0; ridge <= 1e-2 * max_diag; ridge = ridge == 0.0 ? 1e-12 * max_diag
-                                                                          : ridge * 100.0) {
+  double ridge = 1e-10 * mean_diag;
+  for (int attempt = 0; attempt < 8; ++attempt, ridge *= 100.0) {
     bool ok = true;
     for (int i = 0; i < m && ok; ++i) {
       double* Li = &L[size_t(i) * m];
@@ -226,46 +230,52 @@ class SpsvmSolver {
   SpsvmSolver(const SVMParams& p, int64_t n, int64_t d, const float* X, const int32_t* y,
               cudaStream_t s)
       : p_(p), n_(n), d_(d), X_(X), y_(y), s_(s),
-        kf_{p.kernel, float(p.gamma), float(p.coef0), p.degree},
-        rng_(p.seed), in_basis_(size_t(n), 0) {
-    mb_ = int(std::min<int64_t>(p.max_basis > 0 ? p.max_basis : kAutoMaxBasis, n));
-    // The widest stage adds max(1, mb/8) points, the best quarter of its candidates.
-    const int widest = std::max(1, mb_ / 8);
-    kappa_max_ = p.candidates > 0 ? p.candidates : std::max(kAutoCandidates, 4 * widest);
-    kappa_max_ = int(std::min<int64_t>(std::min<int64_t>(kappa_max_, n), 65535));
+        kf_{p.kernel, float(p.gamma), float(p.coef0), p.degree}, rng_(p.seed) {
+    const int64_t auto_mb = std::min<int64_t>(n, n <= 50000 ? 768 : 1536);
+    mb_ = int(p.max_basis > 0 ? std::min<int64_t>(p.max_basis, n) : auto_mb);
+    // The widest batch of candidates any round draws.
+    const int64_t widest = p.candidates > 0 ? p.candidates : std::max(kCandidates, 8 * kMaxGrowth);
+    kappa_max_ = int(std::min<int64_t>(widest, n));
     grid_ = svm::grid_for(n, kThreads);
+    pool_.resize(size_t(n));
+    std::iota(pool_.begin(), pool_.end(), int64_t(0));
+    pos_ = pool_;
   }
 
   dsdkStatus_t run(SVMResult* out, std::string* msg) {
     DSDK_SVM_TRY(alloc(msg));
     prepare_kernel<<<grid_, kThreads, 0, s_>>>(n_, y_, p_.C * p_.weight_pos,
-                                               p_.C * p_.weight_neg, Kb_.get(), yf_.get(),
-                                               cw_.get(), iota_.get(), o_.get(), active_.get());
+                                               p_.C * p_.weight_neg, Kb_.get(), cw_.get(),
+                                               iota_.get(), o_.get(), active_.get());
     DSDK_SVM_TRY(launch_status("SPSVM: prepare", msg));
     beta_.assign(1, 0.0);
-    DSDK_SVM_TRY(newton(msg));  // the bias alone
-    double F_prev = F_;
-    int64_t stage = 0;
+    DSDK_SVM_TRY(newton(kNewtonPerRound, msg));  // the bias alone
+    int64_t rounds = 0, m_check = 0;
+    double F_check = F_;
     bool converged = true;
-    for (;; ++stage) {
-      const int nb = int(basis_.size());
-      if (nb >= mb_ || int64_t(nb) >= n_) break;
-      if (p_.max_iter >= 0 && stage >= p_.max_iter) {
+    while (int64_t(basis_.size()) < mb_) {
+      if (p_.max_iter >= 0 && rounds >= p_.max_iter) {
         converged = false;
         break;
       }
+      const int64_t m = int64_t(basis_.size());
+      // Small bases are built carefully, large ones many functions at a time.
+      const int k = int(std::min<int64_t>(mb_ - m, std::clamp<int64_t>(m / 24, 1, kMaxGrowth)));
       int added = 0;
-      DSDK_SVM_TRY(add_basis(&added, msg));
+      DSDK_SVM_TRY(grow(k, &added, msg));
       if (added == 0) break;  // no candidate lowers F
-      DSDK_SVM_TRY(newton(msg));
-      const double drop = F_prev - F_;
-      F_prev = F_;
-      if (drop <= p_.tol * std::fabs(F_)) {
-        ++stage;
-        break;
+      ++rounds;
+      DSDK_SVM_TRY(newton(kNewtonPerRound, msg));
+      // Judge progress over rounds that grew the basis by >= 10 %.
+      const int64_t grown = int64_t(basis_.size());
+      if (grown - m_check >= std::max<int64_t>(1, m_check / 10)) {
+        if (F_check - F_ < 0.1 * p_.tol * F_) break;
+        F_check = F_;
+        m_check = grown;
       }
     }
-    finish(out, stage, converged);
+    DSDK_SVM_TRY(newton(kNewtonFinal, msg));
+    finish(out, rounds, converged);
     return DSDK_STATUS_SUCCESS;
   }
 
@@ -275,8 +285,7 @@ class SpsvmSolver {
     DSDK_SVM_TRY(Kb_.alloc(nr * un, "SPSVM: basis kernel rows ((maxBasis + 1) x n)", msg));
     DSDK_SVM_TRY(Kc_.alloc(size_t(kappa_max_) * un, "SPSVM: candidate kernel rows", msg));
     DSDK_SVM_TRY(o_.alloc(un, "SPSVM: outputs", msg));
-    DSDK_SVM_TRY(o_hat_.alloc(un, "SPSVM: Newton outputs", msg));
-    DSDK_SVM_TRY(yf_.alloc(un, "SPSVM: labels", msg));
+    DSDK_SVM_TRY(delta_.alloc(un, "SPSVM: Newton output step", msg));
     DSDK_SVM_TRY(cw_.alloc(un, "SPSVM: sample weights", msg));
     DSDK_SVM_TRY(iota_.alloc(un, "SPSVM: sample ids", msg));
     DSDK_SVM_TRY(act_idx_.alloc(un, "SPSVM: active set", msg));
@@ -284,15 +293,18 @@ class SpsvmSolver {
     DSDK_SVM_TRY(n_active_.alloc(1, "SPSVM: active count", msg));
     DSDK_SVM_TRY(flips_.alloc(1, "SPSVM: active-set changes", msg));
     DSDK_SVM_TRY(H_.alloc(nr * nr, "SPSVM: Newton matrix", msg));
-    DSDK_SVM_TRY(rhs_.alloc(nr, "SPSVM: Newton right-hand side", msg));
+    // Split-K partial sums: enough for ~2 blocks per SM on any current GPU
+    // (a few hundred 128 x 128 tiles) plus two slices of the largest matrix.
+    DSDK_SVM_TRY(split_.alloc((size_t(1) << 23) + 2 * nr * nr, "SPSVM: split-K workspace", msg));
     DSDK_SVM_TRY(KJJ_.alloc(size_t(mb_) * size_t(mb_), "SPSVM: basis kernel", msg));
-    DSDK_SVM_TRY(beta_dev_.alloc(nr, "SPSVM: coefficients", msg));
+    DSDK_SVM_TRY(dir_dev_.alloc(nr, "SPSVM: Newton direction", msg));
     DSDK_SVM_TRY(basis_dev_.alloc(size_t(mb_), "SPSVM: basis", msg));
     DSDK_SVM_TRY(cand_dev_.alloc(size_t(kappa_max_), "SPSVM: candidates", msg));
     chunks_ = int(std::min<int64_t>(kMaxScoreChunks, svm::ceil_div(n_, 4 * kThreads)));
-    DSDK_SVM_TRY(score_part_.alloc(size_t(kappa_max_) * size_t(chunks_) * 2,
-                                   "SPSVM: candidate scores", msg));
-    DSDK_SVM_TRY(score_reg_.alloc(size_t(kappa_max_) * 2, "SPSVM: candidate scores", msg));
+    // Row sums for candidates (scores) and for basis rows (gradient).
+    const size_t rows = std::max(size_t(kappa_max_), nr);
+    DSDK_SVM_TRY(row_part_.alloc(rows * size_t(chunks_) * 2, "SPSVM: row sums", msg));
+    DSDK_SVM_TRY(score_self_.alloc(size_t(kappa_max_) * 2, "SPSVM: candidate scores", msg));
     DSDK_SVM_TRY(line_part_.alloc(size_t(grid_) * 3, "SPSVM: line search", msg));
     DSDK_SVM_TRY(svm::exec_status(
         cub::DeviceSelect::Flagged(nullptr, select_tmp_bytes_, iota_.get(), active_.get(),
@@ -309,6 +321,8 @@ class SpsvmSolver {
     return svm::exec_status(
         cudaMemcpyAsync(dst, src, count * sizeof(T), cudaMemcpyDeviceToHost, s_), what, msg);
   }
+  // Pageable source: the copy is staged before the call returns, so the host
+  // vector may change right after.
   template <class T>
   dsdkStatus_t to_device(T* dst, const T* src, size_t count, const char* what,
                          std::string* msg) {
@@ -316,39 +330,50 @@ class SpsvmSolver {
         cudaMemcpyAsync(dst, src, count * sizeof(T), cudaMemcpyHostToDevice, s_), what, msg);
   }
 
-  // Draws up to kappa distinct candidates outside the basis.
-  void draw_candidates(int kappa, std::vector<int32_t>* cand) {
-    cand->clear();
-    const int64_t remaining = n_ - int64_t(basis_.size());
-    if (remaining <= 2 * int64_t(kappa)) {
-      // Few left: take a random subset of all of them.
-      for (int64_t t = 0; t < n_; ++t)
-        if (!in_basis_[size_t(t)]) cand->push_back(int32_t(t));
-      std::shuffle(cand->begin(), cand->end(), rng_);
-      if (int64_t(cand->size()) > kappa) cand->resize(size_t(kappa));
-      return;
+  // sums[2 r] = sum_I C_i (o_i - y_i) rows[r, i], sums[2 r + 1] = sum_I C_i rows[r, i]^2
+  // for the first `count` rows (n floats apart) of `rows`; synchronises.
+  dsdkStatus_t row_sums(const float* rows, int count, std::vector<double>* sums,
+                        std::string* msg) {
+    const int64_t chunk = svm::ceil_div(n_, chunks_);
+    for (int r0 = 0; r0 < count; r0 += 65535) {  // grid.y <= 65535 rows per launch
+      const int rc = std::min(count - r0, 65535);
+      score_partial_kernel<<<dim3(unsigned(chunks_), unsigned(rc)), kThreads, 0, s_>>>(
+          n_, chunk, rows + int64_t(r0) * n_, y_, cw_.get(), o_.get(),
+          row_part_.get() + size_t(r0) * size_t(chunks_) * 2);
+      DSDK_SVM_TRY(launch_status("SPSVM: row sums", msg));
     }
-    std::uniform_int_distribution<int64_t> pick(0, n_ - 1);
-    while (int(cand->size()) < kappa) {
-      const int64_t t = pick(rng_);
-      if (in_basis_[size_t(t)] != 0) continue;
-      in_basis_[size_t(t)] = 2;  // drawn this stage
-      cand->push_back(int32_t(t));
-    }
-    for (int32_t t : *cand) in_basis_[size_t(t)] = 0;
+    std::vector<double> part(size_t(count) * size_t(chunks_) * 2);
+    DSDK_SVM_TRY(to_host(part.data(), row_part_.get(), part.size(), "SPSVM: row sums", msg));
+    DSDK_SVM_TRY(sync("SPSVM: row sums", msg));
+    sums->assign(size_t(count) * 2, 0.0);
+    for (int r = 0; r < count; ++r)
+      for (int q = 0; q < chunks_; ++q) {  // fixed order: deterministic
+        (*sums)[size_t(2 * r)] += part[(size_t(r) * chunks_ + q) * 2];
+        (*sums)[size_t(2 * r + 1)] += part[(size_t(r) * chunks_ + q) * 2 + 1];
+      }
+    return DSDK_STATUS_SUCCESS;
   }
 
-  // One greedy stage: scores a batch of random candidates and appends the
-  // best (those whose 1-D Newton step lowers F) to the basis.
-  dsdkStatus_t add_basis(int* added, std::string* msg) {
-    const int nb = int(basis_.size());
-    const int batch = std::min(std::max(1, nb / 8), mb_ - nb);
-    const int kappa = p_.candidates > 0 ? kappa_max_
-                                        : std::min(kappa_max_, std::max(kAutoCandidates, 4 * batch));
-    std::vector<int32_t> cand;
-    draw_candidates(kappa, &cand);
-    const int kc = int(cand.size());
-    if (kc == 0) return DSDK_STATUS_SUCCESS;
+  void pool_swap(int64_t a, int64_t b) {
+    std::swap(pool_[size_t(a)], pool_[size_t(b)]);
+    pos_[size_t(pool_[size_t(a)])] = a;
+    pos_[size_t(pool_[size_t(b)])] = b;
+  }
+
+  // Adds up to k basis functions, the best by score among random points
+  // outside the basis (partial Fisher-Yates over the pool, as on the CPU).
+  dsdkStatus_t grow(int k, int* added, std::string* msg) {
+    *added = 0;
+    const int64_t avail = int64_t(pool_.size());
+    const int64_t want = p_.candidates > 0 ? p_.candidates : std::max(kCandidates, 8 * k);
+    const int nc = int(std::min<int64_t>(std::min<int64_t>(want, avail), kappa_max_));
+    if (nc == 0) return DSDK_STATUS_SUCCESS;
+    std::vector<int32_t> cand(static_cast<size_t>(nc));
+    for (int t = 0; t < nc; ++t) {
+      std::uniform_int_distribution<int64_t> pick(t, avail - 1);
+      pool_swap(t, pick(rng_));
+      cand[size_t(t)] = int32_t(pool_[size_t(t)]);
+    }
     DSDK_SVM_TRY(to_device(cand_dev_.get(), cand.data(), cand.size(), "SPSVM: candidates", msg));
 
     svm::GemmOperand A, B;
@@ -357,68 +382,75 @@ class SpsvmSolver {
     A.rows = cand_dev_.get();
     B.data = X_;
     B.ld = d_;
-    DSDK_SVM_TRY(svm::launch_kernel_gemm(kf_, kc, n_, d_, A, B, Kc_.get(), n_, s_, msg));
-
-    const int64_t chunk = svm::ceil_div(n_, chunks_);
-    score_partial_kernel<<<dim3(unsigned(chunks_), unsigned(kc)), kThreads, 0, s_>>>(
-        n_, chunk, Kc_.get(), y_, cw_.get(), o_.get(), score_part_.get());
+    DSDK_SVM_TRY(svm::launch_kernel_gemm(kf_, nc, n_, d_, A, B, Kc_.get(), n_, s_, msg));
+    score_self_kernel<<<svm::grid_for(nc, kThreads), kThreads, 0, s_>>>(
+        n_, nc, Kc_.get(), cand_dev_.get(), o_.get(), beta_[0], score_self_.get());
     DSDK_SVM_TRY(launch_status("SPSVM: candidate scores", msg));
-    score_basis_kernel<<<unsigned(kc), kThreads, 0, s_>>>(n_, nb, Kc_.get(), basis_dev_.get(),
-                                                          beta_dev_.get() + 1, cand_dev_.get(),
-                                                          score_reg_.get());
-    DSDK_SVM_TRY(launch_status("SPSVM: candidate scores", msg));
-    std::vector<double> part(size_t(kc) * size_t(chunks_) * 2), reg(size_t(kc) * 2);
-    DSDK_SVM_TRY(to_host(part.data(), score_part_.get(), part.size(), "SPSVM: scores", msg));
-    DSDK_SVM_TRY(to_host(reg.data(), score_reg_.get(), reg.size(), "SPSVM: scores", msg));
-    DSDK_SVM_TRY(sync("SPSVM: candidate scores", msg));
+    std::vector<double> self(size_t(nc) * 2), sums;
+    DSDK_SVM_TRY(to_host(self.data(), score_self_.get(), self.size(), "SPSVM: scores", msg));
+    DSDK_SVM_TRY(row_sums(Kc_.get(), nc, &sums, msg));
 
-    // Decrease of F by the 1-D Newton step on beta_c: g^2 / (2 h).
-    std::vector<std::pair<double, int>> score;
-    for (int c = 0; c < kc; ++c) {
-      double g = reg[size_t(2 * c)], h = reg[size_t(2 * c + 1)];
-      for (int k = 0; k < chunks_; ++k) {
-        g += part[(size_t(c) * chunks_ + k) * 2];
-        h += part[(size_t(c) * chunks_ + k) * 2 + 1];
-      }
-      const double dec = h > 0.0 ? g * g / (2.0 * h) : 0.0;
-      if (dec > 0.0 && std::isfinite(dec)) score.emplace_back(-dec, c);
+    // Decrease of F by one Newton step on beta_c alone: g^2 / (2 h) with
+    // g = K_cJ beta_J + sum_I C (o - y) K_c. and h = K_cc + sum_I C K_c.^2.
+    std::vector<double> score(static_cast<size_t>(nc));
+    for (int c = 0; c < nc; ++c) {
+      const double g = self[size_t(2 * c)] + sums[size_t(2 * c)];
+      const double h = self[size_t(2 * c + 1)] + sums[size_t(2 * c + 1)];
+      score[size_t(c)] = h > 0.0 ? g * g / (2.0 * h) : 0.0;
     }
-    std::sort(score.begin(), score.end());
-    const int take = std::min(batch, int(score.size()));
-    for (int k = 0; k < take; ++k) {
-      const int c = score[size_t(k)].second;
-      const int slot = int(basis_.size()) + 1;  // row 0 is the bias row
+    std::vector<int> order(static_cast<size_t>(nc));
+    std::iota(order.begin(), order.end(), 0);
+    const int take = std::min(k, nc);
+    std::partial_sort(order.begin(), order.begin() + take, order.end(),
+                      [&](int a, int b) { return score[size_t(a)] > score[size_t(b)]; });
+    const double best = score[size_t(order[0])];
+    if (!(best > 0.0) || !std::isfinite(best)) return DSDK_STATUS_SUCCESS;
+    const size_t m0 = basis_.size();
+    for (int r = 0; r < take; ++r) {
+      const int c = order[size_t(r)];
+      if (score[size_t(c)] < 1e-12 * best) break;  // would do (relatively) nothing
+      const int64_t slot = int64_t(basis_.size()) + 1;  // row 0 is the bias row
       DSDK_SVM_TRY(svm::exec_status(
-          cudaMemcpyAsync(Kb_.get() + int64_t(slot) * n_, Kc_.get() + int64_t(c) * n_,
+          cudaMemcpyAsync(Kb_.get() + slot * n_, Kc_.get() + int64_t(c) * n_,
                           size_t(n_) * sizeof(float), cudaMemcpyDeviceToDevice, s_),
           "SPSVM: basis row", msg));
       basis_.push_back(cand[size_t(c)]);
-      in_basis_[size_t(cand[size_t(c)])] = 1;
       beta_.push_back(0.0);
+      ++*added;
     }
-    *added = take;
+    for (size_t r = m0; r < basis_.size(); ++r) {
+      pool_swap(pos_[size_t(basis_[r])], int64_t(pool_.size()) - 1);
+      pool_.pop_back();
+    }
     return to_device(basis_dev_.get(), basis_.data(), basis_.size(), "SPSVM: basis", msg);
   }
 
-  // Newton steps with exact line search until the active set settles.
-  dsdkStatus_t newton(std::string* msg) {
+  // Up to `cap` Newton steps with exact line search; stops once a full step
+  // leaves the active set unchanged (the minimiser for this basis). Leaves F_.
+  dsdkStatus_t newton(int cap, std::string* msg) {
     const int nb = int(basis_.size()), nr = nb + 1;
-    std::vector<float> Hf(size_t(nr) * nr), rhsf(static_cast<size_t>(nr)), KJJf(size_t(nb) * nb);
-    std::vector<double> H(size_t(nr) * nr), rhs(static_cast<size_t>(nr)), KJJ(size_t(nb) * nb);
-    std::vector<double> beta_hat, dir(static_cast<size_t>(nr));
-    svm::GemmOperand Kb, Y;
-    Kb.data = Kb_.get();
-    Kb.ld = n_;
-    Y.data = yf_.get();
-    Y.ld = n_;
+    std::vector<float> Hf(size_t(nr) * nr), KJJf(size_t(nb) * nb);
+    std::vector<double> H(size_t(nr) * nr), KJJ(size_t(nb) * nb), grad, dir, sums;
     if (nb > 0) {
       gather_kjj_kernel<<<svm::grid_for(int64_t(nb) * nb, kThreads), kThreads, 0, s_>>>(
           n_, nb, Kb_.get() + n_, basis_dev_.get(), KJJ_.get());
       DSDK_SVM_TRY(launch_status("SPSVM: basis kernel", msg));
       DSDK_SVM_TRY(to_host(KJJf.data(), KJJ_.get(), KJJf.size(), "SPSVM: basis kernel", msg));
+      DSDK_SVM_TRY(sync("SPSVM: basis kernel", msg));
+      // Symmetrise: K(x_a, x_b) and K(x_b, x_a) may round differently.
+      for (int a = 0; a < nb; ++a)
+        for (int b = 0; b <= a; ++b)
+          KJJ[size_t(a) * nb + b] = KJJ[size_t(b) * nb + a] =
+              0.5 * (double(KJJf[size_t(a) * nb + b]) + double(KJJf[size_t(b) * nb + a]));
     }
-    double F_prev = HUGE_VAL;
-    for (int it = 0; it < kMaxNewton; ++it) {
+    double loss = 0.0;
+    DSDK_SVM_TRY(loss_at(&loss, msg));
+    F_ = 0.5 * quad(KJJ, beta_, beta_) + loss;
+    svm::GemmOperand Z;  // row r < nr of Z' (row 0: the bias's ones)
+    Z.data = Kb_.get();
+    Z.ld = n_;
+
+    for (int it = 0; it < cap; ++it) {
       size_t tmp = select_tmp_bytes_;
       DSDK_SVM_TRY(svm::exec_status(
           cub::DeviceSelect::Flagged(select_tmp_.get(), tmp, iota_.get(), active_.get(),
@@ -427,82 +459,73 @@ class SpsvmSolver {
       int n_act = 0;
       DSDK_SVM_TRY(to_host(&n_act, n_active_.get(), 1, "SPSVM: active count", msg));
       DSDK_SVM_TRY(sync("SPSVM: active set", msg));
-
-      // H = K_JI diag(C) K_IJ (+ K_JJ below), rhs = K_JI diag(C) y_I, bias row included.
-      DSDK_SVM_TRY(svm::launch_gemm_nt(nr, nr, n_act, Kb, Kb, act_idx_.get(), cw_.get(), 1.f,
-                                       0.f, H_.get(), nr, s_, msg));
-      DSDK_SVM_TRY(svm::launch_gemm_nt(nr, 1, n_act, Kb, Y, act_idx_.get(), cw_.get(), 1.f, 0.f,
-                                       rhs_.get(), 1, s_, msg));
+      DSDK_SVM_TRY(svm::launch_gemm_nt(nr, nr, n_act, Z, Z, act_idx_.get(), cw_.get(), 1.f, 0.f,
+                                       H_.get(), nr, split_.get(), split_.size(), s_, msg));
       DSDK_SVM_TRY(to_host(Hf.data(), H_.get(), Hf.size(), "SPSVM: Newton matrix", msg));
-      DSDK_SVM_TRY(to_host(rhsf.data(), rhs_.get(), rhsf.size(), "SPSVM: Newton matrix", msg));
-      DSDK_SVM_TRY(sync("SPSVM: Newton matrix", msg));
-      for (int i = 0; i < nr; ++i) {
-        rhs[size_t(i)] = rhsf[size_t(i)];
+      // grad = diag(0, K_JJ) beta + Z_I' diag(C_I) (o_I - y_I), the latter in float64.
+      DSDK_SVM_TRY(row_sums(Kb_.get(), nr, &sums, msg));
+      grad.assign(static_cast<size_t>(nr), 0.0);
+      for (int r = 0; r < nr; ++r) {
+        double g = sums[size_t(2 * r)];
+        if (r > 0)
+          for (int b = 0; b < nb; ++b) g += KJJ[size_t(r - 1) * nb + b] * beta_[size_t(b + 1)];
+        grad[size_t(r)] = -g;
+      }
+      for (int i = 0; i < nr; ++i)
         for (int j = 0; j <= i; ++j) {
           double v = Hf[size_t(i) * nr + j];
-          if (i > 0 && j > 0) v += KJJf[size_t(i - 1) * nb + (j - 1)];
+          if (i > 0 && j > 0) v += KJJ[size_t(i - 1) * nb + (j - 1)];
           H[size_t(i) * nr + j] = H[size_t(j) * nr + i] = v;
         }
-      }
-      for (size_t e = 0; e < KJJ.size(); ++e) KJJ[e] = KJJf[e];
-      if (!cholesky_solve(H, nr, rhs, &beta_hat)) {
+      if (!cholesky_solve(H, nr, grad, &dir)) {
         if (msg) *msg = "SPSVM: the Newton system is not positive definite";
         return DSDK_STATUS_EXECUTION_FAILED;
       }
+      DSDK_SVM_TRY(to_device(dir_dev_.get(), dir.data(), dir.size(), "SPSVM: direction", msg));
+      outputs_kernel<<<grid_, kThreads, 0, s_>>>(n_, nr, Kb_.get(), dir_dev_.get(),
+                                                 delta_.get());
+      DSDK_SVM_TRY(launch_status("SPSVM: output step", msg));
 
-      DSDK_SVM_TRY(to_device(beta_dev_.get(), beta_hat.data(), beta_hat.size(),
-                             "SPSVM: coefficients", msg));
-      outputs_kernel<<<grid_, kThreads, 0, s_>>>(n_, nr, Kb_.get(), beta_dev_.get(),
-                                                 o_hat_.get());
-      DSDK_SVM_TRY(launch_status("SPSVM: outputs", msg));
-
-      // F along beta + s dir: the regulariser contributes a0 + s a1 to the slope.
-      for (int i = 0; i < nr; ++i) dir[size_t(i)] = beta_hat[size_t(i)] - beta_[size_t(i)];
-      double a0 = 0.0, a1 = 0.0;
-      for (int i = 0; i < nb; ++i) {
-        double kb = 0.0, kd = 0.0;
-        for (int j = 0; j < nb; ++j) {
-          kb += KJJ[size_t(i) * nb + j] * beta_[size_t(j + 1)];
-          kd += KJJ[size_t(i) * nb + j] * dir[size_t(j + 1)];
-        }
-        a0 += dir[size_t(i + 1)] * kb;
-        a1 += dir[size_t(i + 1)] * kd;
-      }
-      double step = 0.0, loss = 0.0;
-      DSDK_SVM_TRY(line_search(a0, a1, &step, &loss, msg));
-
+      double step = 0.0;
+      DSDK_SVM_TRY(line_search(quad(KJJ, dir, beta_), quad(KJJ, dir, dir), &step, &loss, msg));
+      if (!(step > 0.0)) break;
       for (int i = 0; i < nr; ++i) beta_[size_t(i)] += step * dir[size_t(i)];
-      double reg = 0.0;
-      for (int i = 0; i < nb; ++i)
-        for (int j = 0; j < nb; ++j)
-          reg += beta_[size_t(i + 1)] * KJJ[size_t(i) * nb + j] * beta_[size_t(j + 1)];
-      F_ = 0.5 * reg + loss;
-      // beta_dev_ must hold beta (the candidate scores read it), not beta_hat.
-      DSDK_SVM_TRY(to_device(beta_dev_.get(), beta_.data(), beta_.size(), "SPSVM: coefficients",
-                             msg));
-      if (step == 0.0) break;  // already optimal for this basis
-      step_outputs_kernel<<<grid_, kThreads, 0, s_>>>(n_, step, o_hat_.get(), o_.get());
+      F_ = 0.5 * quad(KJJ, beta_, beta_) + loss;
+
+      step_outputs_kernel<<<grid_, kThreads, 0, s_>>>(n_, step, delta_.get(), o_.get());
       DSDK_SVM_TRY(launch_status("SPSVM: outputs", msg));
-      DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(flips_.get(), 0, sizeof(unsigned long long), s_),
-                                    "SPSVM: active set", msg));
+      DSDK_SVM_TRY(svm::exec_status(
+          cudaMemsetAsync(flips_.get(), 0, sizeof(unsigned long long), s_), "SPSVM: active set",
+          msg));
       active_kernel<<<grid_, kThreads, 0, s_>>>(n_, y_, o_.get(), active_.get(), flips_.get());
       DSDK_SVM_TRY(launch_status("SPSVM: active set", msg));
       unsigned long long flips = 0;
       DSDK_SVM_TRY(to_host(&flips, flips_.get(), 1, "SPSVM: active set", msg));
       DSDK_SVM_TRY(sync("SPSVM: active set", msg));
-      // A full step that leaves the active set as it was lands on the minimiser
-      // (up to the float32 rounding of H, hence not exactly step 1).
-      const bool settled = flips == 0 && std::fabs(step - 1.0) <= 1e-3;
-      const bool stalled = F_prev - F_ <= 1e-9 * std::fabs(F_);
-      if (settled || stalled) break;
-      F_prev = F_;
+      // The CPU asks for |step - 1| < 1e-6; H summed in float32 moves the
+      // best step further from 1 than that.
+      if (flips == 0 && std::fabs(step - 1.0) < 1e-3) break;
     }
     return DSDK_STATUS_SUCCESS;
   }
 
-  // Sums of line_kernel at s (fixed order: deterministic).
-  dsdkStatus_t line_sums(double s, double* P, double* Q, double* L, std::string* msg) {
-    line_kernel<<<grid_, kThreads, 0, s_>>>(n_, s, y_, cw_.get(), o_.get(), o_hat_.get(),
+  // u_J' K_JJ v_J for coefficient vectors laid out [bias, beta_J...].
+  static double quad(const std::vector<double>& KJJ, const std::vector<double>& u,
+                     const std::vector<double>& v) {
+    const size_t nb = u.size() - 1;
+    double s = 0.0;
+    for (size_t a = 0; a < nb; ++a) {
+      double kv = 0.0;
+      for (size_t b = 0; b < nb; ++b) kv += KJJ[a * nb + b] * v[b + 1];
+      s += u[a + 1] * kv;
+    }
+    return s;
+  }
+
+  // Sums of line_kernel at s along o + s delta (in a fixed order: deterministic).
+  dsdkStatus_t line_sums(double s, const double* delta, double* P, double* Q, double* L,
+                         std::string* msg) {
+    line_kernel<<<grid_, kThreads, 0, s_>>>(n_, s, y_, cw_.get(), o_.get(), delta,
                                             line_part_.get());
     DSDK_SVM_TRY(launch_status("SPSVM: line search", msg));
     std::vector<double> part(size_t(grid_) * 3);
@@ -517,34 +540,42 @@ class SpsvmSolver {
     return DSDK_STATUS_SUCCESS;
   }
 
-  // Exact minimisation of the convex piecewise quadratic F(beta + s dir) over
-  // s >= 0: Newton on its piecewise linear slope, safeguarded by bisection of
-  // the bracket. Returns the step and the loss part of F there.
-  dsdkStatus_t line_search(double a0, double a1, double* step, double* loss, std::string* msg) {
-    double P, Q, L;
-    DSDK_SVM_TRY(line_sums(0.0, &P, &Q, &L, msg));
-    const double slope0 = a0 + P;
-    *step = 0.0;
-    *loss = L;
-    if (!(slope0 < 0.0)) return DSDK_STATUS_SUCCESS;  // no descent along dir
-    double lo = 0.0, hi = HUGE_VAL, s = 1.0;
+  // The loss part of F at the current outputs (s = 0: delta is not read for L).
+  dsdkStatus_t loss_at(double* loss, std::string* msg) {
+    double P, Q;
+    return line_sums(0.0, o_.get(), &P, &Q, loss, msg);
+  }
+
+  // Minimises the convex piecewise quadratic F(beta + s dir) over s > 0 (the
+  // regulariser contributes p1 + s p2 to its slope): Newton on the piecewise
+  // linear slope, safeguarded by bisection, as on the CPU. Returns the step
+  // and the loss there.
+  dsdkStatus_t line_search(double p1, double p2, double* step, double* loss, std::string* msg) {
+    double lo = 0.0, hi = HUGE_VAL, s = 1.0, P, Q, L;
     for (int it = 0; it < kMaxLineSteps; ++it) {
-      DSDK_SVM_TRY(line_sums(s, &P, &Q, &L, msg));
+      DSDK_SVM_TRY(line_sums(s, delta_.get(), &P, &Q, &L, msg));
       *step = s;
       *loss = L;
-      const double slope = a0 + s * a1 + P + s * Q, curv = a1 + Q;
-      if (std::fabs(slope) <= 1e-10 * std::fabs(slope0)) break;
-      if (slope < 0.0) lo = s;
+      const double g = p1 + s * p2 + P + s * Q, h = p2 + Q;
+      if (g == 0.0) return DSDK_STATUS_SUCCESS;
+      if (g < 0.0) lo = s;
       else hi = s;
-      double next = curv > 0.0 ? s - slope / curv : -1.0;
-      if (!(next > lo && next < hi)) next = std::isinf(hi) ? 2.0 * s : 0.5 * (lo + hi);
-      if (std::fabs(next - s) <= 1e-14 * std::max(1.0, s)) break;
+      double next = h > 0.0 ? s - g / h : 2.0 * s;
+      if (!(next > lo && next < hi))
+        next = std::isinf(hi) ? 2.0 * std::max(s, lo) : 0.5 * (lo + hi);
+      if (std::fabs(next - s) <= 1e-12 * std::max(1.0, s)) return DSDK_STATUS_SUCCESS;
       s = next;
+    }
+    // Out of steps: the largest step known to descend, if any.
+    if (lo > 0.0 && lo != *step) {
+      DSDK_SVM_TRY(line_sums(lo, delta_.get(), &P, &Q, &L, msg));
+      *step = lo;
+      *loss = L;
     }
     return DSDK_STATUS_SUCCESS;
   }
 
-  void finish(SVMResult* out, int64_t stages, bool converged) {
+  void finish(SVMResult* out, int64_t rounds, bool converged) {
     std::vector<size_t> order(basis_.size());
     std::iota(order.begin(), order.end(), size_t(0));
     std::sort(order.begin(), order.end(),
@@ -557,7 +588,7 @@ class SpsvmSolver {
     }
     out->bias = beta_[0];
     out->objective = F_;
-    out->iterations = stages;
+    out->iterations = rounds;
     out->converged = converged;
   }
 
@@ -568,16 +599,16 @@ class SpsvmSolver {
   cudaStream_t s_;
   KernelFn<float> kf_;
   std::mt19937_64 rng_;
-  std::vector<char> in_basis_;  // 1 = in the basis (2 = drawn, transiently)
-  std::vector<int32_t> basis_;
-  std::vector<double> beta_;  // [bias, beta_J...]
+  std::vector<int64_t> pool_, pos_;  // points outside the basis; each point's place in pool_
+  std::vector<int32_t> basis_;       // in insertion order
+  std::vector<double> beta_;         // [bias, beta_J...]
   double F_ = 0.0;
   int mb_ = 1, kappa_max_ = 1, chunks_ = 1;
   unsigned grid_ = 1;
   size_t select_tmp_bytes_ = 0;
 
-  DeviceBuffer<float> Kb_, Kc_, yf_, cw_, H_, rhs_, KJJ_;
-  DeviceBuffer<double> o_, o_hat_, beta_dev_, score_part_, score_reg_, line_part_;
+  DeviceBuffer<float> Kb_, Kc_, cw_, H_, KJJ_, split_;
+  DeviceBuffer<double> o_, delta_, dir_dev_, row_part_, score_self_, line_part_;
   DeviceBuffer<int32_t> iota_, act_idx_, n_active_, basis_dev_, cand_dev_;
   DeviceBuffer<uint8_t> active_, select_tmp_;
   DeviceBuffer<unsigned long long> flips_;
