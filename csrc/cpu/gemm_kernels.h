@@ -52,6 +52,12 @@ using TileFn = void (*)(int64_t kc, const T* a, const T* b, T* c, int64_t rs,
                         int n);
 template <typename T>
 using PackIm2colFn = void (*)(const Im2colTile<T>& t, T* dst);
+// Transposing pack: dst[k * dst_stride + i] = src[i * ld + k] for i < rows, zero for
+// rows <= i < width, k < K; entries whose mask byte (mask[i * ld + k], optional) is
+// zero read as zero. Packs weight panels (A) and transposes lowered tiles.
+template <typename T>
+using PackRowsFn = void (*)(const T* src, int64_t ld, const uint8_t* mask, int rows, int width,
+                            int64_t K, T* dst, int64_t dst_stride);
 
 template <typename T>
 struct Microkernel {
@@ -60,6 +66,7 @@ struct Microkernel {
   int64_t kc, nc;  // cache block: reduction depth and B tile width (L1/L2 sized)
   TileFn<T> tile;
   PackIm2colFn<T> pack_im2col;
+  PackRowsFn<T> pack_rows;
 };
 
 enum class Isa { kGeneric = 0, kAvx2 = 1, kAvx512 = 2 };
@@ -83,6 +90,10 @@ const Microkernel<T>* generic_kernel();
 // The portable im2col packer, which the vector ISAs also use for unusual strides.
 template <typename T>
 void pack_im2col_generic(const Im2colTile<T>& t, int nr, T* dst);
+
+template <typename T>
+void pack_rows_generic(const T* src, int64_t ld, const uint8_t* mask, int rows, int width,
+                       int64_t K, T* dst, int64_t dst_stride);
 
 // Lanes l in [*lo, *hi) of a run of `len` columns starting at source column w0 and
 // advancing by `step` that fall inside [0, W).

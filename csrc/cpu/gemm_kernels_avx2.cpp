@@ -93,7 +93,8 @@ void pack_im2col(const Im2colTile<T>& t, T* dst) {
 }
 
 template <typename T>
-const Microkernel<T> kAvx2{"avx2", kMr, 2 * Vec<T>::L, 256, 512, tile<T>, pack_im2col<T>};
+const Microkernel<T> kAvx2{"avx2", kMr, 2 * Vec<T>::L, 256, 512, tile<T>, pack_im2col<T>,
+                           pack_rows_generic<T>};
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 // loaded as two vectors per k, A broadcast) and the masked-load im2col packer.
 // Compiled for AVX-512 by pragma, so the library needs no global -march; only
 // reached after a CPUID check (gemm_kernels_generic.cpp).
+#include <algorithm>
 #include <cstdint>
 
 #include "cpu/gemm_kernels.h"
@@ -11,6 +12,9 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi,bmi2")
+// GCC 12's own shuffle intrinsics start from _mm512_undefined_*(), which trips this.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace dsdk {
 namespace cpu {
@@ -169,8 +173,95 @@ void pack_im2col(const Im2colTile<T>& t, T* dst) {
   }
 }
 
+// In-register transposes of a square block of vectors (r[i] = row i in, column i out).
+void transpose(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  // u[4b + c], 128-bit lane l: column 4l + c of rows 4b..4b+3.
+  for (int b = 0; b < 16; b += 4) {
+    const __m512d t0 = _mm512_castps_pd(t[b]), t1 = _mm512_castps_pd(t[b + 1]);
+    const __m512d t2 = _mm512_castps_pd(t[b + 2]), t3 = _mm512_castps_pd(t[b + 3]);
+    u[b] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+    u[b + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+    u[b + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+    u[b + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 v = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);
+    const __m512 v2 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
+    const __m512 w = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+    const __m512 w2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+    r[c] = _mm512_shuffle_f32x4(v, w, 0x88);
+    r[8 + c] = _mm512_shuffle_f32x4(v, w, 0xDD);
+    r[4 + c] = _mm512_shuffle_f32x4(v2, w2, 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(v2, w2, 0xDD);
+  }
+}
+
+void transpose(__m512d r[8]) {
+  __m512d t[8];
+  // t[2a + c], 128-bit lane l: column 2l + c of rows 2a, 2a+1.
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
+  }
+  for (int c = 0; c < 2; ++c) {
+    const __m512d v = _mm512_shuffle_f64x2(t[c], t[2 + c], 0x88);
+    const __m512d v2 = _mm512_shuffle_f64x2(t[c], t[2 + c], 0xDD);
+    const __m512d w = _mm512_shuffle_f64x2(t[4 + c], t[6 + c], 0x88);
+    const __m512d w2 = _mm512_shuffle_f64x2(t[4 + c], t[6 + c], 0xDD);
+    r[c] = _mm512_shuffle_f64x2(v, w, 0x88);
+    r[4 + c] = _mm512_shuffle_f64x2(v, w, 0xDD);
+    r[2 + c] = _mm512_shuffle_f64x2(v2, w2, 0x88);
+    r[6 + c] = _mm512_shuffle_f64x2(v2, w2, 0xDD);
+  }
+}
+
+// Blocks of L rows x L columns: masked loads, one transpose, `width`-lane stores.
 template <typename T>
-const Microkernel<T> kAvx512{"avx512", kMr, 2 * Vec<T>::L, 256, 512, tile<T>, pack_im2col<T>};
+void pack_rows(const T* src, int64_t ld, const uint8_t* mask, int rows, int width, int64_t K,
+               T* dst, int64_t dst_stride) {
+  using V = Vec<T>;
+  constexpr int L = V::L;
+  const bool spill = width < L && dst_stride == width;
+  for (int i0 = 0; i0 < width; i0 += L) {
+    const int nrow = std::max(0, std::min(L, rows - i0));
+    const typename V::M wmask = V::lanes(std::min(L, width - i0));
+    for (int64_t k0 = 0; k0 < K; k0 += L) {
+      const int kl = int(std::min<int64_t>(L, K - k0));
+      const typename V::M kmask = V::lanes(kl);
+      typename V::R r[L];
+#pragma GCC unroll 16
+      for (int i = 0; i < L; ++i) {
+        if (i >= nrow) {
+          r[i] = V::zero();
+          continue;
+        }
+        const int64_t o = (i0 + i) * ld + k0;
+        // Weight rows are long strided streams; fetch a few lines ahead of each.
+        _mm_prefetch(reinterpret_cast<const char*>(src + o) + 512, _MM_HINT_T0);
+        const typename V::M m = mask ? V::nonzero_bytes(kmask, mask + o) : kmask;
+        r[i] = V::maskz_load(m, src + o);
+      }
+      transpose(r);
+      T* d = dst + k0 * dst_stride + i0;
+      // Masked stores that straddle cache lines are slow: a narrow panel is written
+      // with full vectors whose spill into the following rows their stores overwrite.
+      for (int j = 0; j < kl; ++j) {
+        const bool fits = width - i0 >= L || (spill && (k0 + j) * dst_stride + L <= K * dst_stride);
+        if (fits) V::store(d + j * dst_stride, r[j]);
+        else V::mask_store(d + j * dst_stride, wmask, r[j]);
+      }
+    }
+  }
+}
+
+template <typename T>
+const Microkernel<T> kAvx512{"avx512", kMr,       2 * Vec<T>::L, 256,
+                             512,      tile<T>,   pack_im2col<T>, pack_rows<T>};
 
 }  // namespace
 
@@ -182,6 +273,7 @@ const Microkernel<T>* avx512_kernel() {
 }  // namespace cpu
 }  // namespace dsdk
 
+#pragma GCC diagnostic pop
 #pragma GCC pop_options
 
 #else

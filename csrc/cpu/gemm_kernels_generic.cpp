@@ -26,7 +26,8 @@ void pack_im2col_nr(const Im2colTile<T>& t, T* dst) {
 }
 
 template <typename T>
-const Microkernel<T> kGeneric{"generic", kMr, kNr, 256, 512, tile_generic<T>, pack_im2col_nr<T>};
+const Microkernel<T> kGeneric{"generic", kMr, kNr, 256, 512, tile_generic<T>, pack_im2col_nr<T>,
+                              pack_rows_generic<T>};
 
 Isa detect() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -68,6 +69,22 @@ void pack_im2col_generic(const Im2colTile<T>& t, int nr, T* dst) {
 }
 
 template <typename T>
+void pack_rows_generic(const T* src, int64_t ld, const uint8_t* mask, int rows, int width,
+                       int64_t K, T* dst, int64_t dst_stride) {
+  for (int i = 0; i < width; ++i) {
+    const T* s = src + i * ld;
+    const uint8_t* m = mask ? mask + i * ld : nullptr;
+    T* d = dst + i;
+    if (i >= rows)
+      for (int64_t k = 0; k < K; ++k) d[k * dst_stride] = T(0);
+    else if (m)
+      for (int64_t k = 0; k < K; ++k) d[k * dst_stride] = m[k] ? s[k] : T(0);
+    else
+      for (int64_t k = 0; k < K; ++k) d[k * dst_stride] = s[k];
+  }
+}
+
+template <typename T>
 const Microkernel<T>* generic_kernel() {
   return &kGeneric<T>;
 }
@@ -88,6 +105,10 @@ const Microkernel<T>& microkernel() {
 
 template void pack_im2col_generic<float>(const Im2colTile<float>&, int, float*);
 template void pack_im2col_generic<double>(const Im2colTile<double>&, int, double*);
+template void pack_rows_generic<float>(const float*, int64_t, const uint8_t*, int, int, int64_t,
+                                       float*, int64_t);
+template void pack_rows_generic<double>(const double*, int64_t, const uint8_t*, int, int, int64_t,
+                                        double*, int64_t);
 template const Microkernel<float>* generic_kernel<float>();
 template const Microkernel<double>* generic_kernel<double>();
 template const Microkernel<float>& microkernel<float>();
