@@ -85,17 +85,24 @@ struct TileBufs {
   uint8_t* contiguous;  // per panel: its columns are consecutive in memory
 };
 
+// Pixels per lowered tile when its panels are `width` wide (a multiple of width).
+template <typename T>
+int64_t tile_cols(const Microkernel<T>& k, int64_t cols, int width) {
+  return std::min<int64_t>(k.nc / width * width, round_up(std::max<int64_t>(cols, 1), width));
+}
+
+// Widest pixel tile either orientation builds for `cols` pixels.
 template <typename T>
 int64_t tile_nc(const Microkernel<T>& k, int64_t cols) {
-  return std::min<int64_t>(k.nc, round_up(std::max<int64_t>(cols, 1), k.nr));
+  return std::max(tile_cols(k, cols, k.nr), tile_cols(k, cols, k.mr));
 }
 
 // Tile buffers for tiles of up to nc columns and A blocks of up to `rows` rows.
 template <typename T>
 void carve_tile_bufs(Carver& cv, const Microkernel<T>& k, int64_t nc, int64_t rows,
                      TileBufs<T>* t) {
-  const int64_t np = nc / k.nr;
-  t->a = cv.take<T>(round_up(rows, k.mr) * k.kc);
+  const int64_t np = ceil_div(nc, std::min(k.mr, k.nr));
+  t->a = cv.take<T>(std::max(round_up(rows, k.mr), round_up(rows, k.nr)) * k.kc);
   t->b = cv.take<T>(k.kc * nc);
   t->segs = cv.take<Im2colSeg>(nc);
   t->panel_seg = cv.take<int>(np + 1);
@@ -134,55 +141,101 @@ int build_tile(const Lowered<T>& L, int nr, int64_t j0, int nc, TileBufs<T>& tb)
   return np;
 }
 
-// This thread's share of the lowered GEMMs. pack_a(g, m0, rows, k0, kc, dst) packs A
-// rows [m0, m0 + rows) of group g (zero up to mr) over K range [k0, k0 + kc); the mask
-// is applied there. Loop order: K block (pack A once per thread), column tile (pack
-// B into L2), A micro-panel (L1), B micro-panel.
+// Relative cost of an m x n micro-tile per k step on a kernel with L-lane vectors:
+// FMA count, but no less than the FMA latency chain or the loads allow.
+double tile_cost(int64_t m, int64_t n, int L) {
+  const double f = double(m) * double((n + L - 1) / L);
+  return std::max({f, 4.0, (double(m) + double((n + L - 1) / L)) / 2.0});
+}
+
+// Cost of an M x N product cut into mr x nr micro-tiles.
+double blocked_cost(int64_t M, int64_t N, int mr, int nr, int L) {
+  const int64_t fm = M / mr, fn = N / nr, tm = M % mr, tn = N % nr;
+  double c = double(fm) * (double(fn) * tile_cost(mr, nr, L) + (tn ? tile_cost(mr, tn, L) : 0));
+  if (tm) c += double(fn) * tile_cost(tm, nr, L) + (tn ? tile_cost(tm, tn, L) : 0);
+  return c;
+}
+
+// Whether the lowered GEMM should run transposed (pixels as the broadcast rows,
+// channels as the vector columns): when few pixels leave the vector lanes idle, e.g.
+// 7x7 maps of one image. The transposed tile store costs a little, hence the margin.
+template <typename T>
+bool use_transposed(const Microkernel<T>& k, int64_t channels, int64_t pixels) {
+  const int L = k.nr / 2;
+  return blocked_cost(pixels, channels, k.mr, k.nr, L) * 1.15 <
+         blocked_cost(channels, pixels, k.mr, k.nr, L);
+}
+
+// This thread's share of the lowered GEMMs. pack_a(g, m0, rows, k0, kc, width, dst)
+// packs weight rows [m0, m0 + rows) of group g (zero up to `width`) over K range
+// [k0, k0 + kc) as [k][width]; the mask is applied there. Loop order: K block (pack
+// the thread's weights once), pixel tile (pack the lowered input into L2), then
+// micro-tiles with the broadcast operand's panel held in L1. Normally weights are the
+// broadcast operand (mr channels) and pixels the vector one (nr); transposed, the
+// other way round.
 template <typename T, class PackA>
 void run_lowered(const Microkernel<T>& k, const Lowered<T>& L, TileBufs<T>& tb, int tid, int nth,
-                 PackA&& pack_a) {
+                 bool transposed, PackA&& pack_a) {
   const int64_t N = int64_t(L.nimg) * L.ga * L.gb;
   if (N == 0) return;
-  const int64_t mp = ceil_div(L.M, k.mr), np = ceil_div(N, k.nr);
+  const int wp = transposed ? k.nr : k.mr;  // channels per weight panel
+  const int xp = transposed ? k.mr : k.nr;  // pixels per lowered-input panel
+  const int64_t mp = ceil_div(L.M, wp), np = ceil_div(N, xp);
   const WorkSplit ws = choose_split(L.groups, mp, np, nth, kPackCost);
   const int64_t items = ws.items();
-  const int64_t nc_max = tile_nc(k, N);
+  const int64_t nc_max = tile_cols(k, N, xp);
   for (int64_t it = chunk_begin(items, nth, tid); it < chunk_begin(items, nth, tid + 1); ++it) {
     const int g = int(it / (int64_t(ws.tm) * ws.tn));
     const int64_t im = (it / ws.tn) % ws.tm, in = it % ws.tn;
     const int64_t p0 = chunk_begin(mp, ws.tm, im), p1 = chunk_begin(mp, ws.tm, im + 1);
-    const int64_t c0 = chunk_begin(np, ws.tn, in) * k.nr;
-    const int64_t c1 = std::min(N, chunk_begin(np, ws.tn, in + 1) * k.nr);
+    const int64_t c0 = chunk_begin(np, ws.tn, in) * xp;
+    const int64_t c1 = std::min(N, chunk_begin(np, ws.tn, in + 1) * xp);
     T* out = L.out + g * L.out_gs;
     Im2colTile<T> tile{L.src + g * L.src_gs, L.hs, L.ws, L.H, L.W, L.wstep, nullptr, 0,
-                       tb.segs, tb.panel_seg, 0};
+                       tb.segs, tb.panel_seg, 0, xp};
     for (int64_t pc = 0; pc == 0 || pc < L.K; pc += L.kc) {
       const int64_t kc = std::min(L.kc, L.K - pc);
       for (int64_t ip = p0; ip < p1; ++ip) {
-        const int m0 = int(ip * k.mr);
-        pack_a(g, m0, std::min(k.mr, L.M - m0), pc, kc, tb.a + (ip - p0) * kc * k.mr);
+        const int m0 = int(ip * wp);
+        pack_a(g, m0, std::min(wp, L.M - m0), pc, kc, wp, tb.a + (ip - p0) * kc * wp);
       }
-      const T beta = pc == 0 ? L.beta : T(1);
+      TileOut<T> o{nullptr, 0, 0, nullptr, nullptr, nullptr, L.alpha, pc == 0 ? L.beta : T(1)};
       tile.taps = L.taps + pc;
       tile.kc = kc;
       for (int64_t j0 = c0; j0 < c1; j0 += nc_max) {
         const int nc = int(std::min(nc_max, c1 - j0));
-        const int tp = build_tile(L, k.nr, j0, nc, tb);
+        const int tp = build_tile(L, xp, j0, nc, tb);
         tile.nc = nc;
         k.pack_im2col(tile, tb.b);
-        for (int64_t ip = p0; ip < p1; ++ip) {
-          const int m0 = int(ip * k.mr);
-          const int rows = std::min(k.mr, L.M - m0);
-          const T* a = tb.a + (ip - p0) * kc * k.mr;
-          T* crow = out + m0 * L.rs;
+        if (!transposed) {
+          for (int64_t ip = p0; ip < p1; ++ip) {
+            const int m0 = int(ip * wp);
+            const int rows = std::min(wp, L.M - m0);
+            const T* a = tb.a + (ip - p0) * kc * wp;
+            for (int jp = 0; jp < tp; ++jp) {
+              const int64_t* co = tb.col_off + jp * xp;
+              const bool contig = tb.contiguous[jp];
+              o.c = out + m0 * L.rs + (contig ? co[0] : 0);
+              o.rs = L.rs;
+              o.cs = 1;
+              o.col_off = contig ? nullptr : co;
+              k.tile(kc, a, tb.b + jp * kc * xp, o, rows, std::min(xp, nc - jp * xp));
+            }
+          }
+        } else {
           for (int jp = 0; jp < tp; ++jp) {
-            const int n = std::min(k.nr, nc - jp * k.nr);
-            const int64_t* co = tb.col_off + jp * k.nr;
-            const T* b = tb.b + jp * kc * k.nr;
-            if (tb.contiguous[jp])
-              k.tile(kc, a, b, crow + co[0], L.rs, nullptr, nullptr, L.alpha, beta, rows, n);
-            else
-              k.tile(kc, a, b, crow, L.rs, co, nullptr, L.alpha, beta, rows, n);
+            const int64_t* co = tb.col_off + jp * xp;
+            const bool contig = tb.contiguous[jp];
+            const T* a = tb.b + jp * kc * xp;
+            for (int64_t ip = p0; ip < p1; ++ip) {
+              const int m0 = int(ip * wp);
+              o.c = out + m0 * L.rs + (contig ? co[0] : 0);
+              o.rs = 1;
+              o.cs = L.rs;
+              o.row_off = contig ? nullptr : co;
+              k.tile(kc, a, tb.a + (ip - p0) * kc * wp, o, std::min(xp, nc - jp * xp),
+                     std::min(wp, L.M - m0));
+            }
           }
         }
       }
@@ -229,10 +282,11 @@ dsdkStatus_t fwd(const ConvFwdArgs& a, void* ws, size_t bytes, int nt, std::stri
                      sh.n, sh.p, sh.q, sh.stride_h, -sh.pad_h, sh.stride_w, -sh.pad_w,
                      static_cast<T*>(a.y), kg * a.ys.c, a.ys.c, a.ys.n, a.ys.h, a.ys.w,
                      1, 0, 1, 0, T(a.alpha), T(a.beta)};
-  auto pack_a = [&](int g, int m0, int rows, int64_t k0, int64_t kc, T* dst) {
+  auto pack_a = [&](int g, int m0, int rows, int64_t k0, int64_t kc, int width, T* dst) {
     const int64_t o = (int64_t(g) * kg + m0) * crs + k0;
-    k.pack_rows(w + o, crs, a.mask ? a.mask + o : nullptr, rows, k.mr, kc, dst, k.mr);
+    k.pack_rows(w + o, crs, a.mask ? a.mask + o : nullptr, rows, width, kc, dst, width);
   };
+  const bool transposed = use_transposed(k, kg, int64_t(sh.n) * sh.p * sh.q);
 #pragma omp parallel num_threads(nt)
   {
     const int tid = thread_id(), nth = team_size();
@@ -241,7 +295,7 @@ dsdkStatus_t fwd(const ConvFwdArgs& a, void* ws, size_t bytes, int nt, std::stri
       taps[kk] = Im2colTap{t.c * a.xs.c, t.r * sh.dil_h, t.s * sh.dil_w};
     }
 #pragma omp barrier
-    run_lowered(k, L, tb[tid], tid, nth, pack_a);
+    run_lowered(k, L, tb[tid], tid, nth, transposed, pack_a);
   }
   return DSDK_STATUS_SUCCESS;
 }
@@ -347,14 +401,15 @@ dsdkStatus_t bwd_data(const ConvBwdDataArgs& a, void* ws, size_t bytes, int nt, 
                            static_cast<T*>(a.dx), cg * a.dxs.c, a.dxs.c, a.dxs.n, a.dxs.h,
                            a.dxs.w, sh.stride_h, rh, sh.stride_w, rw, T(a.alpha), T(a.beta)};
         off += K;
-        run_lowered(k, L, tb[tid], tid, nth,
-                    [&](int g, int c0, int rows, int64_t k0, int64_t kc, T* dst) {
+        const int64_t cols = int64_t(L.nimg) * L.ga * L.gb;
+        run_lowered(k, L, tb[tid], tid, nth, use_transposed(k, cg, cols),
+                    [&](int g, int c0, int rows, int64_t k0, int64_t kc, int width, T* dst) {
           if (all_taps) {
             // The block is whole channels m, each r * s taps in weight order.
             for (int64_t m = k0 / tpm; m < (k0 + kc) / tpm; ++m) {
               const int64_t o = ((g * kg + m) * cg + c0) * rs;
-              k.pack_rows(w + o, rs, a.mask ? a.mask + o : nullptr, rows, k.mr, rs,
-                          dst + (m * rs - k0) * k.mr, k.mr);
+              k.pack_rows(w + o, rs, a.mask ? a.mask + o : nullptr, rows, width, rs,
+                          dst + (m * rs - k0) * width, width);
             }
             return;
           }
@@ -362,8 +417,8 @@ dsdkStatus_t bwd_data(const ConvBwdDataArgs& a, void* ws, size_t bytes, int nt, 
             const int64_t m = (k0 + kk) / tpm;
             const int j = int((k0 + kk) % tpm);
             const int64_t wi = ((g * kg + m) * cg + c0) * rs + tr[j / ns] * sh.s + ts[j % ns];
-            for (int i = 0; i < k.mr; ++i)
-              dst[kk * k.mr + i] = i < rows ? masked(w, a.mask, wi + i * rs) : T(0);
+            for (int i = 0; i < width; ++i)
+              dst[kk * width + i] = i < rows ? masked(w, a.mask, wi + i * rs) : T(0);
           }
         });
       }
@@ -451,7 +506,7 @@ dsdkStatus_t bwd_filter(const ConvBwdFilterArgs& a, void* ws, size_t bytes, int 
       const uint8_t* mg = a.mask ? a.mask + int64_t(g) * kg * crs : nullptr;
       const T* dyg = dy ? dy + int64_t(g) * kg * a.dys.c : nullptr;
       Im2colTile<T> tile{x ? x + int64_t(g) * cg * a.xs.c : nullptr, a.xs.h, a.xs.w, sh.h, sh.w,
-                         sh.stride_w, nullptr, 0, f.tb.segs, f.tb.panel_seg, 0};
+                         sh.stride_w, nullptr, 0, f.tb.segs, f.tb.panel_seg, 0, k.nr};
       for (int64_t j0 = c0; j0 < c1; j0 += nc_max) {
         const int nc = int(std::min(nc_max, c1 - j0));
         const int tp = int(ceil_div(nc, k.nr));
@@ -486,8 +541,9 @@ dsdkStatus_t bwd_filter(const ConvBwdFilterArgs& a, void* ws, size_t bytes, int 
             for (int jp = 0; jp < tp; ++jp) {
               const int n = std::min(k.nr, nc - jp * k.nr);
               const int64_t off = m0 * crs + j0 + jp * k.nr;
-              k.tile(kc, f.apk, f.bpk + int64_t(jp) * kc * k.nr, dwg + off, crs, nullptr,
-                     mg ? mg + off : nullptr, alpha, beta, rows, n);
+              const TileOut<T> o{dwg + off, crs, 1, nullptr, nullptr, mg ? mg + off : nullptr,
+                                 alpha, beta};
+              k.tile(kc, f.apk, f.bpk + int64_t(jp) * kc * k.nr, o, rows, n);
             }
           }
         }

@@ -91,8 +91,9 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, co
               const int n = int(std::min<int64_t>(k.nr, nc - jr));
               for (int64_t ir = 0; ir < mcur; ir += k.mr) {
                 const int m = int(std::min<int64_t>(k.mr, mcur - ir));
-                k.tile(kc, abuf + ir * kc, bbuf + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
-                       nullptr, nullptr, alpha, b, m, n);
+                const TileOut<T> o{C + (ic + ir) * ldc + jc + jr, ldc, 1, nullptr, nullptr,
+                                   nullptr, alpha, b};
+                k.tile(kc, abuf + ir * kc, bbuf + jr * kc, o, m, n);
               }
             }
           }

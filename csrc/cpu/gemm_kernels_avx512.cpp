@@ -70,111 +70,8 @@ struct Vec<double> {
   }
 };
 
-// MRR rows (<= kMr) by NV vectors of the packed panels (row stride kMr, column
-// stride 2 * L), accumulated over kc in registers, then the C update.
-template <typename T, int MRR, int NV>
-void tile_mn(int64_t kc, const T* a, const T* b, T* c, int64_t rs, const int64_t* col_off,
-             const uint8_t* cmask, T alpha, T beta, int n) {
-  using V = Vec<T>;
-  constexpr int L = V::L, NR = 2 * L;
-  typename V::R acc[MRR][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MRR; ++i)
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
-  for (int64_t k = 0; k < kc; ++k) {
-    typename V::R bv[NV];
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * L);
-#pragma GCC unroll 16
-    for (int i = 0; i < MRR; ++i) {
-      typename V::R ai = V::set1(a[i]);
-#pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
-    }
-    a += kMr;
-    b += NR;
-  }
-  if (col_off) {
-    T buf[MRR * NR];
-    for (int i = 0; i < MRR; ++i)
-      for (int v = 0; v < NV; ++v) V::store(buf + i * NR + v * L, acc[i][v]);
-    store_tile_scalar(buf, NR, c, rs, col_off, cmask, alpha, beta, MRR, n);
-    return;
-  }
-  const typename V::R va = V::set1(alpha), vb = V::set1(beta);
-#pragma GCC unroll 16
-  for (int i = 0; i < MRR; ++i) {
-    T* cr = c + i * rs;
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) {
-      const int left = n - v * L;
-      if (left <= 0) break;
-      const typename V::M mk = V::lanes(left);
-      typename V::R x = V::mul(acc[i][v], va);
-      if (cmask) x = V::maskz_mov(V::nonzero_bytes(mk, cmask + i * rs + v * L), x);
-      if (beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cr + v * L), x);
-      V::mask_store(cr + v * L, mk, x);
-    }
-  }
-}
-
-template <typename T, int MRR>
-void tile_m(int64_t kc, const T* a, const T* b, T* c, int64_t rs, const int64_t* col_off,
-            const uint8_t* cmask, T alpha, T beta, int n) {
-  if (n > Vec<T>::L) tile_mn<T, MRR, 2>(kc, a, b, c, rs, col_off, cmask, alpha, beta, n);
-  else tile_mn<T, MRR, 1>(kc, a, b, c, rs, col_off, cmask, alpha, beta, n);
-}
-
-template <typename T>
-void tile(int64_t kc, const T* a, const T* b, T* c, int64_t rs, const int64_t* col_off,
-          const uint8_t* cmask, T alpha, T beta, int m, int n) {
-  switch (m) {
-#define DSDK_TILE_CASE(M) \
-  case M: return tile_m<T, M>(kc, a, b, c, rs, col_off, cmask, alpha, beta, n);
-    DSDK_TILE_CASE(1) DSDK_TILE_CASE(2) DSDK_TILE_CASE(3) DSDK_TILE_CASE(4)
-    DSDK_TILE_CASE(5) DSDK_TILE_CASE(6) DSDK_TILE_CASE(7) DSDK_TILE_CASE(8)
-    DSDK_TILE_CASE(9) DSDK_TILE_CASE(10) DSDK_TILE_CASE(11) DSDK_TILE_CASE(12)
-#undef DSDK_TILE_CASE
-    default: return;
-  }
-}
-
-// Unit-stride source rows: each segment is one masked load per vector of the panel row.
-template <typename T>
-void pack_im2col(const Im2colTile<T>& t, T* dst) {
-  using V = Vec<T>;
-  constexpr int L = V::L, NR = 2 * L;
-  if (t.ws != 1 || t.wstep != 1) return pack_im2col_generic(t, NR, dst);
-  const int np = (t.nc + NR - 1) / NR;
-  for (int p = 0; p < np; ++p) {
-    T* pd = dst + p * t.kc * NR;
-    const Im2colSeg* s0 = t.segs + t.panel_seg[p];
-    const Im2colSeg* s1 = t.segs + t.panel_seg[p + 1];
-    for (int64_t k = 0; k < t.kc; ++k) {
-      const Im2colTap tap = t.taps[k];
-      typename V::R v0 = V::zero(), v1 = V::zero();
-      for (const Im2colSeg* sg = s0; sg != s1; ++sg) {
-        const int h = sg->h0 + tap.dh;
-        if (unsigned(h) >= unsigned(t.H)) continue;
-        const int w0 = sg->w0 + tap.dw;
-        const int lo = w0 >= 0 ? 0 : -w0;
-        const int hi = t.W - w0 < sg->len ? t.W - w0 : sg->len;
-        if (lo >= hi) continue;
-        // Panel lane j reads source column w0 + j - lane; only valid lanes are loaded.
-        const T* rp = t.src + (sg->base + tap.off + h * t.hs + w0 - sg->lane);
-        const uint64_t bits = ((uint64_t(1) << (hi - lo)) - 1) << (sg->lane + lo);
-        v0 = V::mask_load(v0, typename V::M(bits), rp);
-        v1 = V::mask_load(v1, typename V::M(bits >> L), rp + L);
-      }
-      V::store(pd + k * NR, v0);
-      V::store(pd + k * NR + L, v1);
-    }
-  }
-}
-
 // In-register transposes of a square block of vectors (r[i] = row i in, column i out).
-void transpose(__m512 r[16]) {
+inline void transpose(__m512 r[16]) {
   __m512 t[16], u[16];
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
@@ -201,7 +98,7 @@ void transpose(__m512 r[16]) {
   }
 }
 
-void transpose(__m512d r[8]) {
+inline void transpose(__m512d r[8]) {
   __m512d t[8];
   // t[2a + c], 128-bit lane l: column 2l + c of rows 2a, 2a+1.
   for (int i = 0; i < 8; i += 2) {
@@ -217,6 +114,140 @@ void transpose(__m512d r[8]) {
     r[4 + c] = _mm512_shuffle_f64x2(v, w, 0xDD);
     r[2 + c] = _mm512_shuffle_f64x2(v2, w2, 0x88);
     r[6 + c] = _mm512_shuffle_f64x2(v2, w2, 0xDD);
+  }
+}
+
+// MRR rows (<= kMr) by NV vectors of the packed panels (row stride kMr, column
+// stride 2 * L), accumulated over kc in registers, then the C update.
+template <typename T, int MRR, int NV>
+void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
+  using V = Vec<T>;
+  constexpr int L = V::L, NR = 2 * L;
+  typename V::R acc[MRR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MRR; ++i)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+  for (int64_t k = 0; k < kc; ++k) {
+    typename V::R bv[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * L);
+#pragma GCC unroll 16
+    for (int i = 0; i < MRR; ++i) {
+      typename V::R ai = V::set1(a[i]);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
+    }
+    a += kMr;
+    b += NR;
+  }
+  const typename V::R va = V::set1(o.alpha), vb = V::set1(o.beta);
+  if (!o.row_off && !o.col_off && o.cs == 1) {
+    // Rows of C are vectors.
+#pragma GCC unroll 16
+    for (int i = 0; i < MRR; ++i) {
+      T* cr = o.c + i * o.rs;
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) {
+        const int left = n - v * L;
+        if (left <= 0) break;
+        const typename V::M mk = V::lanes(left);
+        typename V::R x = V::mul(acc[i][v], va);
+        if (o.cmask) x = V::maskz_mov(V::nonzero_bytes(mk, o.cmask + i * o.rs + v * L), x);
+        if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cr + v * L), x);
+        V::mask_store(cr + v * L, mk, x);
+      }
+    }
+    return;
+  }
+  if (!o.row_off && !o.col_off && o.rs == 1 && !o.cmask) {
+    // Columns of C are vectors (the transposed orientation): transpose L x L blocks.
+#pragma GCC unroll 2
+    for (int rb = 0; rb < MRR; rb += L) {
+      const typename V::M mk = V::lanes(MRR - rb);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) {
+        typename V::R r[L];
+#pragma GCC unroll 16
+        for (int i = 0; i < L; ++i) r[i] = rb + i < MRR ? acc[rb + i][v] : V::zero();
+        transpose(r);
+        const int cols = n - v * L < L ? n - v * L : L;
+        for (int j = 0; j < cols; ++j) {
+          T* cc = o.c + rb + (v * L + j) * o.cs;
+          typename V::R x = V::mul(r[j], va);
+          if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cc), x);
+          V::mask_store(cc, mk, x);
+        }
+      }
+    }
+    return;
+  }
+  T buf[MRR * NR];
+  for (int i = 0; i < MRR; ++i)
+    for (int v = 0; v < NV; ++v) V::store(buf + i * NR + v * L, acc[i][v]);
+  store_tile_scalar(buf, NR, o, MRR, n);
+}
+
+template <typename T, int MRR>
+void tile_m(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
+  if (n > Vec<T>::L) tile_mn<T, MRR, 2>(kc, a, b, o, n);
+  else tile_mn<T, MRR, 1>(kc, a, b, o, n);
+}
+
+template <typename T>
+void tile(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n) {
+  switch (m) {
+#define DSDK_TILE_CASE(M) \
+  case M: return tile_m<T, M>(kc, a, b, o, n);
+    DSDK_TILE_CASE(1) DSDK_TILE_CASE(2) DSDK_TILE_CASE(3) DSDK_TILE_CASE(4)
+    DSDK_TILE_CASE(5) DSDK_TILE_CASE(6) DSDK_TILE_CASE(7) DSDK_TILE_CASE(8)
+    DSDK_TILE_CASE(9) DSDK_TILE_CASE(10) DSDK_TILE_CASE(11) DSDK_TILE_CASE(12)
+#undef DSDK_TILE_CASE
+    default: return;
+  }
+}
+
+// Unit-stride source rows: each segment is one masked load per vector of a panel row.
+// Panels of 2L columns are stored whole; narrower ones (<= L, the transposed
+// orientation's pixel panels) with full-vector stores that spill into the next row.
+template <typename T>
+void pack_im2col(const Im2colTile<T>& t, T* dst) {
+  using V = Vec<T>;
+  constexpr int L = V::L;
+  const int NR = t.width;
+  if (t.ws != 1 || t.wstep != 1 || (NR != 2 * L && NR > L)) return pack_im2col_generic(t, dst);
+  const int np = (t.nc + NR - 1) / NR;
+  const int64_t total = np * t.kc * NR;
+  for (int p = 0; p < np; ++p) {
+    T* pd = dst + p * t.kc * NR;
+    const Im2colSeg* s0 = t.segs + t.panel_seg[p];
+    const Im2colSeg* s1 = t.segs + t.panel_seg[p + 1];
+    for (int64_t k = 0; k < t.kc; ++k) {
+      const Im2colTap tap = t.taps[k];
+      typename V::R v0 = V::zero(), v1 = V::zero();
+      for (const Im2colSeg* sg = s0; sg != s1; ++sg) {
+        const int h = sg->h0 + tap.dh;
+        if (unsigned(h) >= unsigned(t.H)) continue;
+        const int w0 = sg->w0 + tap.dw;
+        const int lo = w0 >= 0 ? 0 : -w0;
+        const int hi = t.W - w0 < sg->len ? t.W - w0 : sg->len;
+        if (lo >= hi) continue;
+        // Panel lane j reads source column w0 + j - lane; only valid lanes are loaded.
+        const T* rp = t.src + (sg->base + tap.off + h * t.hs + w0 - sg->lane);
+        const uint64_t bits = ((uint64_t(1) << (hi - lo)) - 1) << (sg->lane + lo);
+        v0 = V::mask_load(v0, typename V::M(bits), rp);
+        if (NR > L) v1 = V::mask_load(v1, typename V::M(bits >> L), rp + L);
+      }
+      T* d = pd + k * NR;
+      if (NR > L) {
+        V::store(d, v0);
+        V::store(d + L, v1);
+      } else if ((d - dst) + L <= total) {
+        V::store(d, v0);
+      } else {
+        V::mask_store(d, V::lanes(NR), v0);
+      }
+    }
   }
 }
 
