@@ -157,10 +157,13 @@ double blocked_cost(int64_t M, int64_t N, int mr, int nr, int L) {
 }
 
 // Whether the lowered GEMM should run transposed (pixels as the broadcast rows,
-// channels as the vector columns): when few pixels leave the vector lanes idle, e.g.
-// 7x7 maps of one image. The transposed tile store costs a little, hence the margin.
+// channels as the vector columns): when the output's channels are contiguous and its
+// pixels are not (channels_last), or when few pixels leave vector lanes idle (e.g. 7x7
+// maps of one image). The transposed tile store costs a little, hence the margin.
 template <typename T>
-bool use_transposed(const Microkernel<T>& k, int64_t channels, int64_t pixels) {
+bool use_transposed(const Microkernel<T>& k, int64_t channels, int64_t pixels,
+                    int64_t channel_stride, int64_t pixel_stride) {
+  if (channel_stride == 1 && pixel_stride != 1) return true;
   const int L = k.nr / 2;
   return blocked_cost(pixels, channels, k.mr, k.nr, L) * 1.15 <
          blocked_cost(channels, pixels, k.mr, k.nr, L);
@@ -286,7 +289,7 @@ dsdkStatus_t fwd(const ConvFwdArgs& a, void* ws, size_t bytes, int nt, std::stri
     const int64_t o = (int64_t(g) * kg + m0) * crs + k0;
     k.pack_rows(w + o, crs, a.mask ? a.mask + o : nullptr, rows, width, kc, dst, width);
   };
-  const bool transposed = use_transposed(k, kg, int64_t(sh.n) * sh.p * sh.q);
+  const bool transposed = use_transposed(k, kg, int64_t(sh.n) * sh.p * sh.q, a.ys.c, a.ys.w);
 #pragma omp parallel num_threads(nt)
   {
     const int tid = thread_id(), nth = team_size();
@@ -402,7 +405,7 @@ dsdkStatus_t bwd_data(const ConvBwdDataArgs& a, void* ws, size_t bytes, int nt, 
                            a.dxs.w, sh.stride_h, rh, sh.stride_w, rw, T(a.alpha), T(a.beta)};
         off += K;
         const int64_t cols = int64_t(L.nimg) * L.ga * L.gb;
-        run_lowered(k, L, tb[tid], tid, nth, use_transposed(k, cg, cols),
+        run_lowered(k, L, tb[tid], tid, nth, use_transposed(k, cg, cols, a.dxs.c, a.dxs.w),
                     [&](int g, int c0, int rows, int64_t k0, int64_t kc, int width, T* dst) {
           if (all_taps) {
             // The block is whole channels m, each r * s taps in weight order.

@@ -15,6 +15,7 @@
 // GCC 12's own shuffle intrinsics start from _mm512_undefined_*(), which trips this.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace dsdk {
 namespace cpu {
@@ -41,6 +42,11 @@ struct Vec<float> {
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
   static R maskz_mov(M m, R v) { return _mm512_maskz_mov_ps(m, v); }
   static M lanes(int n) { return n >= L ? M(0xFFFF) : M((1u << n) - 1); }
+  // Lanes i (under m) of p[idx[i]]; the second vector of a panel uses idx1.
+  static R mask_gather(R v, M m, __m512i idx, const float* p) {
+    return _mm512_mask_i32gather_ps(v, m, idx, p, 4);
+  }
+  static __m512i upper_index(__m512i, __m512i idx1) { return idx1; }
   // Lanes (under m) whose byte in p is non-zero.
   static M nonzero_bytes(M m, const uint8_t* p) {
     __m128i b = _mm_maskz_loadu_epi8(m, p);
@@ -64,6 +70,13 @@ struct Vec<double> {
   static R mul(R a, R b) { return _mm512_mul_pd(a, b); }
   static R maskz_mov(M m, R v) { return _mm512_maskz_mov_pd(m, v); }
   static M lanes(int n) { return n >= L ? M(0xFF) : M((1u << n) - 1); }
+  // 8 lanes: the low half of the 16 indices, or their high half for the second vector.
+  static R mask_gather(R v, M m, __m512i idx, const double* p) {
+    return _mm512_mask_i32gather_pd(v, m, _mm512_castsi512_si256(idx), p, 8);
+  }
+  static __m512i upper_index(__m512i idx0, __m512i) {
+    return _mm512_castsi256_si512(_mm512_extracti64x4_epi64(idx0, 1));
+  }
   static M nonzero_bytes(M m, const uint8_t* p) {
     __m128i b = _mm_maskz_loadu_epi8(__mmask16(m), p);
     return M(_mm_mask_test_epi8_mask(__mmask16(m), b, b));
@@ -142,18 +155,19 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
     b += NR;
   }
   const typename V::R va = V::set1(o.alpha), vb = V::set1(o.beta);
-  if (!o.row_off && !o.col_off && o.cs == 1) {
+  if (!o.col_off && o.cs == 1) {
     // Rows of C are vectors.
 #pragma GCC unroll 16
     for (int i = 0; i < MRR; ++i) {
-      T* cr = o.c + i * o.rs;
+      const int64_t ro = o.row_off ? o.row_off[i] : i * o.rs;
+      T* cr = o.c + ro;
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v) {
         const int left = n - v * L;
         if (left <= 0) break;
         const typename V::M mk = V::lanes(left);
         typename V::R x = V::mul(acc[i][v], va);
-        if (o.cmask) x = V::maskz_mov(V::nonzero_bytes(mk, o.cmask + i * o.rs + v * L), x);
+        if (o.cmask) x = V::maskz_mov(V::nonzero_bytes(mk, o.cmask + ro + v * L), x);
         if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cr + v * L), x);
         V::mask_store(cr + v * L, mk, x);
       }
@@ -215,7 +229,14 @@ void pack_im2col(const Im2colTile<T>& t, T* dst) {
   using V = Vec<T>;
   constexpr int L = V::L;
   const int NR = t.width;
-  if (t.ws != 1 || t.wstep != 1 || (NR != 2 * L && NR > L)) return pack_im2col_generic(t, dst);
+  if (NR != 2 * L && NR > L) return pack_im2col_generic(t, dst);
+  // Strided source columns (conv stride, channels_last) are gathered: lane j reads
+  // element (j - lane) * step of the segment's first column.
+  const int64_t step = int64_t(t.wstep) * t.ws;
+  if (step != 1 && (step < 0 || step * 2 * L > (int64_t(1) << 30))) return pack_im2col_generic(t, dst);
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i idx0 = _mm512_mullo_epi32(iota, _mm512_set1_epi32(int(step)));
+  const __m512i idx1 = _mm512_add_epi32(idx0, _mm512_set1_epi32(int(step) * L));
   const int np = (t.nc + NR - 1) / NR;
   const int64_t total = np * t.kc * NR;
   for (int p = 0; p < np; ++p) {
@@ -229,14 +250,25 @@ void pack_im2col(const Im2colTile<T>& t, T* dst) {
         const int h = sg->h0 + tap.dh;
         if (unsigned(h) >= unsigned(t.H)) continue;
         const int w0 = sg->w0 + tap.dw;
-        const int lo = w0 >= 0 ? 0 : -w0;
-        const int hi = t.W - w0 < sg->len ? t.W - w0 : sg->len;
+        int lo, hi;
+        if (step == 1) {
+          lo = w0 >= 0 ? 0 : -w0;
+          hi = t.W - w0 < sg->len ? t.W - w0 : sg->len;
+        } else {
+          valid_lanes(w0, t.wstep, t.W, sg->len, &lo, &hi);
+        }
         if (lo >= hi) continue;
-        // Panel lane j reads source column w0 + j - lane; only valid lanes are loaded.
-        const T* rp = t.src + (sg->base + tap.off + h * t.hs + w0 - sg->lane);
         const uint64_t bits = ((uint64_t(1) << (hi - lo)) - 1) << (sg->lane + lo);
-        v0 = V::mask_load(v0, typename V::M(bits), rp);
-        if (NR > L) v1 = V::mask_load(v1, typename V::M(bits >> L), rp + L);
+        if (step == 1) {
+          // Panel lane j reads source column w0 + j - lane; only valid lanes are loaded.
+          const T* rp = t.src + (sg->base + tap.off + h * t.hs + w0 - sg->lane);
+          v0 = V::mask_load(v0, typename V::M(bits), rp);
+          if (NR > L) v1 = V::mask_load(v1, typename V::M(bits >> L), rp + L);
+        } else {
+          const T* rp = t.src + (sg->base + tap.off + h * t.hs + w0 * t.ws - sg->lane * step);
+          v0 = V::mask_gather(v0, typename V::M(bits), idx0, rp);
+          if (NR > L) v1 = V::mask_gather(v1, typename V::M(bits >> L), V::upper_index(idx0, idx1), rp);
+        }
       }
       T* d = pd + k * NR;
       if (NR > L) {
