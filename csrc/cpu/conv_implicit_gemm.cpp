@@ -1,10 +1,12 @@
 // CPU masked convolution as implicit GEMM on the packed engine (gemm_kernels.h).
 //
 // Forward and backward-data are one driver, `run_lowered`: per group, C[M x N] =
-// A[M x K] * B[K x N] with A = the masked weights (packed once per call, shared by the
-// threads) and B = the lowered input, of which only kc x nc tiles are ever built, per
-// thread, straight into packed panels. Columns are output pixels of all images in a row
-// (so small images still fill tiles).
+// A[M x K] * B[K x N] with A = the weights, masked while each thread packs its rows for
+// the current K block, and B = the lowered input, of which only kc x nc tiles are ever
+// built, per thread, straight into packed panels. Columns are the pixels of all images
+// in a row, so small images still fill tiles. When pixels are few (or the output is
+// channels_last) the product runs transposed: pixels become the broadcast rows and
+// channels the vector columns.
 //  - forward: rows = output channels, K = (c, r, s), columns = (image, p, q).
 //  - backward data, gather form: the input pixels are split by their phase
 //    (h mod stride_h, w mod stride_w); within a phase the taps that reach it are fixed
@@ -12,9 +14,11 @@
 //    lowered GEMM over (m, r, s) with no zero taps and no scatter.
 // Backward filter: per group, dW[M x crs] = dY[M x pixels] * lowered(x)^T, reduced over
 // the pixels of all images in kc blocks, the mask applied in the tile update.
+// Workspace (all of it carved from the caller's buffer, nothing allocated): the tap
+// table plus, per thread, one A block (channels x kc) and one lowered tile (kc x nc)
+// with its column bookkeeping; see *_ws below.
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 
 #include "core/conv_backends.h"
 #include "core/conv_index.h"
