@@ -187,16 +187,20 @@ void run_lowered(const Microkernel<T>& k, const Lowered<T>& L, TileBufs<T>& tb, 
   if (N == 0) return;
   const int wp = transposed ? k.nr : k.mr;  // channels per weight panel
   const int xp = transposed ? k.mr : k.nr;  // pixels per lowered-input panel
-  const int64_t mp = ceil_div(L.M, wp), np = ceil_div(N, xp);
-  const WorkSplit ws = choose_split(L.groups, mp, np, nth, kPackCost);
+  // Pixels are dealt to threads in vectors (half a normal panel), which the kernels'
+  // half-width tiles finish at half cost.
+  const int unit = transposed ? xp : xp / 2;
+  const int64_t mp = ceil_div(L.M, wp), np = ceil_div(N, unit);
+  const WorkSplit ws = choose_split(L.groups, mp, np, nth, kPackCost * unit / xp);
   const int64_t items = ws.items();
   const int64_t nc_max = tile_cols(k, N, xp);
   for (int64_t it = chunk_begin(items, nth, tid); it < chunk_begin(items, nth, tid + 1); ++it) {
     const int g = int(it / (int64_t(ws.tm) * ws.tn));
     const int64_t im = (it / ws.tn) % ws.tm, in = it % ws.tn;
     const int64_t p0 = chunk_begin(mp, ws.tm, im), p1 = chunk_begin(mp, ws.tm, im + 1);
-    const int64_t c0 = chunk_begin(np, ws.tn, in) * xp;
-    const int64_t c1 = std::min(N, chunk_begin(np, ws.tn, in + 1) * xp);
+    const int64_t c0 = chunk_begin(np, ws.tn, in) * unit;
+    const int64_t c1 = std::min(N, chunk_begin(np, ws.tn, in + 1) * unit);
+    if (c0 >= c1) continue;
     T* out = L.out + g * L.out_gs;
     Im2colTile<T> tile{L.src + g * L.src_gs, L.hs, L.ws, L.H, L.W, L.wstep, nullptr, 0,
                        tb.segs, tb.panel_seg, 0, xp};

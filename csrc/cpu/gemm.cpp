@@ -55,7 +55,9 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, co
   if (M <= 0 || N <= 0) return;
   const Microkernel<T>& k = microkernel<T>();
   const int nt = std::max(1, num_threads);
-  const int64_t mp = (M + k.mr - 1) / k.mr, np = (N + k.nr - 1) / k.nr;
+  // Columns are dealt to threads in vectors (half a panel; half-width tiles are cheap).
+  const int unit = k.nr / 2;
+  const int64_t mp = (M + k.mr - 1) / k.mr, np = (N + unit - 1) / unit;
   const int64_t mc = kMcPanels * k.mr;
   const int64_t kc_max = std::max<int64_t>(std::min<int64_t>(k.kc, K), 1);
   const int64_t per_thread = mc * kc_max + kc_max * k.nc;
@@ -69,14 +71,14 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, co
 #endif
     T* abuf = buf.data() + tid * per_thread;
     T* bbuf = abuf + mc * kc_max;
-    const WorkSplit ws = choose_split(1, mp, np, nth, 0.5);
+    const WorkSplit ws = choose_split(1, mp, np, nth, 0.25);
     const int64_t items = ws.items();
     for (int64_t it = chunk_begin(items, nth, tid); it < chunk_begin(items, nth, tid + 1); ++it) {
       const int64_t im = it / ws.tn, in = it % ws.tn;
       const int64_t m0 = chunk_begin(mp, ws.tm, im) * k.mr;
       const int64_t m1 = std::min(M, chunk_begin(mp, ws.tm, im + 1) * k.mr);
-      const int64_t n0 = chunk_begin(np, ws.tn, in) * k.nr;
-      const int64_t n1 = std::min(N, chunk_begin(np, ws.tn, in + 1) * k.nr);
+      const int64_t n0 = chunk_begin(np, ws.tn, in) * unit;
+      const int64_t n1 = std::min(N, chunk_begin(np, ws.tn, in + 1) * unit);
       for (int64_t jc = n0; jc < n1; jc += k.nc) {
         const int64_t nc = std::min(k.nc, n1 - jc);
         for (int64_t pc = 0; pc == 0 || pc < K; pc += k.kc) {

@@ -33,24 +33,23 @@ class Carver {
 // [begin, end) of chunk i when `total` units are cut into `parts` near-equal chunks.
 inline int64_t chunk_begin(int64_t total, int64_t parts, int64_t i) { return total * i / parts; }
 
-// How `groups` independent C matrices of mp x np micro-tiles are cut into
+// How `groups` independent C matrices of mp x np micro-tile units are cut into
 // groups * tm * tn work items, dealt to threads in contiguous runs.
 struct WorkSplit {
-  int tm, tn;
+  int groups, tm, tn;
   int64_t items() const { return int64_t(groups) * tm * tn; }
-  int groups;
 };
 
-// Picks tm x tn minimising the busiest thread's micro-tiles, counting B packing (done
-// once per item and column panel, and duplicated when rows are split) as `pack_cost`
-// micro-tiles per column panel; ties go to fewer items.
+// Picks tm x tn minimising the busiest thread's micro-tile units, counting B packing
+// (done once per item and column unit, so duplicated when rows are split) as
+// `pack_cost` units per column unit; ties go to fewer items.
 inline WorkSplit choose_split(int groups, int64_t mp, int64_t np, int nth, double pack_cost) {
-  WorkSplit best{1, 1, groups};
+  WorkSplit best{groups, 1, 1};
   if (groups >= 4 * nth) return best;
   double best_cost = -1;
   for (int tm = 1; tm <= nth && tm <= mp; ++tm)
     for (int tn = 1; tn <= 4 * nth && tn <= np; ++tn) {
-      WorkSplit w{tm, tn, groups};
+      WorkSplit w{groups, tm, tn};
       const int64_t items = w.items();
       double worst = 0;
       for (int t = 0; t < nth; ++t) {
