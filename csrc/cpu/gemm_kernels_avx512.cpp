@@ -130,12 +130,46 @@ inline void transpose(__m512d r[8]) {
   }
 }
 
+// Up to kMaxRuns runs of consecutive offsets over lanes [0, n): run r is lanes
+// [start[r], start[r + 1]), lane j of it at offset shift[r] + j. No offsets = one run.
+constexpr int kMaxRuns = 4;
+struct Runs {
+  int count;
+  int start[kMaxRuns + 1];
+  int64_t shift[kMaxRuns];
+};
+
+inline bool find_runs(const int64_t* off, int n, Runs* r) {
+  r->count = 1;
+  r->start[0] = 0;
+  r->shift[0] = off ? off[0] : 0;
+  for (int j = 1; off && j < n; ++j) {
+    if (off[j] == off[j - 1] + 1) continue;
+    if (r->count == kMaxRuns) return false;
+    r->start[r->count] = j;
+    r->shift[r->count++] = off[j] - j;
+  }
+  r->start[r->count] = n;
+  return true;
+}
+
+inline uint64_t run_bits(int lo, int hi) { return ((uint64_t(1) << (hi - lo)) - 1) << lo; }
+
 // MRR rows (<= kMr) by NV vectors of the packed panels (row stride kMr, column
 // stride 2 * L), accumulated over kc in registers, then the C update.
 template <typename T, int MRR, int NV>
 void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
   using V = Vec<T>;
   constexpr int L = V::L, NR = 2 * L;
+  if (!o.row_off && !o.col_off && o.cs == 1) {
+    // The C rows are touched only after the k loop: start fetching them now.
+#pragma GCC unroll 16
+    for (int i = 0; i < MRR; ++i) {
+      const char* cr = reinterpret_cast<const char*>(o.c + i * o.rs);
+      _mm_prefetch(cr, _MM_HINT_T0);
+      _mm_prefetch(cr + NV * L * sizeof(T) - 1, _MM_HINT_T0);
+    }
+  }
   typename V::R acc[MRR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MRR; ++i)
@@ -155,30 +189,35 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
     b += NR;
   }
   const typename V::R va = V::set1(o.alpha), vb = V::set1(o.beta);
-  if (!o.col_off && o.cs == 1) {
-    // Rows of C are vectors.
+  Runs runs;
+  if ((o.col_off || o.cs == 1) && find_runs(o.col_off, n, &runs)) {
+    // Rows of C are vectors, in up to kMaxRuns pieces (pixel panels that cross an image
+    // or a padded row).
 #pragma GCC unroll 16
     for (int i = 0; i < MRR; ++i) {
       const int64_t ro = o.row_off ? o.row_off[i] : i * o.rs;
-      T* cr = o.c + ro;
+      for (int r = 0; r < runs.count; ++r) {
+        // Lane j of the run sits at ro + shift + j.
+        const int64_t base = ro + runs.shift[r];
+        const uint64_t bits = run_bits(runs.start[r], runs.start[r + 1]);
 #pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) {
-        const int left = n - v * L;
-        if (left <= 0) break;
-        const typename V::M mk = V::lanes(left);
-        typename V::R x = V::mul(acc[i][v], va);
-        if (o.cmask) x = V::maskz_mov(V::nonzero_bytes(mk, o.cmask + ro + v * L), x);
-        if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cr + v * L), x);
-        V::mask_store(cr + v * L, mk, x);
+        for (int v = 0; v < NV; ++v) {
+          const typename V::M mk = typename V::M(bits >> (v * L));
+          if (!mk) continue;
+          T* cp = o.c + base + v * L;
+          typename V::R x = V::mul(acc[i][v], va);
+          if (o.cmask) x = V::maskz_mov(V::nonzero_bytes(mk, o.cmask + base + v * L), x);
+          if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cp), x);
+          V::mask_store(cp, mk, x);
+        }
       }
     }
     return;
   }
-  if (!o.row_off && !o.col_off && o.rs == 1 && !o.cmask) {
+  if (!o.col_off && !o.cmask && (o.row_off || o.rs == 1) && find_runs(o.row_off, MRR, &runs)) {
     // Columns of C are vectors (the transposed orientation): transpose L x L blocks.
 #pragma GCC unroll 2
     for (int rb = 0; rb < MRR; rb += L) {
-      const typename V::M mk = V::lanes(MRR - rb);
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v) {
         typename V::R r[L];
@@ -187,10 +226,15 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
         transpose(r);
         const int cols = n - v * L < L ? n - v * L : L;
         for (int j = 0; j < cols; ++j) {
-          T* cc = o.c + rb + (v * L + j) * o.cs;
-          typename V::R x = V::mul(r[j], va);
-          if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cc), x);
-          V::mask_store(cc, mk, x);
+          const typename V::R x0 = V::mul(r[j], va);
+          for (int q = 0; q < runs.count; ++q) {
+            const typename V::M mk = typename V::M(run_bits(runs.start[q], runs.start[q + 1]) >> rb);
+            if (!mk) continue;
+            T* cp = o.c + runs.shift[q] + rb + (v * L + j) * o.cs;
+            typename V::R x = x0;
+            if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cp), x);
+            V::mask_store(cp, mk, x);
+          }
         }
       }
     }
@@ -305,7 +349,7 @@ void pack_rows(const T* src, int64_t ld, const uint8_t* mask, int rows, int widt
         }
         const int64_t o = (i0 + i) * ld + k0;
         // Weight rows are long strided streams; fetch a few lines ahead of each.
-        _mm_prefetch(reinterpret_cast<const char*>(src + o) + 512, _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(src + o) + 1024, _MM_HINT_T0);
         const typename V::M m = mask ? V::nonzero_bytes(kmask, mask + o) : kmask;
         r[i] = V::maskz_load(m, src + o);
       }
