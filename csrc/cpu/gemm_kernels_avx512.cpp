@@ -35,7 +35,7 @@ struct Vec<float> {
   static R set1(float x) { return _mm512_set1_ps(x); }
   static R load(const float* p) { return _mm512_loadu_ps(p); }
   static R maskz_load(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
-  static R mask_load(R v, M m, const float* p) { return _mm512_mask_loadu_ps(v, m, p); }
+  static R bor(R a, R b) { return _mm512_or_ps(a, b); }
   static void store(float* p, R v) { _mm512_storeu_ps(p, v); }
   static void mask_store(float* p, M m, R v) { _mm512_mask_storeu_ps(p, m, v); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
@@ -63,7 +63,7 @@ struct Vec<double> {
   static R set1(double x) { return _mm512_set1_pd(x); }
   static R load(const double* p) { return _mm512_loadu_pd(p); }
   static R maskz_load(M m, const double* p) { return _mm512_maskz_loadu_pd(m, p); }
-  static R mask_load(R v, M m, const double* p) { return _mm512_mask_loadu_pd(v, m, p); }
+  static R bor(R a, R b) { return _mm512_or_pd(a, b); }
   static void store(double* p, R v) { _mm512_storeu_pd(p, v); }
   static void mask_store(double* p, M m, R v) { _mm512_mask_storeu_pd(p, m, v); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
@@ -290,25 +290,29 @@ void pack_im2col(const Im2colTile<T>& t, T* dst) {
     for (int64_t k = 0; k < t.kc; ++k) {
       const Im2colTap tap = t.taps[k];
       typename V::R v0 = V::zero(), v1 = V::zero();
-      for (const Im2colSeg* sg = s0; sg != s1; ++sg) {
-        const int h = sg->h0 + tap.dh;
-        if (unsigned(h) >= unsigned(t.H)) continue;
-        const int w0 = sg->w0 + tap.dw;
-        int lo, hi;
-        if (step == 1) {
-          lo = w0 >= 0 ? 0 : -w0;
-          hi = t.W - w0 < sg->len ? t.W - w0 : sg->len;
-        } else {
-          valid_lanes(w0, t.wstep, t.W, sg->len, &lo, &hi);
-        }
-        if (lo >= hi) continue;
-        const uint64_t bits = ((uint64_t(1) << (hi - lo)) - 1) << (sg->lane + lo);
-        if (step == 1) {
+      if (step == 1) {
+        // Branch-free (boundary taps are frequent and unpredictable): an invalid row or
+        // column range just gives an empty mask, and the row pointer is clamped to row 0.
+        for (const Im2colSeg* sg = s0; sg != s1; ++sg) {
+          const int h = sg->h0 + tap.dh;
+          const bool hv = unsigned(h) < unsigned(t.H);
+          const int w0 = sg->w0 + tap.dw;
+          const int lo = std::max(0, -w0), hi = std::min(sg->len, t.W - w0);
+          const uint64_t bits = hv && lo < hi ? run_bits(sg->lane + lo, sg->lane + hi) : 0;
           // Panel lane j reads source column w0 + j - lane; only valid lanes are loaded.
-          const T* rp = t.src + (sg->base + tap.off + h * t.hs + w0 - sg->lane);
-          v0 = V::mask_load(v0, typename V::M(bits), rp);
-          if (NR > L) v1 = V::mask_load(v1, typename V::M(bits >> L), rp + L);
-        } else {
+          const T* rp = t.src + (sg->base + tap.off + (hv ? h : 0) * t.hs + w0 - sg->lane);
+          v0 = V::bor(v0, V::maskz_load(typename V::M(bits), rp));
+          if (NR > L) v1 = V::bor(v1, V::maskz_load(typename V::M(bits >> L), rp + L));
+        }
+      } else {
+        for (const Im2colSeg* sg = s0; sg != s1; ++sg) {
+          const int h = sg->h0 + tap.dh;
+          if (unsigned(h) >= unsigned(t.H)) continue;
+          const int w0 = sg->w0 + tap.dw;
+          int lo, hi;
+          valid_lanes(w0, t.wstep, t.W, sg->len, &lo, &hi);
+          if (lo >= hi) continue;
+          const uint64_t bits = run_bits(sg->lane + lo, sg->lane + hi);
           const T* rp = t.src + (sg->base + tap.off + h * t.hs + w0 * t.ws - sg->lane * step);
           v0 = V::mask_gather(v0, typename V::M(bits), idx0, rp);
           if (NR > L) v1 = V::mask_gather(v1, typename V::M(bits >> L), V::upper_index(idx0, idx1), rp);
