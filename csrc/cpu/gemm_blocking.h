@@ -12,9 +12,7 @@ namespace cpu {
 // the bytes a later carve of the same requests needs.
 class Carver {
  public:
-  explicit Carver(void* base)
-      : base_(base ? reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(base) + 63) & ~uintptr_t(63))
-                   : nullptr) {}
+  explicit Carver(void* base) : base_(align(base)) {}
   template <typename U>
   U* take(int64_t count) {
     off_ = (off_ + 63) & ~size_t(63);
@@ -26,6 +24,11 @@ class Carver {
   size_t size() const { return off_ + 64; }
 
  private:
+  static char* align(void* p) {
+    if (!p) return nullptr;
+    return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63));
+  }
+
   char* base_;
   size_t off_ = 0;
 };

@@ -1,7 +1,8 @@
 // The instruction-set-specific pieces of the CPU GEMM engine: a register-blocked
-// microkernel and the im2col tile packer, chosen once at run time (AVX-512, AVX2+FMA or
-// portable C++). Everything else (blocking loops, threading, the other packers) is
-// plain C++ in the drivers (gemm.cpp, conv_implicit_gemm.cpp).
+// microkernel, the im2col tile packer and the transposing panel packer, chosen once at
+// run time (AVX-512, AVX2+FMA or portable C++). Everything else (blocking loops,
+// threading, tile bookkeeping) is plain C++ in the drivers (gemm.cpp,
+// conv_implicit_gemm.cpp).
 //
 // Packed operand layouts (row-major micro-panels, as in BLIS):
 //   A: panels of mr rows:    a[k * mr + i]  (i < mr, zero-padded past the last row)
@@ -13,8 +14,9 @@ namespace dsdk {
 namespace cpu {
 
 // One run of consecutive columns of an im2col tile, inside one panel, that read one
-// source row: panel column `lane + l` (l < len) reads source column w0 + tap.dw + l * wstep of source row
-// h0 + tap.dh, at src + base + tap.off (+ row/column strides); zero outside the source.
+// source row: panel column `lane + l` (l < len) reads source column
+// w0 + tap.dw + l * wstep of source row h0 + tap.dh, at src + base + tap.off (plus
+// row/column strides); zero outside the source.
 struct Im2colSeg {
   int64_t base;
   int lane, len;

@@ -228,7 +228,8 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
         for (int j = 0; j < cols; ++j) {
           const typename V::R x0 = V::mul(r[j], va);
           for (int q = 0; q < runs.count; ++q) {
-            const typename V::M mk = typename V::M(run_bits(runs.start[q], runs.start[q + 1]) >> rb);
+            const uint64_t bits = run_bits(runs.start[q], runs.start[q + 1]) >> rb;
+            const typename V::M mk = typename V::M(bits);
             if (!mk) continue;
             T* cp = o.c + runs.shift[q] + rb + (v * L + j) * o.cs;
             typename V::R x = x0;
@@ -277,7 +278,8 @@ void pack_im2col(const Im2colTile<T>& t, T* dst) {
   // Strided source columns (conv stride, channels_last) are gathered: lane j reads
   // element (j - lane) * step of the segment's first column.
   const int64_t step = int64_t(t.wstep) * t.ws;
-  if (step != 1 && (step < 0 || step * 2 * L > (int64_t(1) << 30))) return pack_im2col_generic(t, dst);
+  if (step != 1 && (step < 0 || step * 2 * L > (int64_t(1) << 30)))
+    return pack_im2col_generic(t, dst);
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i idx0 = _mm512_mullo_epi32(iota, _mm512_set1_epi32(int(step)));
   const __m512i idx1 = _mm512_add_epi32(idx0, _mm512_set1_epi32(int(step) * L));
@@ -315,7 +317,8 @@ void pack_im2col(const Im2colTile<T>& t, T* dst) {
           const uint64_t bits = run_bits(sg->lane + lo, sg->lane + hi);
           const T* rp = t.src + (sg->base + tap.off + h * t.hs + w0 * t.ws - sg->lane * step);
           v0 = V::mask_gather(v0, typename V::M(bits), idx0, rp);
-          if (NR > L) v1 = V::mask_gather(v1, typename V::M(bits >> L), V::upper_index(idx0, idx1), rp);
+          if (NR > L)
+            v1 = V::mask_gather(v1, typename V::M(bits >> L), V::upper_index(idx0, idx1), rp);
         }
       }
       T* d = pd + k * NR;

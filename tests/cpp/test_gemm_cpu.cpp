@@ -28,7 +28,8 @@ void run(const Case& c, std::mt19937& rng) {
   const int64_t ar = c.ta ? c.K : c.M, ac = c.ta ? c.M : c.K;
   const int64_t br = c.tb ? c.N : c.K, bc = c.tb ? c.K : c.N;
   const int64_t lda = ac + 3, ldb = bc + 1, ldc = c.N + 5;
-  std::vector<T> A(size_t(std::max<int64_t>(ar * lda, 1))), B(size_t(std::max<int64_t>(br * ldb, 1)));
+  std::vector<T> A(size_t(std::max<int64_t>(ar * lda, 1)));
+  std::vector<T> B(size_t(std::max<int64_t>(br * ldb, 1)));
   std::vector<T> C(size_t(std::max<int64_t>(c.M * ldc, 1)));
   for (auto& v : A) v = T(u(rng));
   for (auto& v : B) v = T(u(rng));
@@ -45,7 +46,8 @@ void run(const Case& c, std::mt19937& rng) {
     for (int64_t j = 0; j < ldc; ++j) {
       const size_t o = size_t(i * ldc + j);
       if (j >= c.N) {  // padding between rows stays untouched
-        if (C[o] != C0[o] && bad++ < 3) std::printf("  wrote padding C[%lld,%lld]\n", (long long)i, (long long)j);
+        if (C[o] != C0[o] && bad++ < 3)
+          std::printf("  wrote padding C[%lld,%lld]\n", (long long)i, (long long)j);
         continue;
       }
       double acc = 0, mag = 0;
