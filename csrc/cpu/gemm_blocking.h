@@ -12,9 +12,7 @@ namespace cpu {
 // the bytes a later carve of the same requests needs.
 class Carver {
  public:
-  explicit Carver(void* base)
-      : base_(base ? reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(base) + 63) & ~uintptr_t(63))
-                   : nullptr) {}
+  explicit Carver(void* base) : base_(align(base)) {}
   template <typename U>
   U* take(int64_t count) {
     off_ = (off_ + 63) & ~size_t(63);
@@ -26,6 +24,11 @@ class Carver {
   size_t size() const { return off_ + 64; }
 
  private:
+  static char* align(void* p) {
+    if (!p) return nullptr;
+    return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63));
+  }
+
   char* base_;
   size_t off_ = 0;
 };
@@ -33,24 +36,23 @@ class Carver {
 // [begin, end) of chunk i when `total` units are cut into `parts` near-equal chunks.
 inline int64_t chunk_begin(int64_t total, int64_t parts, int64_t i) { return total * i / parts; }
 
-// How `groups` independent C matrices of mp x np micro-tiles are cut into
+// How `groups` independent C matrices of mp x np micro-tile units are cut into
 // groups * tm * tn work items, dealt to threads in contiguous runs.
 struct WorkSplit {
-  int tm, tn;
+  int groups, tm, tn;
   int64_t items() const { return int64_t(groups) * tm * tn; }
-  int groups;
 };
 
-// Picks tm x tn minimising the busiest thread's micro-tiles, counting B packing (done
-// once per item and column panel, and duplicated when rows are split) as `pack_cost`
-// micro-tiles per column panel; ties go to fewer items.
+// Picks tm x tn minimising the busiest thread's micro-tile units, counting B packing
+// (done once per item and column unit, so duplicated when rows are split) as
+// `pack_cost` units per column unit; ties go to fewer items.
 inline WorkSplit choose_split(int groups, int64_t mp, int64_t np, int nth, double pack_cost) {
-  WorkSplit best{1, 1, groups};
+  WorkSplit best{groups, 1, 1};
   if (groups >= 4 * nth) return best;
   double best_cost = -1;
   for (int tm = 1; tm <= nth && tm <= mp; ++tm)
     for (int tn = 1; tn <= 4 * nth && tn <= np; ++tn) {
-      WorkSplit w{tm, tn, groups};
+      WorkSplit w{groups, tm, tn};
       const int64_t items = w.items();
       double worst = 0;
       for (int t = 0; t < nth; ++t) {
