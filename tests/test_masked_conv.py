@@ -376,6 +376,15 @@ def test_bad_input_names_the_argument(device, mode, name, build, match, cuda_onl
             OP(**args)
 
 
+@pytest.mark.parametrize("name", ["weight", "mask", "bias"])
+def test_device_mismatch_without_a_gpu(name):
+    """A meta tensor among CPU ones routes the call to the Meta (fake) kernel, whose
+    device check must name the argument like the C++ one does on CUDA."""
+    args = with_("cpu", **{name: lambda a: a[name].to("meta")})
+    with pytest.raises(RuntimeError, match=f"{name} is on meta but input is on cpu"):
+        OP(**args)
+
+
 @pytest.mark.parametrize("mode", ["eager", "fake"])
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_cpu_rejects_16_bit_floats(mode, dtype):
