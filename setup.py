@@ -47,6 +47,7 @@ sources = rel("csrc/core/*.cpp") + rel("csrc/cpu/*.cpp")
 torch_sources = rel("csrc/torch/*.cpp")
 sources += [s for s in torch_sources if not s.endswith("_cuda.cpp")]
 include_dirs = [os.path.join(ROOT, "csrc"), os.path.join(ROOT, "csrc", "include")]
+# torch >= 2.10 headers require C++20; the core itself stays C++17 (CMakeLists.txt).
 cxx = ["-O3", "-std=c++20", "-fopenmp", "-Wall", "-Wno-unknown-pragmas"]
 link = ["-fopenmp"]
 if use_cuda:
@@ -55,7 +56,7 @@ if use_cuda:
     macros = [("DSDK_WITH_CUDA", None)]
     ext = CUDAExtension(
         "dsdkern._C", sources, include_dirs=include_dirs, define_macros=macros,
-        extra_compile_args={"cxx": cxx, "nvcc": ["-O3", "-std=c++17", "--expt-relaxed-constexpr",
+        extra_compile_args={"cxx": cxx, "nvcc": ["-O3", "-std=c++20", "--expt-relaxed-constexpr",
                                                  "-lineinfo"]},
         extra_link_args=link)
 else:

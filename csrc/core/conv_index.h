@@ -30,6 +30,17 @@ DSDK_HD Tap split_crs(int64_t kk, int r, int s) {
   return t;
 }
 
+// split_crs for GPU inner loops, where 64-bit division is emulated and several times
+// slower; the caller guarantees kk < 2^31.
+DSDK_HD Tap split_crs32(int kk, int r, int s) {
+  Tap t;
+  t.s = kk % s;
+  int rest = kk / s;
+  t.r = rest % r;
+  t.c = rest / r;
+  return t;
+}
+
 // Input row/column that output position o reads through filter tap t.
 DSDK_HD int input_coord(int o, int t, int stride, int pad, int dil) {
   return o * stride - pad + t * dil;
@@ -45,9 +56,11 @@ DSDK_HD int output_coord(int i, int t, int stride, int pad, int dil, int out_siz
 
 DSDK_HD bool inside(int v, int size) { return unsigned(v) < unsigned(size); }
 
-// Output extent of one spatial dimension (may be <= 0 when the input is too small).
+// Output extent of one spatial dimension (0 when the input is too small).
 DSDK_HD int conv_out_size(int in, int pad, int filt, int stride, int dil) {
-  return (in + 2 * pad - dil * (filt - 1) - 1) / stride + 1;
+  // C division truncates toward zero: a span of -2 with stride 3 would give 1, not 0.
+  int span = in + 2 * pad - dil * (filt - 1) - 1;
+  return span < 0 ? 0 : span / stride + 1;
 }
 
 }  // namespace dsdk

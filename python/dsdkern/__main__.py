@@ -1,34 +1,23 @@
-"""Command line: python -m dsdkern {bench,demo} <area> [options]."""
+"""Command line: python -m dsdkern <command> ...
+
+Each command lives in its own module, which defines register(subparsers): it adds its
+parser and sets `func` (called with the parsed arguments, returns the exit status).
+A new command is one more entry in COMMANDS.
+"""
 import argparse
+import importlib
 import sys
 
-
-def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m dsdkern")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    bench = commands.add_parser("bench", help="benchmarks against the peers of BENCHMARKS.md")
-    bench_areas = bench.add_subparsers(dest="area", required=True)
-    from .bench import svm as bench_svm
-    p = bench_areas.add_parser("svm", help="kernel SVM training vs LIBSVM, oneDAL, ThunderSVM",
-                               description=bench_svm.__doc__,
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
-    bench_svm.add_arguments(p)
-    p.set_defaults(func=bench_svm.run)
-
-    demo = commands.add_parser("demo", help="short demonstrations on packaged data sets")
-    demo_areas = demo.add_subparsers(dest="area", required=True)
-    from . import demo_svm
-    p = demo_areas.add_parser("svm", help="both SVM solvers against LIBSVM on digits and "
-                                          "breast_cancer")
-    demo_svm.add_arguments(p)
-    p.set_defaults(func=demo_svm.run)
-    return parser
+COMMANDS = ("dsdkern.bench", "dsdkern.demo")
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dsdkern", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for module in COMMANDS:
+        importlib.import_module(module).register(commands)
+    args = parser.parse_args(argv)
+    return args.func(args) or 0
 
 
 if __name__ == "__main__":

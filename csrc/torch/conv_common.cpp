@@ -1,0 +1,311 @@
+#include "torch/conv_common.h"
+
+#include <climits>
+#include <map>
+#include <string>
+#include <utility>
+
+namespace dsdk_torch {
+namespace {
+
+// The only registered algorithm today; a measured choice (dsdkFindConvolutionAlgorithm)
+// becomes worth caching per shape once there is more than one.
+constexpr dsdkConvAlgo_t kAlgo = DSDK_CONV_ALGO_IMPLICIT_GEMM;
+
+// "torch.float32": the spelling Python users see, shared with the fake kernels' messages.
+std::string dtype_name(at::ScalarType t) {
+  return "torch." + std::string(c10::getDtypeNames(t).first);
+}
+
+std::string dtype_list(std::initializer_list<at::ScalarType> dtypes) {
+  std::string s;
+  for (auto t : dtypes) s += (s.empty() ? "" : ", ") + dtype_name(t);
+  return s;
+}
+
+void check_same_device(const char* op, const at::Tensor& input, const at::Tensor& t,
+                       const char* name) {
+  TORCH_CHECK(t.device() == input.device(), op, ": ", name, " is on ", t.device(),
+              " but input is on ", input.device(), "; all tensors must be on one device");
+}
+
+void check_same_dtype(const char* op, const at::Tensor& input, const at::Tensor& t,
+                      const char* name) {
+  TORCH_CHECK(t.scalar_type() == input.scalar_type(), op, ": ", name, " dtype (",
+              dtype_name(t.scalar_type()), ") must match input dtype (",
+              dtype_name(input.scalar_type()), ")");
+}
+
+std::array<int64_t, 2> pair_arg(const char* op, at::IntArrayRef v, const char* name,
+                                int64_t min, const char* rule) {
+  TORCH_CHECK(v.size() == 2, op, ": ", name, " must have 2 elements (height, width), got ",
+              v.size());
+  TORCH_CHECK(v[0] >= min && v[1] >= min, op, ": ", name, " must be ", rule, ", got ", v);
+  return {v[0], v[1]};
+}
+
+void check_fits_int(const char* op, const at::Tensor& t, const char* name) {
+  for (int64_t s : t.sizes())
+    TORCH_CHECK(s <= INT_MAX, op, ": ", name, " shape ", t.sizes(),
+                " exceeds the 32-bit sizes of the dsdk descriptors");
+}
+
+dsdkDataType_t dsdk_dtype(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return DSDK_DATA_FLOAT;
+    case at::kDouble: return DSDK_DATA_DOUBLE;
+    case at::kHalf: return DSDK_DATA_HALF;
+    case at::kBFloat16: return DSDK_DATA_BFLOAT16;
+    default: TORCH_CHECK(false, "dsdkern: dtype ", t, " has no dsdk data type");
+  }
+}
+
+template <class T, dsdkStatus_t (*Destroy)(T)>
+struct Owned {
+  T p = nullptr;
+  Owned() = default;
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+  ~Owned() {
+    if (p) Destroy(p);
+  }
+};
+
+// Descriptors of one direction's call: x/y carry their tensors' own strides (so sliced,
+// transposed and channels_last tensors are read in place), the filter is packed KCRS.
+struct Descriptors {
+  Owned<dsdkTensorDescriptor_t, dsdkDestroyTensorDescriptor> x, y;
+  Owned<dsdkFilterDescriptor_t, dsdkDestroyFilterDescriptor> w;
+  Owned<dsdkConvolutionDescriptor_t, dsdkDestroyConvolutionDescriptor> conv;
+
+  Descriptors(const at::Tensor& xt, const at::Tensor& wt, const at::Tensor& yt,
+              const ConvGeometry& g) {
+    dsdkDataType_t t = dsdk_dtype(xt.scalar_type());
+    TORCH_CHECK(dsdkCreateTensorDescriptor(&x.p) == DSDK_STATUS_SUCCESS &&
+                    dsdkCreateTensorDescriptor(&y.p) == DSDK_STATUS_SUCCESS &&
+                    dsdkCreateFilterDescriptor(&w.p) == DSDK_STATUS_SUCCESS &&
+                    dsdkCreateConvolutionDescriptor(&conv.p) == DSDK_STATUS_SUCCESS,
+                "dsdkern: could not allocate dsdk descriptors");
+    set_tensor(x.p, t, xt, "input");
+    set_tensor(y.p, t, yt, "output");
+    TORCH_CHECK(dsdkSetFilter4dDescriptor(w.p, t, int(wt.size(0)), int(wt.size(1)),
+                                          int(wt.size(2)), int(wt.size(3))) ==
+                    DSDK_STATUS_SUCCESS,
+                "dsdkern: dsdkSetFilter4dDescriptor rejected weight of shape ", wt.sizes());
+    TORCH_CHECK(dsdkSetConvolution2dDescriptor(
+                    conv.p, int(g.padding[0]), int(g.padding[1]), int(g.stride[0]),
+                    int(g.stride[1]), int(g.dilation[0]), int(g.dilation[1]),
+                    int(g.groups)) == DSDK_STATUS_SUCCESS,
+                "dsdkern: dsdkSetConvolution2dDescriptor rejected the convolution geometry");
+  }
+
+  static void set_tensor(dsdkTensorDescriptor_t d, dsdkDataType_t t, const at::Tensor& v,
+                         const char* name) {
+    auto s = v.strides();
+    TORCH_CHECK(dsdkSetTensor4dDescriptorEx(d, t, int(v.size(0)), int(v.size(1)),
+                                            int(v.size(2)), int(v.size(3)), s[0], s[1], s[2],
+                                            s[3]) == DSDK_STATUS_SUCCESS,
+                "dsdkern: dsdkSetTensor4dDescriptorEx rejected ", name, " of shape ", v.sizes(),
+                " and strides ", s);
+  }
+};
+
+// alpha = 1, beta = 0 in the host type the C API reads for this dtype.
+struct UnitScalars {
+  float f[2] = {1.0f, 0.0f};
+  double d[2] = {1.0, 0.0};
+  bool dbl;
+  explicit UnitScalars(at::ScalarType t) : dbl(t == at::kDouble) {}
+  const void* alpha() const { return dbl ? static_cast<const void*>(&d[0]) : &f[0]; }
+  const void* beta() const { return dbl ? static_cast<const void*>(&d[1]) : &f[1]; }
+};
+
+// A caller-owned workspace as a byte tensor on the data's device.
+at::Tensor workspace(dsdkHandle_t h, dsdkConvDirection_t dir, const Descriptors& d,
+                     const at::TensorOptions& opts, const char* op) {
+  size_t bytes = 0;
+  check_dsdk(dsdkGetConvolutionWorkspaceSize(h, dir, d.x.p, d.w.p, d.conv.p, d.y.p, kAlgo, &bytes),
+             h, op, "dsdkGetConvolutionWorkspaceSize");
+  return at::empty({int64_t(bytes)}, opts.dtype(at::kByte).memory_format(at::MemoryFormat::Contiguous));
+}
+
+// The C API reads masks as uint8; a bool tensor has the same bytes.
+at::Tensor mask_bytes(const at::Tensor& mask) {
+  at::Tensor m = mask.contiguous();
+  return m.scalar_type() == at::kBool ? m.view(at::kByte) : m;
+}
+
+at::TensorOptions like_input(const at::Tensor& input) {
+  return input.options().memory_format(input.suggest_memory_format());
+}
+
+}  // namespace
+
+void check_dsdk(dsdkStatus_t status, dsdkHandle_t handle, const char* op, const char* call) {
+  TORCH_CHECK(status == DSDK_STATUS_SUCCESS, op, ": ", call, " failed with ",
+              dsdkGetErrorString(status), ": ", dsdkGetLastErrorMessage(handle));
+}
+
+ConvGeometry check_masked_conv(const char* op, const at::Tensor& input, const at::Tensor& weight,
+                               const at::Tensor& mask, const std::optional<at::Tensor>& bias,
+                               const at::Tensor* grad_output, at::IntArrayRef stride,
+                               at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
+                               const char* backend, std::initializer_list<at::ScalarType> dtypes) {
+  const bool has_bias = bias.has_value() && bias->defined();
+  check_same_device(op, input, weight, "weight");
+  check_same_device(op, input, mask, "mask");
+  if (has_bias) check_same_device(op, input, *bias, "bias");
+  if (grad_output) check_same_device(op, input, *grad_output, "grad_output");
+
+  TORCH_CHECK(input.dim() == 4, op, ": input must be a 4-D tensor [N, C, H, W], got shape ",
+              input.sizes());
+  TORCH_CHECK(weight.dim() == 4, op,
+              ": weight must be a 4-D tensor [out_channels, in_channels/groups, kH, kW], got "
+              "shape ",
+              weight.sizes());
+  TORCH_CHECK(mask.scalar_type() == at::kBool || mask.scalar_type() == at::kByte, op,
+              ": mask must be bool or uint8, got ", dtype_name(mask.scalar_type()));
+  TORCH_CHECK(mask.sizes() == weight.sizes(), op, ": mask shape ", mask.sizes(),
+              " must equal weight shape ", weight.sizes());
+
+  check_same_dtype(op, input, weight, "weight");
+  if (has_bias) check_same_dtype(op, input, *bias, "bias");
+  if (grad_output) check_same_dtype(op, input, *grad_output, "grad_output");
+  bool supported = false;
+  for (auto t : dtypes) supported = supported || t == input.scalar_type();
+  TORCH_CHECK(supported, op, ": input dtype ", dtype_name(input.scalar_type()),
+              " is not supported on ",
+              backend, " (supported: ", dtype_list(dtypes), ")");
+
+  ConvGeometry g;
+  g.stride = pair_arg(op, stride, "stride", 1, "positive");
+  g.padding = pair_arg(op, padding, "padding", 0, "non-negative");
+  g.dilation = pair_arg(op, dilation, "dilation", 1, "positive");
+  TORCH_CHECK(groups >= 1, op, ": groups must be positive, got ", groups);
+  g.groups = groups;
+
+  const int64_t C = input.size(1), K = weight.size(0);
+  TORCH_CHECK(C >= 1 && input.size(2) >= 1 && input.size(3) >= 1, op,
+              ": input must have non-zero channels, height and width, got shape ",
+              input.sizes());
+  for (int64_t s : weight.sizes())
+    TORCH_CHECK(s >= 1, op, ": weight must have non-zero size in every dimension, got shape ",
+                weight.sizes());
+  check_fits_int(op, input, "input");
+  check_fits_int(op, weight, "weight");
+  TORCH_CHECK(g.padding[0] <= INT_MAX && g.padding[1] <= INT_MAX && g.stride[0] <= INT_MAX &&
+                  g.stride[1] <= INT_MAX && g.dilation[0] <= INT_MAX &&
+                  g.dilation[1] <= INT_MAX && groups <= INT_MAX,
+              op, ": stride, padding, dilation and groups must fit in 32 bits");
+
+  TORCH_CHECK(C % groups == 0, op, ": input channels (", C, ") must be divisible by groups (",
+              groups, ")");
+  TORCH_CHECK(K % groups == 0, op, ": weight out_channels (", K,
+              ") must be divisible by groups (", groups, ")");
+  TORCH_CHECK(weight.size(1) * groups == C, op, ": weight in_channels per group (",
+              weight.size(1), ") times groups (", groups, ") must equal input channels (", C,
+              ")");
+  if (has_bias)
+    TORCH_CHECK(bias->dim() == 1 && bias->size(0) == K, op,
+                ": bias must be a 1-D tensor of weight.size(0) = ", K,
+                " elements, got shape ", bias->sizes());
+
+  auto& out = g.output_hw;
+  for (int i = 0; i < 2; ++i) {
+    int64_t span = input.size(2 + i) + 2 * g.padding[i] - g.dilation[i] * (weight.size(2 + i) - 1) - 1;
+    out[i] = span < 0 ? 0 : span / g.stride[i] + 1;
+  }
+  TORCH_CHECK(out[0] >= 1 && out[1] >= 1, op, ": output size would be ", out[0], "x", out[1],
+              ": input (", input.size(2), "x", input.size(3), ", padding ", g.padding[0], "x",
+              g.padding[1], ") is smaller than the dilated weight (", weight.size(2), "x",
+              weight.size(3), ", dilation ", g.dilation[0], "x", g.dilation[1], ")");
+  if (grad_output) {
+    std::array<int64_t, 4> want{input.size(0), K, out[0], out[1]};
+    TORCH_CHECK(grad_output->sizes() == at::IntArrayRef(want), op, ": grad_output shape ",
+                grad_output->sizes(), " must equal the output shape ", at::IntArrayRef(want));
+  }
+  return g;
+}
+
+dsdkHandle_t thread_handle(dsdkBackend_t backend, int device) {
+  struct Cache {
+    std::map<std::pair<int, int>, dsdkHandle_t> handles;
+    ~Cache() {
+      for (auto& kv : handles) dsdkDestroy(kv.second);
+    }
+  };
+  thread_local Cache cache;
+  auto key = std::make_pair(int(backend), device);
+  auto it = cache.handles.find(key);
+  if (it != cache.handles.end()) return it->second;
+  dsdkHandle_t h = nullptr;
+  dsdkStatus_t st = dsdkCreate(&h, backend);
+  TORCH_CHECK(st == DSDK_STATUS_SUCCESS, "dsdkern: dsdkCreate failed with ",
+              dsdkGetErrorString(st));
+  cache.handles.emplace(key, h);
+  return h;
+}
+
+at::Tensor masked_conv_forward(dsdkHandle_t h, const at::Tensor& input, const at::Tensor& weight,
+                               const at::Tensor& mask, const std::optional<at::Tensor>& bias,
+                               const ConvGeometry& g) {
+  const char* op = "masked_conv";
+  std::array<int64_t, 4> shape{input.size(0), weight.size(0), g.output_hw[0], g.output_hw[1]};
+  at::Tensor out = at::empty(shape, like_input(input));
+  if (input.size(0) == 0) return out;
+
+  at::Tensor w = weight.contiguous(), m = mask_bytes(mask);
+  Descriptors d(input, w, out, g);
+  at::Tensor ws = workspace(h, DSDK_CONV_FORWARD, d, input.options(), op);
+  UnitScalars one_zero(input.scalar_type());
+  check_dsdk(dsdkMaskedConvolutionForward(h, one_zero.alpha(), d.x.p, input.const_data_ptr(),
+                                          d.w.p, w.const_data_ptr(), m.const_data_ptr<uint8_t>(),
+                                          d.conv.p, kAlgo, ws.data_ptr(), size_t(ws.numel()),
+                                          one_zero.beta(), d.y.p, out.data_ptr()),
+             h, op, "dsdkMaskedConvolutionForward");
+  if (bias.has_value() && bias->defined()) out.add_(bias->view({1, -1, 1, 1}));
+  return out;
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward(
+    dsdkHandle_t h, const at::Tensor& grad_output, const at::Tensor& input,
+    const at::Tensor& weight, const at::Tensor& mask, const ConvGeometry& g,
+    std::array<bool, 3> output_mask) {
+  const char* op = "masked_conv_backward";
+  const bool empty_batch = input.size(0) == 0;
+  at::Tensor w = weight.contiguous(), m = mask_bytes(mask);
+  UnitScalars one_zero(input.scalar_type());
+  at::Tensor grad_input, grad_weight, grad_bias;
+
+  if (output_mask[0]) {
+    grad_input = at::empty(input.sizes(), like_input(input));
+    if (!empty_batch) {
+      Descriptors d(grad_input, w, grad_output, g);
+      at::Tensor ws = workspace(h, DSDK_CONV_BACKWARD_DATA, d, input.options(), op);
+      check_dsdk(dsdkMaskedConvolutionBackwardData(
+                     h, one_zero.alpha(), d.w.p, w.const_data_ptr(), m.const_data_ptr<uint8_t>(),
+                     d.y.p, grad_output.const_data_ptr(), d.conv.p, kAlgo, ws.data_ptr(),
+                     size_t(ws.numel()), one_zero.beta(), d.x.p, grad_input.data_ptr()),
+                 h, op, "dsdkMaskedConvolutionBackwardData");
+    }
+  }
+  if (output_mask[1]) {
+    if (empty_batch) {
+      grad_weight = at::zeros(weight.sizes(), weight.options());
+    } else {
+      grad_weight = at::empty(weight.sizes(), weight.options());
+      Descriptors d(input, grad_weight, grad_output, g);
+      at::Tensor ws = workspace(h, DSDK_CONV_BACKWARD_FILTER, d, input.options(), op);
+      check_dsdk(dsdkMaskedConvolutionBackwardFilter(
+                     h, one_zero.alpha(), d.x.p, input.const_data_ptr(), d.y.p,
+                     grad_output.const_data_ptr(), d.conv.p, kAlgo, ws.data_ptr(),
+                     size_t(ws.numel()), one_zero.beta(), d.w.p, grad_weight.data_ptr(),
+                     m.const_data_ptr<uint8_t>()),
+                 h, op, "dsdkMaskedConvolutionBackwardFilter");
+    }
+  }
+  if (output_mask[2]) grad_bias = grad_output.sum({0, 2, 3});
+  return {grad_input, grad_weight, grad_bias};
+}
+
+}  // namespace dsdk_torch

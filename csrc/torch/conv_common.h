@@ -1,0 +1,54 @@
+// Backend-independent half of the masked_conv ops: argument checking, dsdk descriptors
+// built from tensors, cached handles, and the forward/backward bodies that call the C API.
+// ops_cpu.cpp and ops_cuda.cpp only add what differs per backend (dtypes, threads, stream).
+#pragma once
+#include <ATen/ATen.h>
+
+#include <array>
+#include <initializer_list>
+#include <optional>
+#include <tuple>
+
+#include "dsdkern/dsdkern.h"
+
+namespace dsdk_torch {
+
+// stride/padding/dilation/groups of one call, checked and normalised to pairs.
+struct ConvGeometry {
+  std::array<int64_t, 2> stride, padding, dilation;
+  int64_t groups;
+  std::array<int64_t, 2> output_hw;  // output height and width, both >= 1
+};
+
+// Checks every argument of masked_conv (and of masked_conv_backward when grad_output is
+// given) and returns the geometry. `op` prefixes every message; each message names the
+// argument at fault. `dtypes` are the input dtypes the calling backend supports.
+ConvGeometry check_masked_conv(const char* op, const at::Tensor& input, const at::Tensor& weight,
+                               const at::Tensor& mask, const std::optional<at::Tensor>& bias,
+                               const at::Tensor* grad_output, at::IntArrayRef stride,
+                               at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
+                               const char* backend, std::initializer_list<at::ScalarType> dtypes);
+
+// The dsdk handle of the calling thread for this backend and device, created on first use
+// and destroyed when the thread exits. A handle carries its last error message, so it is
+// never shared between threads. For CUDA the caller holds a guard on `device`.
+dsdkHandle_t thread_handle(dsdkBackend_t backend, int device);
+
+// Throws a RuntimeError carrying the handle's last message unless `status` is SUCCESS.
+void check_dsdk(dsdkStatus_t status, dsdkHandle_t handle, const char* op, const char* call);
+
+// conv2d(input, weight ⊙ mask, bias) through dsdkMaskedConvolutionForward on `handle`
+// (configured by the caller: threads or stream). Arguments must have passed
+// check_masked_conv. The output follows input.suggest_memory_format().
+at::Tensor masked_conv_forward(dsdkHandle_t handle, const at::Tensor& input,
+                               const at::Tensor& weight, const at::Tensor& mask,
+                               const std::optional<at::Tensor>& bias, const ConvGeometry& g);
+
+// (grad_input, grad_weight ⊙ mask, grad_bias); an entry whose output_mask is false is an
+// undefined tensor (None in Python).
+std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward(
+    dsdkHandle_t handle, const at::Tensor& grad_output, const at::Tensor& input,
+    const at::Tensor& weight, const at::Tensor& mask, const ConvGeometry& g,
+    std::array<bool, 3> output_mask);
+
+}  // namespace dsdk_torch

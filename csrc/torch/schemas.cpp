@@ -1,0 +1,20 @@
+// Every schema of the dsdkern op library, in this one TORCH_LIBRARY block. Kernels
+// register per backend (ops_cpu.cpp, ops_cuda.cpp); autograd formulas and fake kernels
+// live in the Python module named by set_python_module before each area's defs.
+#include <torch/library.h>
+
+TORCH_LIBRARY(dsdkern, m) {
+  // Masked convolution: conv2d(input, weight ⊙ mask, bias); mask is bool/uint8 of
+  // weight's shape. The backward op returns (grad_input, grad_weight ⊙ mask, grad_bias),
+  // None where output_mask is false.
+  m.set_python_module("dsdkern.ops");
+  m.def(
+      "masked_conv(Tensor input, Tensor weight, Tensor mask, Tensor? bias, int[2] stride, "
+      "int[2] padding, int[2] dilation, int groups) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "masked_conv_backward(Tensor grad_output, Tensor input, Tensor weight, Tensor mask, "
+      "int[2] stride, int[2] padding, int[2] dilation, int groups, bool[3] output_mask) "
+      "-> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
+}

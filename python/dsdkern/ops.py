@@ -1,0 +1,168 @@
+"""Python side of the masked-convolution custom ops: fake kernels (so that torch.compile
+can trace them), the autograd formula, and the `masked_conv` entry point.
+
+The C++ kernels (csrc/torch/ops_*.cpp) check every argument; the fake kernels repeat the
+checks that decide the output shape, with the same messages, because under
+torch.compile they run instead of the C++ ones.
+"""
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from . import _C  # noqa: F401  (loading the extension registers torch.ops.dsdkern.*)
+
+__all__ = ["masked_conv"]
+
+_MASK_DTYPES = (torch.bool, torch.uint8)
+# Input dtypes each backend's kernels implement (csrc/torch/ops_cpu.cpp, ops_cuda.cpp).
+_BACKEND_DTYPES = {
+    "cpu": ("CPU", (torch.float32, torch.float64)),
+    "cuda": ("CUDA", (torch.float32, torch.float64, torch.float16, torch.bfloat16)),
+}
+
+
+def _pair(value, name: str) -> list[int]:
+    if isinstance(value, int):
+        return [value, value]
+    if isinstance(value, Sequence) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return list(value)
+    raise ValueError(f"masked_conv: {name} must be an int or a pair of ints, got {value!r}")
+
+
+def masked_conv(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None = None,
+                stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """conv2d(input, weight * mask, bias, stride, padding, dilation, groups).
+
+    input: [N, C, H, W] (any strides; channels_last in gives channels_last out);
+    weight: [K, C/groups, kH, kW]; mask: bool or uint8 of weight's shape (0 = pruned);
+    bias: [K] or None. stride/padding/dilation: int or (height, width).
+    Differentiable in input, weight and bias; the weight gradient is masked.
+    CPU: float32/float64; CUDA: float32/float64/float16/bfloat16.
+    """
+    return torch.ops.dsdkern.masked_conv(
+        input, weight, mask, bias, _pair(stride, "stride"), _pair(padding, "padding"),
+        _pair(dilation, "dilation"), groups)
+
+
+def _require(ok, message: str) -> None:
+    if not ok:
+        raise RuntimeError(message)
+
+
+def _check_shapes(op: str, input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None,
+                  stride, padding, dilation, groups: int) -> list:
+    """Output shape [N, K, P, Q] of a valid call; RuntimeError naming the argument otherwise."""
+    for name, t in (("weight", weight), ("mask", mask), ("bias", bias)):
+        if t is not None and t.device != input.device:
+            raise RuntimeError(f"{op}: {name} is on {t.device} but input is on {input.device}; "
+                               "all tensors must be on one device")
+    if input.dim() != 4:
+        raise RuntimeError(f"{op}: input must be a 4-D tensor [N, C, H, W], got shape "
+                           f"{list(input.shape)}")
+    if weight.dim() != 4:
+        raise RuntimeError(f"{op}: weight must be a 4-D tensor "
+                           f"[out_channels, in_channels/groups, kH, kW], got shape "
+                           f"{list(weight.shape)}")
+    if mask.dtype not in _MASK_DTYPES:
+        raise RuntimeError(f"{op}: mask must be bool or uint8, got {mask.dtype}")
+    _require(mask.shape == weight.shape,
+           f"{op}: mask shape {list(mask.shape)} must equal weight shape {list(weight.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != input.dtype:
+            raise RuntimeError(f"{op}: {name} dtype ({t.dtype}) must match input dtype "
+                               f"({input.dtype})")
+    backend, dtypes = _BACKEND_DTYPES.get(input.device.type, (None, ()))
+    if backend is not None and input.dtype not in dtypes:
+        raise RuntimeError(f"{op}: input dtype {input.dtype} is not supported on {backend} "
+                           f"(supported: {', '.join(map(str, dtypes))})")
+    for name, v, low, rule in (("stride", stride, 1, "positive"),
+                               ("padding", padding, 0, "non-negative"),
+                               ("dilation", dilation, 1, "positive")):
+        if len(v) != 2:
+            raise RuntimeError(f"{op}: {name} must have 2 elements (height, width), got {len(v)}")
+        if v[0] < low or v[1] < low:
+            raise RuntimeError(f"{op}: {name} must be {rule}, got {list(v)}")
+    if groups < 1:
+        raise RuntimeError(f"{op}: groups must be positive, got {groups}")
+    n, c, h, w = input.shape
+    k, cg, r, s = weight.shape
+    _require(c >= 1 and h >= 1 and w >= 1,
+           f"{op}: input must have non-zero channels, height and width, got shape "
+           f"{list(input.shape)}")
+    _require(k >= 1 and cg >= 1 and r >= 1 and s >= 1,
+           f"{op}: weight must have non-zero size in every dimension, got shape "
+           f"{list(weight.shape)}")
+    _require(c % groups == 0, f"{op}: input channels ({c}) must be divisible by groups ({groups})")
+    _require(k % groups == 0,
+           f"{op}: weight out_channels ({k}) must be divisible by groups ({groups})")
+    _require(cg * groups == c, f"{op}: weight in_channels per group ({cg}) times groups "
+                             f"({groups}) must equal input channels ({c})")
+    if bias is not None:
+        _require(bias.dim() == 1 and bias.shape[0] == k,
+               f"{op}: bias must be a 1-D tensor of weight.size(0) = {k} elements, got shape "
+               f"{list(bias.shape)}")
+    span = [h + 2 * padding[0] - dilation[0] * (r - 1) - 1,
+            w + 2 * padding[1] - dilation[1] * (s - 1) - 1]
+    _require(span[0] >= 0 and span[1] >= 0,
+           f"{op}: output size would be empty: input ({h}x{w}, padding {padding[0]}x{padding[1]})"
+           f" is smaller than the dilated weight ({r}x{s}, dilation {dilation[0]}x{dilation[1]})")
+    return [n, k, span[0] // stride[0] + 1, span[1] // stride[1] + 1]
+
+
+def _like_input(input: Tensor, shape) -> Tensor:
+    """An empty tensor laid out like the C++ kernels lay out theirs (suggest_memory_format)."""
+    return torch.empty(shape, dtype=input.dtype, device=input.device,
+                       memory_format=torch._prims_common.suggest_memory_format(input))
+
+
+@torch.library.register_fake("dsdkern::masked_conv")
+def _masked_conv_fake(input, weight, mask, bias, stride, padding, dilation, groups):
+    shape = _check_shapes("masked_conv", input, weight, mask, bias, stride, padding, dilation,
+                          groups)
+    return _like_input(input, shape)
+
+
+@torch.library.register_fake("dsdkern::masked_conv_backward")
+def _masked_conv_backward_fake(grad_output, input, weight, mask, stride, padding, dilation,
+                               groups, output_mask):
+    op = "masked_conv_backward"
+    shape = _check_shapes(op, input, weight, mask, None, stride, padding, dilation, groups)
+    if grad_output.device != input.device:
+        raise RuntimeError(f"{op}: grad_output is on {grad_output.device} but input is on "
+                           f"{input.device}; all tensors must be on one device")
+    if grad_output.dtype != input.dtype:
+        raise RuntimeError(f"{op}: grad_output dtype ({grad_output.dtype}) must match input "
+                           f"dtype ({input.dtype})")
+    _require(list(grad_output.shape) == shape,
+           f"{op}: grad_output shape {list(grad_output.shape)} must equal the output shape "
+           f"{shape}")
+    grad_input = _like_input(input, input.shape) if output_mask[0] else None
+    grad_weight = weight.new_empty(weight.shape) if output_mask[1] else None
+    grad_bias = weight.new_empty(weight.shape[0]) if output_mask[2] else None
+    return grad_input, grad_weight, grad_bias
+
+
+def _setup_context(ctx, inputs, output):
+    input, weight, mask, bias, stride, padding, dilation, groups = inputs
+    ctx.save_for_backward(input, weight, mask)
+    ctx.geometry = (stride, padding, dilation, groups)
+    ctx.has_bias = bias is not None
+
+
+def _backward(ctx, grad_output):
+    input, weight, mask = ctx.saved_tensors
+    need = ctx.needs_input_grad
+    output_mask = [need[0], need[1], ctx.has_bias and need[3]]
+    grad_input, grad_weight, grad_bias = torch.ops.dsdkern.masked_conv_backward(
+        grad_output, input, weight, mask, *ctx.geometry, output_mask)
+    return grad_input, grad_weight, None, grad_bias, None, None, None, None
+
+
+def _no_double_backward(ctx, *grads):
+    raise RuntimeError("masked_conv: double backward (gradients of gradients) is not supported")
+
+
+torch.library.register_autograd("dsdkern::masked_conv", _backward, setup_context=_setup_context)
+torch.library.register_autograd("dsdkern::masked_conv_backward", _no_double_backward,
+                                setup_context=lambda ctx, inputs, output: None)
