@@ -1,19 +1,104 @@
-// Reference-speed plain GEMM; the packed engine replaces the body.
+// Plain GEMM on the packed engine: each thread takes a block of C (choose_split) and
+// runs the BLIS loops on it: column tile (nc) > K block (kc, pack B) > row block (mc,
+// pack A) > micro-tiles. Packing buffers are allocated per call (callers pass no
+// workspace).
 #include "cpu/gemm.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "cpu/gemm_blocking.h"
+#include "cpu/gemm_kernels.h"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 namespace dsdk {
 namespace cpu {
+namespace {
+
+// Rows of A packed per block: an mc x kc block stays in L2 while B panels stream by.
+constexpr int64_t kMcPanels = 32;
+
+// op(X) is rows x cols; trans: op(X)[i, j] = X[j * ld + i], else X[i * ld + j].
+// Packs op(X)[i0 .. i0 + rows, j0 .. j0 + cols) into panels of `width` rows,
+// dst[(p * cols + j) * width + i], zero-padded; this is A's layout (rows = M) and, with
+// the roles of the indices swapped, B's (rows = N of op(B)^T).
+template <typename T>
+void pack_panels(const Microkernel<T>& k, const T* x, int64_t ld, bool trans, int64_t i0,
+                 int64_t rows, int64_t j0, int64_t cols, int width, T* dst) {
+  for (int64_t p = 0; p * width < rows; ++p) {
+    const int64_t r0 = i0 + p * width;
+    const int nrow = int(std::min<int64_t>(width, rows - p * width));
+    T* d = dst + p * cols * width;
+    if (!trans) {
+      // Row i of the panel is contiguous in X: a transposing pack.
+      k.pack_rows(x + r0 * ld + j0, ld, nullptr, nrow, width, cols, d, width);
+      continue;
+    }
+    // Column j of the panel is contiguous in X: plain copies.
+    for (int64_t j = 0; j < cols; ++j) {
+      const T* s = x + (j0 + j) * ld + r0;
+      T* dj = d + j * width;
+      for (int i = 0; i < nrow; ++i) dj[i] = s[i];
+      for (int i = nrow; i < width; ++i) dj[i] = T(0);
+    }
+  }
+}
+
+}  // namespace
 
 template <typename T>
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc, int num_threads) {
-#pragma omp parallel for num_threads(num_threads) schedule(static)
-  for (int64_t m = 0; m < M; ++m) {
-    for (int64_t n = 0; n < N; ++n) {
-      T acc = 0;
-      for (int64_t k = 0; k < K; ++k)
-        acc += (transA ? A[k * lda + m] : A[m * lda + k]) * (transB ? B[n * ldb + k] : B[k * ldb + n]);
-      C[m * ldc + n] = alpha * acc + (beta == T(0) ? T(0) : beta * C[m * ldc + n]);
+  if (M <= 0 || N <= 0) return;
+  const Microkernel<T>& k = microkernel<T>();
+  const int nt = std::max(1, num_threads);
+  const int64_t mp = (M + k.mr - 1) / k.mr, np = (N + k.nr - 1) / k.nr;
+  const int64_t mc = kMcPanels * k.mr;
+  const int64_t kc_max = std::max<int64_t>(std::min<int64_t>(k.kc, K), 1);
+  const int64_t per_thread = mc * kc_max + kc_max * k.nc;
+  std::vector<T> buf(size_t(per_thread * nt) + 64);
+#pragma omp parallel num_threads(nt)
+  {
+#if defined(_OPENMP)
+    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+#else
+    const int tid = 0, nth = 1;
+#endif
+    T* abuf = buf.data() + tid * per_thread;
+    T* bbuf = abuf + mc * kc_max;
+    const WorkSplit ws = choose_split(1, mp, np, nth, 0.5);
+    const int64_t items = ws.items();
+    for (int64_t it = chunk_begin(items, nth, tid); it < chunk_begin(items, nth, tid + 1); ++it) {
+      const int64_t im = it / ws.tn, in = it % ws.tn;
+      const int64_t m0 = chunk_begin(mp, ws.tm, im) * k.mr;
+      const int64_t m1 = std::min(M, chunk_begin(mp, ws.tm, im + 1) * k.mr);
+      const int64_t n0 = chunk_begin(np, ws.tn, in) * k.nr;
+      const int64_t n1 = std::min(N, chunk_begin(np, ws.tn, in + 1) * k.nr);
+      for (int64_t jc = n0; jc < n1; jc += k.nc) {
+        const int64_t nc = std::min(k.nc, n1 - jc);
+        for (int64_t pc = 0; pc == 0 || pc < K; pc += k.kc) {
+          const int64_t kc = std::min(k.kc, K - pc);
+          // op(B)[pc.., jc..] as panels of nr columns = op(B)^T rows.
+          pack_panels(k, B, ldb, !transB, jc, nc, pc, kc, k.nr, bbuf);
+          const T b = pc == 0 ? beta : T(1);
+          for (int64_t ic = m0; ic < m1; ic += mc) {
+            const int64_t mcur = std::min(mc, m1 - ic);
+            pack_panels(k, A, lda, transA, ic, mcur, pc, kc, k.mr, abuf);
+            for (int64_t jr = 0; jr < nc; jr += k.nr) {
+              const int n = int(std::min<int64_t>(k.nr, nc - jr));
+              for (int64_t ir = 0; ir < mcur; ir += k.mr) {
+                const int m = int(std::min<int64_t>(k.mr, mcur - ir));
+                const TileOut<T> o{C + (ic + ir) * ldc + jc + jr, ldc, 1, nullptr, nullptr,
+                                   nullptr, alpha, b};
+                k.tile(kc, abuf + ir * kc, bbuf + jr * kc, o, m, n);
+              }
+            }
+          }
+        }
+      }
     }
   }
 }

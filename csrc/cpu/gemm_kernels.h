@@ -27,8 +27,8 @@ struct Im2colTap {
   int dh, dw;
 };
 
-// A B tile of kc rows x nc columns of the lowered matrix, packed into ceil(nc / nr)
-// panels of nr columns: dst[(p * kc + k) * nr + j]. Columns past nc are zeroed.
+// A tile of kc rows x nc columns of the lowered matrix, packed into ceil(nc / width)
+// panels of `width` columns: dst[(p * kc + k) * width + j]. Columns past nc are zeroed.
 template <typename T>
 struct Im2colTile {
   const T* src;
@@ -39,19 +39,35 @@ struct Im2colTile {
   int64_t kc;
   const Im2colSeg* segs;
   const int* panel_seg;  // segments of panel p: [panel_seg[p], panel_seg[p + 1])
-  int nc;
+  int nc, width;
 };
 
-// C tile update, after the kc-long product of an A panel and a B panel:
-//   C[i, j] = alpha * (A·B)[i, j] * cmask[i, j] + beta * C[i, j]   for i < m, j < n
-// where C[i, j] = c[i * rs + (col_off ? col_off[j] : j)] and cmask (optional, uint8,
-// same indexing as C) zeroes masked products. beta == 0 never reads C.
+// Where a micro-tile goes: element (i, j) is c[row(i) + col(j)] with
+// row(i) = row_off ? row_off[i] : i * rs and col(j) = col_off ? col_off[j] : j * cs.
+// The update is C = alpha * (A·B) * cmask + beta * C, cmask (optional, uint8, same
+// offsets as C) zeroing masked products; beta == 0 never reads C.
 template <typename T>
-using TileFn = void (*)(int64_t kc, const T* a, const T* b, T* c, int64_t rs,
-                        const int64_t* col_off, const uint8_t* cmask, T alpha, T beta, int m,
-                        int n);
+struct TileOut {
+  T* c;
+  int64_t rs, cs;
+  const int64_t* row_off;
+  const int64_t* col_off;
+  const uint8_t* cmask;
+  T alpha, beta;
+};
+
+// The m x n (m <= mr, n <= nr) corner of the kc-long product of an A and a B panel,
+// applied to `out`.
+template <typename T>
+using TileFn = void (*)(int64_t kc, const T* a, const T* b, const TileOut<T>& out, int m, int n);
 template <typename T>
 using PackIm2colFn = void (*)(const Im2colTile<T>& t, T* dst);
+// Transposing pack: dst[k * dst_stride + i] = src[i * ld + k] for i < rows, zero for
+// rows <= i < width, k < K; entries whose mask byte (mask[i * ld + k], optional) is
+// zero read as zero. Packs weight panels (A) and transposes lowered tiles.
+template <typename T>
+using PackRowsFn = void (*)(const T* src, int64_t ld, const uint8_t* mask, int rows, int width,
+                            int64_t K, T* dst, int64_t dst_stride);
 
 template <typename T>
 struct Microkernel {
@@ -60,6 +76,7 @@ struct Microkernel {
   int64_t kc, nc;  // cache block: reduction depth and B tile width (L1/L2 sized)
   TileFn<T> tile;
   PackIm2colFn<T> pack_im2col;
+  PackRowsFn<T> pack_rows;
 };
 
 enum class Isa { kGeneric = 0, kAvx2 = 1, kAvx512 = 2 };
@@ -82,7 +99,11 @@ const Microkernel<T>* generic_kernel();
 
 // The portable im2col packer, which the vector ISAs also use for unusual strides.
 template <typename T>
-void pack_im2col_generic(const Im2colTile<T>& t, int nr, T* dst);
+void pack_im2col_generic(const Im2colTile<T>& t, T* dst);
+
+template <typename T>
+void pack_rows_generic(const T* src, int64_t ld, const uint8_t* mask, int rows, int width,
+                       int64_t K, T* dst, int64_t dst_stride);
 
 // Lanes l in [*lo, *hi) of a run of `len` columns starting at source column w0 and
 // advancing by `step` that fall inside [0, W).
@@ -93,17 +114,18 @@ inline void valid_lanes(int w0, int step, int W, int len, int* lo, int* hi) {
   *hi = b < len ? b : len;
 }
 
-// The scalar form of the C tile update (see TileFn), from an unscaled m x n
-// accumulator tile acc[i * ld + j]; kernels use it for scattered columns.
+// The scalar form of the tile update (see TileOut), from an unscaled m x n accumulator
+// tile acc[i * ld + j]; kernels use it for scattered outputs.
 template <typename T>
-inline void store_tile_scalar(const T* acc, int ld, T* c, int64_t rs, const int64_t* col_off,
-                              const uint8_t* cmask, T alpha, T beta, int m, int n) {
-  for (int i = 0; i < m; ++i)
+inline void store_tile_scalar(const T* acc, int ld, const TileOut<T>& o, int m, int n) {
+  for (int i = 0; i < m; ++i) {
+    const int64_t row = o.row_off ? o.row_off[i] : i * o.rs;
     for (int j = 0; j < n; ++j) {
-      int64_t o = i * rs + (col_off ? col_off[j] : j);
-      T v = (cmask && !cmask[o]) ? T(0) : alpha * acc[i * ld + j];
-      c[o] = beta == T(0) ? v : v + beta * c[o];
+      const int64_t off = row + (o.col_off ? o.col_off[j] : j * o.cs);
+      const T v = (o.cmask && !o.cmask[off]) ? T(0) : o.alpha * acc[i * ld + j];
+      o.c[off] = o.beta == T(0) ? v : v + o.beta * o.c[off];
     }
+  }
 }
 
 }  // namespace cpu

@@ -44,8 +44,7 @@ struct Vec<double> {
 };
 
 template <typename T>
-void tile(int64_t kc, const T* a, const T* b, T* c, int64_t rs, const int64_t* col_off,
-          const uint8_t* cmask, T alpha, T beta, int m, int n) {
+void tile(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n) {
   using V = Vec<T>;
   constexpr int L = V::L, NR = 2 * L;
   typename V::R acc[kMr][2];
@@ -62,20 +61,17 @@ void tile(int64_t kc, const T* a, const T* b, T* c, int64_t rs, const int64_t* c
     a += kMr;
     b += NR;
   }
-  if (!col_off && !cmask && n == NR && beta == T(0)) {
-    const typename V::R va = V::set1(alpha);
+  if (!o.row_off && !o.col_off && !o.cmask && o.cs == 1 && n == NR) {
+    const typename V::R va = V::set1(o.alpha), vb = V::set1(o.beta);
     for (int i = 0; i < m; ++i) {
-      V::store(c + i * rs, V::mul(acc[i][0], va));
-      V::store(c + i * rs + L, V::mul(acc[i][1], va));
-    }
-    return;
-  }
-  if (!col_off && !cmask && n == NR) {
-    const typename V::R va = V::set1(alpha), vb = V::set1(beta);
-    for (int i = 0; i < m; ++i) {
-      T* cr = c + i * rs;
-      V::store(cr, V::fma(vb, V::load(cr), V::mul(acc[i][0], va)));
-      V::store(cr + L, V::fma(vb, V::load(cr + L), V::mul(acc[i][1], va)));
+      T* cr = o.c + i * o.rs;
+      typename V::R x0 = V::mul(acc[i][0], va), x1 = V::mul(acc[i][1], va);
+      if (o.beta != T(0)) {
+        x0 = V::fma(vb, V::load(cr), x0);
+        x1 = V::fma(vb, V::load(cr + L), x1);
+      }
+      V::store(cr, x0);
+      V::store(cr + L, x1);
     }
     return;
   }
@@ -84,16 +80,17 @@ void tile(int64_t kc, const T* a, const T* b, T* c, int64_t rs, const int64_t* c
     V::store(buf + i * NR, acc[i][0]);
     V::store(buf + i * NR + L, acc[i][1]);
   }
-  store_tile_scalar(buf, NR, c, rs, col_off, cmask, alpha, beta, m, n);
+  store_tile_scalar(buf, NR, o, m, n);
 }
 
 template <typename T>
 void pack_im2col(const Im2colTile<T>& t, T* dst) {
-  pack_im2col_generic(t, 2 * Vec<T>::L, dst);
+  pack_im2col_generic(t, dst);
 }
 
 template <typename T>
-const Microkernel<T> kAvx2{"avx2", kMr, 2 * Vec<T>::L, 256, 512, tile<T>, pack_im2col<T>};
+const Microkernel<T> kAvx2{"avx2", kMr, 2 * Vec<T>::L, 256, 512, tile<T>, pack_im2col<T>,
+                           pack_rows_generic<T>};
 
 }  // namespace
 

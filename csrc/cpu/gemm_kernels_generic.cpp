@@ -11,22 +11,19 @@ namespace {
 constexpr int kMr = 4, kNr = 8;
 
 template <typename T>
-void tile_generic(int64_t kc, const T* a, const T* b, T* c, int64_t rs, const int64_t* col_off,
-                  const uint8_t* cmask, T alpha, T beta, int m, int n) {
+void tile_generic(int64_t kc, const T* a, const T* b, const TileOut<T>& out, int m, int n) {
   T acc[kMr * kNr] = {};
   for (int64_t k = 0; k < kc; ++k, a += kMr, b += kNr)
     for (int i = 0; i < kMr; ++i)
       for (int j = 0; j < kNr; ++j) acc[i * kNr + j] += a[i] * b[j];
-  store_tile_scalar(acc, kNr, c, rs, col_off, cmask, alpha, beta, m, n);
+  store_tile_scalar(acc, kNr, out, m, n);
 }
 
 template <typename T>
-void pack_im2col_nr(const Im2colTile<T>& t, T* dst) {
-  pack_im2col_generic(t, kNr, dst);
-}
-
-template <typename T>
-const Microkernel<T> kGeneric{"generic", kMr, kNr, 256, 512, tile_generic<T>, pack_im2col_nr<T>};
+const Microkernel<T> kGeneric{"generic",       kMr,
+                              kNr,             256,
+                              512,             tile_generic<T>,
+                              pack_im2col_generic<T>, pack_rows_generic<T>};
 
 Isa detect() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -44,7 +41,8 @@ std::atomic<int> g_limit{int(Isa::kAvx512)};
 }  // namespace
 
 template <typename T>
-void pack_im2col_generic(const Im2colTile<T>& t, int nr, T* dst) {
+void pack_im2col_generic(const Im2colTile<T>& t, T* dst) {
+  const int nr = t.width;
   const int np = (t.nc + nr - 1) / nr;
   for (int p = 0; p < np; ++p) {
     T* pd = dst + p * t.kc * nr;
@@ -68,6 +66,22 @@ void pack_im2col_generic(const Im2colTile<T>& t, int nr, T* dst) {
 }
 
 template <typename T>
+void pack_rows_generic(const T* src, int64_t ld, const uint8_t* mask, int rows, int width,
+                       int64_t K, T* dst, int64_t dst_stride) {
+  for (int i = 0; i < width; ++i) {
+    const T* s = src + i * ld;
+    const uint8_t* m = mask ? mask + i * ld : nullptr;
+    T* d = dst + i;
+    if (i >= rows)
+      for (int64_t k = 0; k < K; ++k) d[k * dst_stride] = T(0);
+    else if (m)
+      for (int64_t k = 0; k < K; ++k) d[k * dst_stride] = m[k] ? s[k] : T(0);
+    else
+      for (int64_t k = 0; k < K; ++k) d[k * dst_stride] = s[k];
+  }
+}
+
+template <typename T>
 const Microkernel<T>* generic_kernel() {
   return &kGeneric<T>;
 }
@@ -86,8 +100,12 @@ const Microkernel<T>& microkernel() {
   return kGeneric<T>;
 }
 
-template void pack_im2col_generic<float>(const Im2colTile<float>&, int, float*);
-template void pack_im2col_generic<double>(const Im2colTile<double>&, int, double*);
+template void pack_im2col_generic<float>(const Im2colTile<float>&, float*);
+template void pack_im2col_generic<double>(const Im2colTile<double>&, double*);
+template void pack_rows_generic<float>(const float*, int64_t, const uint8_t*, int, int, int64_t,
+                                       float*, int64_t);
+template void pack_rows_generic<double>(const double*, int64_t, const uint8_t*, int, int, int64_t,
+                                        double*, int64_t);
 template const Microkernel<float>* generic_kernel<float>();
 template const Microkernel<double>* generic_kernel<double>();
 template const Microkernel<float>& microkernel<float>();
