@@ -26,28 +26,44 @@ void squared_norms(const T* X, int64_t n, int64_t d, T* out, int num_threads) {
   }
 }
 
+namespace {
+
+// Stage 1 and 2 of the kernel function fused in one pass, so the row is read
+// and written once; the switch on the kind sits outside the loops.
 template <typename T>
-void kernel_finish_block(const KernelFn<T>& k, T* D, int64_t ld, int64_t rows, int64_t cols,
-                         const T* sq_rows, const T* sq_cols) {
-  for (int64_t r = 0; r < rows; ++r) {
-    T* row = D + r * ld;
-    switch (k.kind) {
-      case DSDK_SVM_KERNEL_LINEAR: break;
-      case DSDK_SVM_KERNEL_RBF: {
-        const T sr = sq_rows[r];
-        for (int64_t c = 0; c < cols; ++c) row[c] = kernel_arg(k, row[c], sr, sq_cols[c]);
-        vexp(row, cols);
-        break;
-      }
-      case DSDK_SVM_KERNEL_POLY:
-        for (int64_t c = 0; c < cols; ++c) row[c] = kernel_value(k, row[c], T(0), T(0));
-        break;
-      case DSDK_SVM_KERNEL_SIGMOID:
-        for (int64_t c = 0; c < cols; ++c) row[c] = kernel_arg(k, row[c], T(0), T(0));
-        vtanh(row, cols);
-        break;
-    }
+inline void finish_row(const KernelFn<T>& k, const T* dots, int64_t cols, T sq_row,
+                       const T* sq_cols, T* out) {
+  switch (k.kind) {
+    case DSDK_SVM_KERNEL_LINEAR:
+      for (int64_t c = 0; c < cols; ++c) out[c] = dots[c];
+      break;
+    case DSDK_SVM_KERNEL_RBF:
+      for (int64_t c = 0; c < cols; ++c) out[c] = exp_fast(kernel_arg(k, dots[c], sq_row, sq_cols[c]));
+      break;
+    case DSDK_SVM_KERNEL_POLY:
+      for (int64_t c = 0; c < cols; ++c) out[c] = kernel_value(k, dots[c], T(0), T(0));
+      break;
+    case DSDK_SVM_KERNEL_SIGMOID:
+      for (int64_t c = 0; c < cols; ++c) out[c] = tanh_fast(kernel_arg(k, dots[c], T(0), T(0)));
+      break;
   }
+}
+
+DSDK_SIMD_CLONES void finish_row_isa(const KernelFn<float>& k, const float* dots, int64_t cols,
+                                     float sq_row, const float* sq_cols, float* out) {
+  finish_row(k, dots, cols, sq_row, sq_cols, out);
+}
+DSDK_SIMD_CLONES void finish_row_isa(const KernelFn<double>& k, const double* dots, int64_t cols,
+                                     double sq_row, const double* sq_cols, double* out) {
+  finish_row(k, dots, cols, sq_row, sq_cols, out);
+}
+
+}  // namespace
+
+template <typename T>
+void kernel_finish_row(const KernelFn<T>& k, const T* dots, int64_t cols, T sq_row,
+                       const T* sq_cols, T* out) {
+  finish_row_isa(k, dots, cols, sq_row, sq_cols, out);
 }
 
 template <typename T>
@@ -58,14 +74,29 @@ KernelRows<T>::KernelRows(const KernelFn<T>& k, const T* X, int64_t n, int64_t d
 }
 
 template <typename T>
-void KernelRows<T>::compute(const int64_t* idx, int64_t m, T* const* dst) {
-  if (m <= 0) return;
+void KernelRows<T>::gather(const int64_t* idx, int64_t m) {
   a_.resize(size_t(m * d_));
   a_sq_.resize(size_t(m));
   for (int64_t r = 0; r < m; ++r) {
     std::memcpy(&a_[size_t(r * d_)], X_ + idx[r] * d_, size_t(d_) * sizeof(T));
     a_sq_[size_t(r)] = sq_[size_t(idx[r])];
   }
+}
+
+template <typename T>
+void KernelRows<T>::block(const int64_t* idx, int64_t m, T* out) {
+  if (m <= 0) return;
+  gather(idx, m);
+  gemm<T>(false, true, m, m, d_, T(1), a_.data(), d_, a_.data(), d_, T(0), out, m, threads_);
+#pragma omp parallel for num_threads(threads_) schedule(static)
+  for (int64_t r = 0; r < m; ++r)
+    kernel_finish_row(k_, out + r * m, m, a_sq_[size_t(r)], a_sq_.data(), out + r * m);
+}
+
+template <typename T>
+void KernelRows<T>::compute(const int64_t* idx, int64_t m, T* const* dst) {
+  if (m <= 0) return;
+  gather(idx, m);
   // Column tiles of about 1 MiB of dot products per thread (stays in L2 between
   // the GEMM and the kernel function), a multiple of 16 columns.
   int64_t tile = (int64_t(1) << 20) / (int64_t(sizeof(T)) * m);
@@ -84,9 +115,8 @@ void KernelRows<T>::compute(const int64_t* idx, int64_t m, T* const* dst) {
     for (int64_t t = 0; t < ntiles; ++t) {
       const int64_t c0 = t * tile, nc = std::min(tile, n_ - c0);
       gemm<T>(false, true, m, nc, d_, T(1), a_.data(), d_, X_ + c0 * d_, d_, T(0), st, nc, 1);
-      kernel_finish_block(k_, st, nc, m, nc, a_sq_.data(), sq_.data() + c0);
       for (int64_t r = 0; r < m; ++r)
-        std::memcpy(dst[r] + c0, st + r * nc, size_t(nc) * sizeof(T));
+        kernel_finish_row(k_, st + r * nc, nc, a_sq_[size_t(r)], sq_.data() + c0, dst[r] + c0);
     }
   }
 }
@@ -111,16 +141,16 @@ dsdkStatus_t svm_kernel_matrix(const SVMParams& p, int64_t n, int64_t m, int64_t
     const int64_t rows = std::min(tr, n - r0), cols = std::min(tc, m - c0);
     T* out = K + r0 * m + c0;
     gemm<T>(false, true, rows, cols, d, T(1), X + r0 * d, d, Z + c0 * d, d, T(0), out, m, 1);
-    kernel_finish_block(k, out, m, rows, cols, sqx.empty() ? nullptr : sqx.data() + r0,
-                        sqz.empty() ? nullptr : sqz.data() + c0);
+    for (int64_t r = 0; r < rows; ++r)
+      kernel_finish_row(k, out + r * m, cols, sqx.empty() ? T(0) : sqx[size_t(r0 + r)],
+                        sqz.empty() ? nullptr : sqz.data() + c0, out + r * m);
   }
   return DSDK_STATUS_SUCCESS;
 }
 
 #define DSDK_INSTANTIATE(T)                                                                    \
   template void squared_norms<T>(const T*, int64_t, int64_t, T*, int);                         \
-  template void kernel_finish_block<T>(const KernelFn<T>&, T*, int64_t, int64_t, int64_t,      \
-                                       const T*, const T*);                                    \
+  template void kernel_finish_row<T>(const KernelFn<T>&, const T*, int64_t, T, const T*, T*);  \
   template class KernelRows<T>;                                                                \
   template dsdkStatus_t svm_kernel_matrix<T>(const SVMParams&, int64_t, int64_t, int64_t,      \
                                              const T*, const T*, T*, int, std::string*);

@@ -20,12 +20,12 @@ KernelFn<T> make_kernel_fn(const SVMParams& p) {
 template <typename T>
 void squared_norms(const T* X, int64_t n, int64_t d, T* out, int num_threads);
 
-// Turns dot products into kernel values in place: D[r * ld + c] = <x_r, z_c> on
-// entry, K(x_r, z_c) on exit, for r < rows, c < cols. sq_rows / sq_cols are the
+// One row of kernel values from one row of dot products: out[c] = K(x, z_c)
+// given dots[c] = <x, z_c>; out may alias dots. sq_row / sq_cols are the
 // squared norms (read only for RBF). Single-threaded: callers parallelise.
 template <typename T>
-void kernel_finish_block(const KernelFn<T>& k, T* D, int64_t ld, int64_t rows, int64_t cols,
-                         const T* sq_rows, const T* sq_cols);
+void kernel_finish_row(const KernelFn<T>& k, const T* dots, int64_t cols, T sq_row,
+                       const T* sq_cols, T* out);
 
 // Computes whole kernel rows K(X[idx[r]], X[0..n)) of one data set into
 // caller-chosen destinations, in column tiles that each thread takes whole
@@ -37,6 +37,9 @@ class KernelRows {
   KernelRows(const KernelFn<T>& k, const T* X, int64_t n, int64_t d, int num_threads);
   // dst[r] receives the n values of row idx[r], for r < m.
   void compute(const int64_t* idx, int64_t m, T* const* dst);
+  // The m x m block out[u * m + v] = K(X[idx[u]], X[idx[v]]) by one GEMM:
+  // cheaper than gathering it from m whole rows, which would stream them from memory.
+  void block(const int64_t* idx, int64_t m, T* out);
   const T* sq_norms() const { return sq_.data(); }
   // K(X[i], X[i]).
   T self(int64_t i) const { return kernel_self(k_, sq_[i]); }
@@ -47,6 +50,8 @@ class KernelRows {
   int64_t n_, d_;
   int threads_;
   std::vector<T> sq_;
+  void gather(const int64_t* idx, int64_t m);
+
   std::vector<T> a_;        // gathered rows, m x d
   std::vector<T> a_sq_;     // their squared norms
   std::vector<T> staging_;  // per-thread tile of dot products

@@ -122,9 +122,11 @@ class SmoSolver {
     const int64_t inner_cap = 100 * q_;
     std::vector<const T*> rows;
     int64_t outer = 0, steps = 0;
-    bool converged = false;
+    bool converged = false, stalled = false;
     for (;;) {
-      double gap = select_working_set();
+      // A round that made no step keeps nothing: a fresh set holds the maximal
+      // violating pair (for q >= 2), so the next round makes progress.
+      double gap = select_working_set(stalled);
       if (gap < p_.tol) {
         converged = true;
         break;
@@ -133,8 +135,12 @@ class SmoSolver {
       const int64_t m = int64_t(ws_.size());
       rows.resize(size_t(m));
       cache.get(ws_.data(), m, rows.data());
-      build_subproblem(rows.data());
-      steps += sub_.solve(p_.tol, inner_cap);
+      build_subproblem();
+      const int64_t taken = sub_.solve(p_.tol, inner_cap);
+      // Even a fresh set cannot move: rounding has stalled the solver.
+      if (taken == 0 && stalled) break;
+      stalled = taken == 0;
+      steps += taken;
       update_gradient(rows.data());
       ++outer;
     }
@@ -143,13 +149,14 @@ class SmoSolver {
 
  private:
   // Builds the next working set in ws_ (newest first) and returns the global
-  // gap max_{I_up} -yG - min_{I_low} -yG of the current iterate.
-  double select_working_set() {
+  // gap max_{I_up} -yG - min_{I_low} -yG of the current iterate. fresh: keep
+  // nothing of the previous set.
+  double select_working_set(bool fresh) {
     const int64_t half = q_ / 2;
     // The previous round's newest half stays (FIFO: a variable spends two rounds).
     prev_.assign(ws_.begin(), ws_.end());
     for (int64_t t : prev_) in_ws_[size_t(t)] = 0;
-    const int64_t keep_first = std::min<int64_t>(half, int64_t(prev_.size()));
+    const int64_t keep_first = fresh ? 0 : std::min<int64_t>(half, int64_t(prev_.size()));
     for (int64_t k = 0; k < keep_first; ++k) in_ws_[size_t(prev_[size_t(k)])] = 1;
 
     up_.clear();
@@ -203,7 +210,7 @@ class SmoSolver {
     }
     for (int64_t k = 0; k < keep_first; ++k) ws_.push_back(prev_[size_t(k)]);
     // Short of new violators: keep more of the previous set.
-    for (size_t k = size_t(keep_first); k < prev_.size() && int64_t(ws_.size()) < q_; ++k) {
+    for (size_t k = size_t(keep_first); !fresh && k < prev_.size() && int64_t(ws_.size()) < q_; ++k) {
       int64_t t = prev_[k];
       if (!in_ws_[size_t(t)]) {
         in_ws_[size_t(t)] = 1;
@@ -213,15 +220,10 @@ class SmoSolver {
     return gap;
   }
 
-  void build_subproblem(const T* const* rows) {
+  void build_subproblem() {
     const int64_t m = int64_t(ws_.size());
     sub_.resize(m);
-#pragma omp parallel for num_threads(threads_) schedule(static)
-    for (int64_t u = 0; u < m; ++u) {
-      const T* r = rows[u];
-      T* dst = &sub_.K[size_t(u * m)];
-      for (int64_t v = 0; v < m; ++v) dst[v] = r[ws_[size_t(v)]];
-    }
+    engine_.block(ws_.data(), m, sub_.K.data());
     for (int64_t u = 0; u < m; ++u) {
       const int64_t t = ws_[size_t(u)];
       sub_.alpha[size_t(u)] = alpha_[size_t(t)];

@@ -1,95 +1,42 @@
-// exp by range reduction: x = k ln2 + r with |r| <= ln2/2, exp(x) = 2^k e^r,
-// e^r from a Taylor polynomial (degree 7 for float, 12 for double) and 2^k
-// built in the exponent bits. Rounding x/ln2 to k uses the add-a-magic-number
-// trick so that the loops stay free of calls and branches and the compiler
-// vectorises them; target_clones builds AVX-512 and AVX2 versions and picks
-// one at load time.
+// Array forms of exp_fast / tanh_fast and mixed-precision dot / axpy, built
+// for several instruction sets.
 #include "cpu/vmath.h"
-
-#include <cstring>
-
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define DSDK_VMATH_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define DSDK_VMATH_CLONES
-#endif
 
 namespace dsdk {
 namespace cpu {
-namespace {
 
-inline float exp_one(float x) {
-  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-  const float magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  float t = x * 1.44269504088896341f + magic;
-  float k = t - magic;
-  float r = x - k * 0.693359375f;
-  r = r - k * -2.12194440e-4f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  int32_t bits = (int32_t(k) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+DSDK_SIMD_CLONES void vexp(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = exp_fast(x[i]);
+}
+DSDK_SIMD_CLONES void vexp(double* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = exp_fast(x[i]);
+}
+DSDK_SIMD_CLONES void vtanh(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = tanh_fast(x[i]);
+}
+DSDK_SIMD_CLONES void vtanh(double* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = tanh_fast(x[i]);
 }
 
-inline double exp_one(double x) {
-  x = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
-  const double magic = 6755399441055744.0;  // 1.5 * 2^52
-  double t = x * 1.4426950408889634074 + magic;
-  double k = t - magic;
-  double r = x - k * 6.93147180369123816490e-01;
-  r = r - k * 1.90821492927058770002e-10;
-  double p = 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
-  // The low bits of t hold k (two's complement within the magic's mantissa),
-  // so 2^k is built with integer ops only.
-  int64_t tb, mb;
-  std::memcpy(&tb, &t, sizeof tb);
-  std::memcpy(&mb, &magic, sizeof mb);
-  int64_t bits = (tb - mb + 1023) << 52;
-  double scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
 
-// tanh(x) = 1 - 2 / (exp(2x) + 1); near 0 that loses relative (not absolute)
-// accuracy, which is what a kernel value needs.
-template <typename T>
-inline T tanh_one(T x) {
-  return T(1) - T(2) / (exp_one(T(2) * x) + T(1));
+// The simd reduction lets the compiler reorder the sum (it may not otherwise).
+DSDK_SIMD_CLONES double dot_mixed(const float* x, const double* y, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += double(x[i]) * y[i];
+  return s;
 }
-
-}  // namespace
-
-DSDK_VMATH_CLONES void vexp(float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = exp_one(x[i]);
+DSDK_SIMD_CLONES double dot_mixed(const double* x, const double* y, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += x[i] * y[i];
+  return s;
 }
-DSDK_VMATH_CLONES void vexp(double* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = exp_one(x[i]);
+DSDK_SIMD_CLONES void axpy_mixed(double a, const float* x, double* acc, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] += a * double(x[i]);
 }
-DSDK_VMATH_CLONES void vtanh(float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = tanh_one(x[i]);
-}
-DSDK_VMATH_CLONES void vtanh(double* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = tanh_one(x[i]);
+DSDK_SIMD_CLONES void axpy_mixed(double a, const double* x, double* acc, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] += a * x[i];
 }
 
 }  // namespace cpu

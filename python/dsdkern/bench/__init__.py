@@ -1,10 +1,8 @@
 """`python -m dsdkern bench <area>`: timed comparisons against the peer a user would pick
-instead (BENCHMARKS.md). Each area is a module with register(subparsers) listed in AREAS,
-or with add_arguments(parser) and run(args) named in PLAIN_AREAS."""
+instead (BENCHMARKS.md). Each area is a module with register(subparsers) listed in AREAS."""
 import importlib
 
-AREAS = ("dsdkern.bench.conv",)
-PLAIN_AREAS = {"svm": ("dsdkern.bench.svm", "kernel SVM training vs LIBSVM, oneDAL, ThunderSVM")}
+AREAS = ("dsdkern.bench.conv", "dsdkern.bench.svm")
 
 
 def register(commands) -> None:
@@ -13,8 +11,3 @@ def register(commands) -> None:
     areas = parser.add_subparsers(dest="area", required=True, metavar="area")
     for module in AREAS:
         importlib.import_module(module).register(areas)
-    for name, (module, help_text) in PLAIN_AREAS.items():
-        mod = importlib.import_module(module)
-        p = areas.add_parser(name, help=help_text, description=mod.__doc__)
-        mod.add_arguments(p)
-        p.set_defaults(func=mod.run)

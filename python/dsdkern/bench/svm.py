@@ -9,6 +9,7 @@ table intact. Fit time is the median of --repeat fits after one warm-up fit.
 
     python -m dsdkern bench svm --sizes digits 7500 30000 --threads 2 --plot svm.png
 """
+import argparse
 import json
 import os
 import platform
@@ -118,15 +119,11 @@ def run_case(contender, dataset, threads, repeat, timeout):
 
 
 def machine():
-    model = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     import sklearn
     import torch
-    return dict(cpu=model, cores=os.cpu_count(), python=platform.python_version(),
+
+    from .timing import machine_name
+    return dict(cpu=machine_name("cpu"), python=platform.python_version(),
                 torch=torch.__version__, sklearn=sklearn.__version__)
 
 
@@ -223,7 +220,10 @@ def plot_bars(rows, path):
     plt.close(fig)
 
 
-def add_arguments(p):
+def register(areas):
+    p = areas.add_parser("svm", help="kernel SVM training vs LIBSVM, oneDAL, ThunderSVM",
+                         description=__doc__,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", nargs="+", default=["digits", "7500"],
                    help="'digits' and/or training sizes of the synthetic set (default: "
                         "digits 7500)")
@@ -236,8 +236,10 @@ def add_arguments(p):
     p.add_argument("--timeout", type=float, default=1800, help="seconds per case")
     p.add_argument("--max-n", default="", help="skip a contender above a size, e.g. "
                                                "libsvm=30000,thundersvm=30000")
-    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--json", metavar="PATH", help="also write machine, parameters and rows "
+                                                  "as JSON")
     p.add_argument("--plot", metavar="PNG", help="write a bar chart of the results")
+    p.set_defaults(func=run)
 
 
 def contenders_from(args):
@@ -254,12 +256,12 @@ def run(args):
             raise SystemExit(f"--sizes takes 'digits' or integers, got {s!r}")
     rows = run_all(args.sizes, contenders_from(args), args.threads, args.repeat, args.timeout,
                    parse_caps(args.max_n))
+    print(f"RBF SVM, C=1, gamma='scale', tol=1e-3, {args.threads} threads, "
+          f"{machine()['cpu']}")
+    print(table(rows))
     if args.json:
-        print(json.dumps(dict(machine=machine(), params=PARAMS, rows=rows), indent=1))
-    else:
-        print(f"RBF SVM, C=1, gamma='scale', tol=1e-3, {args.threads} threads, "
-              f"{machine()['cpu']}")
-        print(table(rows))
+        with open(args.json, "w") as f:
+            json.dump(dict(machine=machine(), params=PARAMS, rows=rows), f, indent=1)
     if args.plot:
         plot_bars(rows, args.plot)
     return 0

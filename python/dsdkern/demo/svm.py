@@ -4,9 +4,12 @@ support-vector count and how often each agrees with LIBSVM."""
 import time
 
 
-def add_arguments(p):
+def register(areas):
+    p = areas.add_parser("svm", help="both SVM solvers against LIBSVM on digits and "
+                                     "breast_cancer", description=__doc__)
     p.add_argument("--threads", type=int, default=None,
                    help="dsdkern CPU threads (default: torch.get_num_threads())")
+    p.set_defaults(func=run)
 
 
 def _data():
@@ -27,7 +30,7 @@ def run(args):
     import torch
     from sklearn.svm import SVC as LibSVC
 
-    from .svm import SVC
+    from ..svm import SVC
 
     threads = args.threads or torch.get_num_threads()
     print(f"RBF kernel, C=1, gamma='scale', tol=1e-3; dsdkern on {threads} CPU thread(s), "

@@ -1,25 +1,22 @@
-"""`python -m dsdkern demo [all|conv|svm]`: the README's main job.
-
-conv: checks masked_conv against F.conv2d(x, w * m) (forward and gradients) on a
+"""`python -m dsdkern demo conv`: checks masked_conv against F.conv2d(x, w * m) (forward and gradients) on a
 ResNet-18 layer, then prints the convolution benchmark table (bench conv) at 90 %
 weight sparsity. svm: both SVM solvers against LIBSVM on digits and breast_cancer.
 """
 
 
-def register(commands) -> None:
-    p = commands.add_parser("demo", help="the main job: conv table and SVM solvers vs peers",
-                            description=__doc__.splitlines()[0])
-    p.add_argument("area", nargs="?", choices=["all", "conv", "svm"], default="all")
+def register(areas) -> None:
+    p = areas.add_parser("conv", help="masked_conv vs F.conv2d: check, then the ResNet-18 table",
+                         description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for dsdkern and its peers (default: torch's)")
-    p.set_defaults(func=main)
+                   help="CPU threads for dsdkern and torch (default: torch's)")
+    p.set_defaults(func=run)
 
 
 def _check_conv() -> None:
     import torch
     import torch.nn.functional as F
 
-    from .bench.conv import LAYERS, make_problem
+    from ..bench.conv import LAYERS, make_problem
 
     pb = make_problem(LAYERS[0], 2, 0.9, torch.float32)
     x = pb.x.clone().requires_grad_()
@@ -40,27 +37,21 @@ def _check_conv() -> None:
           f"{bool((w.grad[~pb.mask] == 0).all())}")
 
 
-def main(args) -> int:
+def run(args) -> int:
     import torch
 
     import dsdkern  # noqa: F401  (registers the ops)
 
+    from ..bench import conv
+
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    if args.area in ("all", "conv"):
-        from .bench import conv
-
-        print("== masked convolution (CPU, float32)")
-        _check_conv()
-        meta = conv.metadata("cpu")
-        print(f"# {meta['machine']} | torch {meta['torch']} | threads {meta['threads']}")
-        print(f"# {meta['peer']}")
-        print(conv.format_header(), flush=True)
-        conv.run(conv.LAYERS, (1, 8), (0.9,), threads=args.threads, repeats=5, budget_s=1.0,
-                 progress=lambda r: print(conv.format_row(r), flush=True))
-    if args.area in ("all", "svm"):
-        from . import demo_svm
-
-        print("\n== kernel SVM")
-        demo_svm.run(args)
+    print("== masked convolution (CPU, float32)")
+    _check_conv()
+    meta = conv.metadata("cpu")
+    print(f"# {meta['machine']} | torch {meta['torch']} | threads {meta['threads']}")
+    print(f"# {meta['peer']}")
+    print(conv.format_header(), flush=True)
+    conv.run(conv.LAYERS, (1, 8), (0.9,), threads=args.threads, repeats=5, budget_s=1.0,
+             progress=lambda r: print(conv.format_row(r), flush=True))
     return 0

@@ -1,0 +1,82 @@
+// Blocked Cholesky; the trailing update is dsdk::cpu::gemm, so it runs at GEMM speed.
+#include "cpu/cholesky.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "cpu/gemm.h"
+
+namespace dsdk {
+namespace cpu {
+namespace {
+
+constexpr int64_t kBlock = 96;
+
+// Unblocked factor of the nb x nb diagonal block at A (left-looking, rows).
+bool factor_block(double* A, int64_t nb, int64_t lda) {
+  for (int64_t j = 0; j < nb; ++j) {
+    double* rj = A + j * lda;
+    double s = rj[j];
+    for (int64_t k = 0; k < j; ++k) s -= rj[k] * rj[k];
+    if (!(s > 0.0)) return false;
+    const double ljj = std::sqrt(s);
+    rj[j] = ljj;
+    for (int64_t i = j + 1; i < nb; ++i) {
+      double* ri = A + i * lda;
+      double t = ri[j];
+      for (int64_t k = 0; k < j; ++k) t -= ri[k] * rj[k];
+      ri[j] = t / ljj;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool cholesky_factor(double* A, int64_t n, int64_t lda, int num_threads) {
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+    const int64_t nb = std::min(kBlock, n - j0);
+    double* D = A + j0 * lda + j0;
+    if (!factor_block(D, nb, lda)) return false;
+    const int64_t below = n - j0 - nb;
+    if (below == 0) break;
+    // Panel: L21 = A21 L11^{-T}, row by row (rows are independent).
+    double* P = A + (j0 + nb) * lda + j0;
+#pragma omp parallel for num_threads(num_threads) schedule(static)
+    for (int64_t i = 0; i < below; ++i) {
+      double* r = P + i * lda;
+      for (int64_t j = 0; j < nb; ++j) {
+        const double* lj = D + j * lda;
+        double t = r[j];
+        for (int64_t k = 0; k < j; ++k) t -= r[k] * lj[k];
+        r[j] = t / lj[j];
+      }
+    }
+    // Trailing lower part, by block rows: A[i-block, j0+nb .. i-block end] -= L21_i L21^T.
+    for (int64_t i0 = 0; i0 < below; i0 += kBlock) {
+      const int64_t rows = std::min(kBlock, below - i0);
+      gemm<double>(false, true, rows, i0 + rows, nb, -1.0, P + i0 * lda, lda, P, lda, 1.0,
+                   A + (j0 + nb + i0) * lda + (j0 + nb), lda, num_threads);
+    }
+  }
+  return true;
+}
+
+void cholesky_solve(const double* L, int64_t n, int64_t lda, double* b) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double* r = L + i * lda;
+    double t = b[i];
+    for (int64_t k = 0; k < i; ++k) t -= r[k] * b[k];
+    b[i] = t / r[i];
+  }
+  // L^T x = y, walking L by rows (row i of L is column i of L^T).
+  for (int64_t i = n - 1; i >= 0; --i) {
+    const double* r = L + i * lda;
+    const double xi = b[i] / r[i];
+    b[i] = xi;
+    for (int64_t k = 0; k < i; ++k) b[k] -= r[k] * xi;
+  }
+}
+
+}  // namespace cpu
+}  // namespace dsdk

@@ -1,0 +1,408 @@
+// SVM C API on the CPU: argument checks, SMO optimality checked independently
+// (feasibility, KKT gap and dual objective recomputed from the returned alphas
+// with a naive kernel), kernel matrix against a naive loop, SPSVM on a
+// separable problem; float and double.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "check.h"
+#include "dsdkern/dsdkern.h"
+
+namespace {
+
+struct Data {
+  int64_t n = 0, d = 0;
+  std::vector<double> X;
+  std::vector<int32_t> y;
+};
+
+// Two Gaussian blobs whose centres are `sep` apart along every axis.
+Data blobs(int64_t n, int64_t d, double sep, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g(0.0, 1.0);
+  Data D;
+  D.n = n;
+  D.d = d;
+  D.X.resize(size_t(n * d));
+  D.y.resize(size_t(n));
+  for (int64_t i = 0; i < n; ++i) {
+    D.y[size_t(i)] = (i % 3 == 0) ? -1 : 1;  // unbalanced on purpose
+    for (int64_t c = 0; c < d; ++c)
+      D.X[size_t(i * d + c)] = g(rng) + 0.5 * sep * D.y[size_t(i)];
+  }
+  return D;
+}
+
+double naive_kernel(dsdkSVMKernel_t k, const double* a, const double* b, int64_t d, double gamma,
+                    double coef0, int degree) {
+  double dot = 0, d2 = 0;
+  for (int64_t c = 0; c < d; ++c) {
+    dot += a[c] * b[c];
+    d2 += (a[c] - b[c]) * (a[c] - b[c]);
+  }
+  switch (k) {
+    case DSDK_SVM_KERNEL_LINEAR: return dot;
+    case DSDK_SVM_KERNEL_POLY: return std::pow(gamma * dot + coef0, degree);
+    case DSDK_SVM_KERNEL_RBF: return std::exp(-gamma * d2);
+    case DSDK_SVM_KERNEL_SIGMOID: return std::tanh(gamma * dot + coef0);
+  }
+  return 0;
+}
+
+struct Fit {
+  dsdkSVMModelInfo_t info{};
+  std::vector<int64_t> index;
+  std::vector<double> coef;
+};
+
+template <typename T>
+dsdkStatus_t train(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkSVMSolver_t solver,
+                   const Data& D, Fit* fit) {
+  std::vector<T> X(D.X.begin(), D.X.end());
+  const dsdkDataType_t t = sizeof(T) == 8 ? DSDK_DATA_DOUBLE : DSDK_DATA_FLOAT;
+  dsdkSVMModel_t model = nullptr;
+  dsdkStatus_t st = dsdkSVMTrain(h, desc, solver, t, D.n, D.d, X.data(), D.y.data(), &model);
+  if (st != DSDK_STATUS_SUCCESS) return st;
+  CHECK_OK(dsdkSVMModelGetInfo(model, &fit->info));
+  fit->index.resize(size_t(fit->info.nSupport));
+  fit->coef.resize(size_t(fit->info.nSupport));
+  CHECK_OK(dsdkSVMModelGetSupport(model, fit->index.data(), fit->coef.data()));
+  CHECK_OK(dsdkDestroySVMModel(model));
+  return st;
+}
+
+// Recomputes everything SMO claims from alpha alone and checks LIBSVM's
+// optimality conditions: box, y'a = 0, gap max_up(-yG) - min_low(-yG) <= tol,
+// the dual objective, and that free SVs sit on the margin with the bias.
+void check_smo_optimal(const Data& D, const Fit& fit, dsdkSVMKernel_t kern, double C,
+                       double gamma, double coef0, int degree, double tol, double wpos,
+                       double wneg, double slack) {
+  const int64_t n = D.n, d = D.d;
+  const size_t N = size_t(n);
+  std::vector<double> alpha(N, 0.0);
+  CHECK(std::is_sorted(fit.index.begin(), fit.index.end()));
+  for (size_t k = 0; k < fit.index.size(); ++k) {
+    const int64_t i = fit.index[k];
+    CHECK(i >= 0 && i < n);
+    CHECK(fit.coef[k] * D.y[size_t(i)] > 0);  // coef = y alpha with alpha > 0
+    alpha[size_t(i)] = std::fabs(fit.coef[k]);
+  }
+  double ya = 0, box_violation = 0;
+  std::vector<double> Ci(N);
+  for (int64_t i = 0; i < n; ++i) {
+    Ci[size_t(i)] = D.y[size_t(i)] > 0 ? C * wpos : C * wneg;
+    ya += D.y[size_t(i)] * alpha[size_t(i)];
+    box_violation = std::max(box_violation, alpha[size_t(i)] - Ci[size_t(i)]);
+  }
+  CHECK_NEAR(ya, 0.0, 1e-8 * C * n);
+  CHECK(box_violation <= 1e-12 * C);
+  // G = Q alpha - e, objective = 1/2 a'Qa - e'a, decision values f = sum y_j a_j K_ij + bias.
+  std::vector<double> G(N), f(N);
+  double obj = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (int64_t j = 0; j < n; ++j)
+      if (alpha[size_t(j)] > 0)
+        s += D.y[size_t(j)] * alpha[size_t(j)] *
+             naive_kernel(kern, &D.X[size_t(i * d)], &D.X[size_t(j * d)], d, gamma, coef0, degree);
+    G[size_t(i)] = D.y[size_t(i)] * s - 1.0;
+    f[size_t(i)] = s + fit.info.bias;
+    obj += 0.5 * alpha[size_t(i)] * D.y[size_t(i)] * s - alpha[size_t(i)];
+  }
+  double m_up = -1e300, m_low = 1e300;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = -D.y[size_t(i)] * G[size_t(i)], a = alpha[size_t(i)];
+    const bool up = D.y[size_t(i)] > 0 ? a < Ci[size_t(i)] : a > 0;
+    const bool low = D.y[size_t(i)] > 0 ? a > 0 : a < Ci[size_t(i)];
+    if (up) m_up = std::max(m_up, v);
+    if (low) m_low = std::min(m_low, v);
+  }
+  if (!(m_up - m_low <= tol * slack))
+    std::printf("  KKT gap %g > %g * %g\n", m_up - m_low, tol, slack);
+  CHECK(m_up - m_low <= tol * slack);
+  CHECK(fit.info.converged == 1);
+  CHECK_NEAR(fit.info.objective, obj, 1e-6 * std::fabs(obj) + 1e-9);
+  // Free SVs: y_i f(x_i) = 1 up to the stopping tolerance.
+  for (int64_t i = 0; i < n; ++i) {
+    const double a = alpha[size_t(i)];
+    if (a > 1e-8 * C && a < Ci[size_t(i)] * (1 - 1e-8)) {
+      const double m = D.y[size_t(i)] * f[size_t(i)];
+      if (!(std::fabs(m - 1.0) <= tol * slack)) {
+        std::printf("  free SV %lld has margin %g\n", (long long)i, m);
+        CHECK(false);
+        break;
+      }
+    }
+  }
+}
+
+void expect_bad(dsdkHandle_t h, dsdkStatus_t st, const char* word) {
+  CHECK_STATUS(st, DSDK_STATUS_BAD_PARAM);
+  CHECK_MESSAGE(h, word);
+}
+
+void test_bad_params(dsdkHandle_t h) {
+  Data D = blobs(20, 3, 2.0, 1);
+  std::vector<float> Xf(D.X.begin(), D.X.end());
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  dsdkSVMModel_t model = nullptr;
+  auto set = [&](dsdkSVMKernel_t k, double C, double gamma, int degree, double tol,
+                 int64_t maxIter) {
+    CHECK_OK(dsdkSetSVMDescriptor(desc, k, C, gamma, 0.0, degree, tol, maxIter, 1 << 20));
+    CHECK_OK(dsdkSetSVMClassWeights(desc, 1.0, 1.0));
+    CHECK_OK(dsdkSetSVMSolverOptions(desc, 0, 0, 0, 0));
+  };
+  auto run = [&](dsdkSVMSolver_t s = DSDK_SVM_SOLVER_SMO) {
+    return dsdkSVMTrain(h, desc, s, DSDK_DATA_FLOAT, D.n, D.d, Xf.data(), D.y.data(), &model);
+  };
+  const auto RBF = DSDK_SVM_KERNEL_RBF;
+
+  set(RBF, 0.0, 0.5, 3, 1e-3, -1);
+  expect_bad(h, run(), "C");
+  set(RBF, -1.0, 0.5, 3, 1e-3, -1);
+  expect_bad(h, run(), "C");
+  set(RBF, 1.0, 0.0, 3, 1e-3, -1);
+  expect_bad(h, run(), "gamma");
+  set(DSDK_SVM_KERNEL_SIGMOID, 1.0, -1.0, 3, 1e-3, -1);
+  expect_bad(h, run(), "gamma");
+  set(DSDK_SVM_KERNEL_POLY, 1.0, 0.5, 0, 1e-3, -1);
+  expect_bad(h, run(), "degree");
+  set(RBF, 1.0, 0.5, 3, 0.0, -1);
+  expect_bad(h, run(), "tol");
+  set(RBF, 1.0, 0.5, 3, 1e-3, -2);
+  expect_bad(h, run(), "maxIter");
+  set(dsdkSVMKernel_t(7), 1.0, 0.5, 3, 1e-3, -1);
+  expect_bad(h, run(), "kernel");
+  // gamma is ignored by the linear kernel.
+  set(DSDK_SVM_KERNEL_LINEAR, 1.0, 0.0, 3, 1e-3, -1);
+  CHECK_OK(run());
+  CHECK_OK(dsdkDestroySVMModel(model));
+
+  set(RBF, 1.0, 0.5, 3, 1e-3, -1);
+  CHECK_OK(dsdkSetSVMClassWeights(desc, 0.0, 1.0));
+  expect_bad(h, run(), "weightPositive");
+  CHECK_OK(dsdkSetSVMClassWeights(desc, 1.0, -2.0));
+  expect_bad(h, run(), "weightNegative");
+  CHECK_OK(dsdkSetSVMClassWeights(desc, 1.0, 1.0));
+  CHECK_OK(dsdkSetSVMSolverOptions(desc, 3, 0, 0, 0));
+  expect_bad(h, run(), "workingSetSize");
+  CHECK_OK(dsdkSetSVMSolverOptions(desc, -2, 0, 0, 0));
+  expect_bad(h, run(), "workingSetSize");
+  CHECK_OK(dsdkSetSVMSolverOptions(desc, 0, -1, 0, 0));
+  expect_bad(h, run(DSDK_SVM_SOLVER_SPSVM), "maxBasis");
+  CHECK_OK(dsdkSetSVMSolverOptions(desc, 0, 0, -1, 0));
+  expect_bad(h, run(DSDK_SVM_SOLVER_SPSVM), "candidates");
+  CHECK_OK(dsdkSetSVMSolverOptions(desc, 0, 0, 0, 0));
+  expect_bad(h, run(dsdkSVMSolver_t(5)), "solver");
+
+  // Arguments of the call itself.
+  auto train = [&](dsdkDataType_t t, int64_t n, int64_t d, const void* X, const int32_t* y,
+                   dsdkSVMModel_t* m) {
+    return dsdkSVMTrain(h, desc, DSDK_SVM_SOLVER_SMO, t, n, d, X, y, m);
+  };
+  expect_bad(h, train(DSDK_DATA_FLOAT, D.n, D.d, Xf.data(), D.y.data(), nullptr), "model");
+  expect_bad(h, dsdkSVMTrain(h, nullptr, DSDK_SVM_SOLVER_SMO, DSDK_DATA_FLOAT, D.n, D.d,
+                             Xf.data(), D.y.data(), &model), "desc");
+  CHECK(model == nullptr);
+  expect_bad(h, train(dsdkDataType_t(9), D.n, D.d, Xf.data(), D.y.data(), &model), "dtype");
+  CHECK_STATUS(train(DSDK_DATA_HALF, D.n, D.d, Xf.data(), D.y.data(), &model),
+               DSDK_STATUS_NOT_SUPPORTED);
+  CHECK_MESSAGE(h, "dtype");
+  expect_bad(h, train(DSDK_DATA_FLOAT, 1, D.d, Xf.data(), D.y.data(), &model), "n must");
+  expect_bad(h, train(DSDK_DATA_FLOAT, D.n, 0, Xf.data(), D.y.data(), &model), "d must");
+  expect_bad(h, train(DSDK_DATA_FLOAT, D.n, D.d, nullptr, D.y.data(), &model), "X");
+  expect_bad(h, train(DSDK_DATA_FLOAT, D.n, D.d, Xf.data(), nullptr, &model), "y");
+  std::vector<int32_t> y = D.y;
+  y[4] = 0;
+  expect_bad(h, train(DSDK_DATA_FLOAT, D.n, D.d, Xf.data(), y.data(), &model), "y[4]");
+  std::fill(y.begin(), y.end(), 1);
+  expect_bad(h, train(DSDK_DATA_FLOAT, D.n, D.d, Xf.data(), y.data(), &model), "y");
+  std::vector<float> Xbad = Xf;
+  Xbad[7] = std::numeric_limits<float>::quiet_NaN();
+  expect_bad(h, train(DSDK_DATA_FLOAT, D.n, D.d, Xbad.data(), D.y.data(), &model), "X");
+  std::vector<double> Xbad_d = D.X;
+  Xbad_d[11] = std::numeric_limits<double>::infinity();
+  expect_bad(h, train(DSDK_DATA_DOUBLE, D.n, D.d, Xbad_d.data(), D.y.data(), &model), "X");
+  CHECK(model == nullptr);
+  CHECK_STATUS(dsdkSVMTrain(nullptr, desc, DSDK_SVM_SOLVER_SMO, DSDK_DATA_FLOAT, D.n, D.d,
+                            Xf.data(), D.y.data(), &model),
+               DSDK_STATUS_NOT_INITIALIZED);
+
+  // Kernel matrix.
+  std::vector<float> K(size_t(D.n * D.n));
+  auto km = [&](dsdkSVMDescriptor_t ds, dsdkDataType_t t, int64_t n, int64_t m, int64_t d,
+                const void* X, const void* Z, void* out) {
+    return dsdkSVMKernelMatrix(h, ds, t, n, m, d, X, Z, out);
+  };
+  expect_bad(h, km(nullptr, DSDK_DATA_FLOAT, D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()), "desc");
+  set(RBF, 1.0, -0.5, 3, 1e-3, -1);
+  expect_bad(h, km(desc, DSDK_DATA_FLOAT, D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()), "gamma");
+  // C and tol are not kernel parameters: the kernel matrix does not look at them.
+  set(RBF, -1.0, 0.5, 3, -1.0, -1);
+  CHECK_OK(km(desc, DSDK_DATA_FLOAT, D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()));
+  expect_bad(h, km(desc, dsdkDataType_t(-1), D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()), "dtype");
+  expect_bad(h, km(desc, DSDK_DATA_FLOAT, -1, D.n, D.d, Xf.data(), Xf.data(), K.data()), "n must");
+  expect_bad(h, km(desc, DSDK_DATA_FLOAT, D.n, -1, D.d, Xf.data(), Xf.data(), K.data()), "m must");
+  expect_bad(h, km(desc, DSDK_DATA_FLOAT, D.n, D.n, 0, Xf.data(), Xf.data(), K.data()), "d must");
+  expect_bad(h, km(desc, DSDK_DATA_FLOAT, D.n, D.n, D.d, nullptr, Xf.data(), K.data()), "X");
+  expect_bad(h, km(desc, DSDK_DATA_FLOAT, D.n, D.n, D.d, Xf.data(), nullptr, K.data()), "Z");
+  expect_bad(h, km(desc, DSDK_DATA_FLOAT, D.n, D.n, D.d, Xf.data(), Xf.data(), nullptr), "K");
+  CHECK_OK(km(desc, DSDK_DATA_FLOAT, 0, D.n, D.d, nullptr, nullptr, nullptr));
+
+  // Descriptor and model functions without a handle report BAD_PARAM.
+  CHECK_STATUS(dsdkCreateSVMDescriptor(nullptr), DSDK_STATUS_BAD_PARAM);
+  CHECK_STATUS(dsdkDestroySVMDescriptor(nullptr), DSDK_STATUS_BAD_PARAM);
+  CHECK_STATUS(dsdkSetSVMDescriptor(nullptr, RBF, 1, 1, 0, 3, 1e-3, -1, 0), DSDK_STATUS_BAD_PARAM);
+  CHECK_STATUS(dsdkSetSVMClassWeights(nullptr, 1, 1), DSDK_STATUS_BAD_PARAM);
+  CHECK_STATUS(dsdkSetSVMSolverOptions(nullptr, 0, 0, 0, 0), DSDK_STATUS_BAD_PARAM);
+  CHECK_STATUS(dsdkDestroySVMModel(nullptr), DSDK_STATUS_BAD_PARAM);
+  dsdkSVMModelInfo_t info;
+  CHECK_STATUS(dsdkSVMModelGetInfo(nullptr, &info), DSDK_STATUS_BAD_PARAM);
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
+template <typename T>
+void test_smo_optimal(dsdkHandle_t h) {
+  const bool dbl = sizeof(T) == 8;
+  Data D = blobs(300, 5, 1.0, 7);
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  struct Case {
+    dsdkSVMKernel_t k;
+    double C, gamma, coef0;
+    int degree;
+    double wpos, wneg;
+    int ws;
+  };
+  const Case cases[] = {
+      {DSDK_SVM_KERNEL_RBF, 1.0, 0.2, 0.0, 3, 1.0, 1.0, 0},
+      {DSDK_SVM_KERNEL_RBF, 10.0, 0.5, 0.0, 3, 2.0, 0.5, 0},
+      {DSDK_SVM_KERNEL_RBF, 1.0, 0.2, 0.0, 3, 1.0, 1.0, 2},   // plain SMO, one pair per round
+      {DSDK_SVM_KERNEL_RBF, 1.0, 0.2, 0.0, 3, 1.0, 1.0, 16},  // many rounds, cache churn
+      {DSDK_SVM_KERNEL_LINEAR, 0.5, 1.0, 0.0, 3, 1.0, 1.0, 0},
+      {DSDK_SVM_KERNEL_POLY, 1.0, 0.2, 1.0, 3, 1.0, 1.0, 0},
+      {DSDK_SVM_KERNEL_SIGMOID, 1.0, 0.01, 0.0, 3, 1.0, 1.0, 0},
+  };
+  // Tighter tolerance in double; float kernel values limit what float can prove.
+  const double tol = dbl ? 1e-6 : 1e-3;
+  for (const Case& c : cases) {
+    CHECK_OK(dsdkSetSVMDescriptor(desc, c.k, c.C, c.gamma, c.coef0, c.degree, tol, -1,
+                                  size_t(1) << 16));  // tiny cache: rows get evicted
+    CHECK_OK(dsdkSetSVMClassWeights(desc, c.wpos, c.wneg));
+    CHECK_OK(dsdkSetSVMSolverOptions(desc, c.ws, 0, 0, 0));
+    Fit fit;
+    CHECK_OK(train<T>(h, desc, DSDK_SVM_SOLVER_SMO, D, &fit));
+    CHECK(fit.info.nSupport > 0);
+    // Float kernel values perturb G by ~1e-7 * sum(alpha); allow for it.
+    check_smo_optimal(D, fit, c.k, c.C, c.gamma, c.coef0, c.degree, tol, c.wpos, c.wneg,
+                      dbl ? 1.01 : 1.5);
+  }
+  // A round limit stops the solver without an error.
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 1.0, 0.2, 0.0, 3, 1e-6, 1, 0));
+  CHECK_OK(dsdkSetSVMClassWeights(desc, 1.0, 1.0));
+  CHECK_OK(dsdkSetSVMSolverOptions(desc, 4, 0, 0, 0));
+  Fit fit;
+  CHECK_OK(train<T>(h, desc, DSDK_SVM_SOLVER_SMO, D, &fit));
+  CHECK(fit.info.converged == 0);
+  CHECK(fit.info.iterations == 1);
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
+// The same problem in float and double, 1 and 2 threads: same optimum.
+void test_smo_precisions_agree(dsdkHandle_t h) {
+  Data D = blobs(400, 8, 0.8, 3);
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 2.0, 0.1, 0, 3, 1e-4, -1, 1 << 24));
+  Fit fd, ff, f1;
+  CHECK_OK(train<double>(h, desc, DSDK_SVM_SOLVER_SMO, D, &fd));
+  CHECK_OK(train<float>(h, desc, DSDK_SVM_SOLVER_SMO, D, &ff));
+  CHECK_OK(dsdkSetNumThreads(h, 1));
+  CHECK_OK(train<double>(h, desc, DSDK_SVM_SOLVER_SMO, D, &f1));
+  CHECK_OK(dsdkSetNumThreads(h, 2));
+  CHECK_NEAR(ff.info.objective, fd.info.objective, 1e-5 * std::fabs(fd.info.objective));
+  CHECK_NEAR(f1.info.objective, fd.info.objective, 1e-9 * std::fabs(fd.info.objective));
+  CHECK_NEAR(ff.info.bias, fd.info.bias, 1e-3);
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
+template <typename T>
+void test_kernel_matrix(dsdkHandle_t h) {
+  const bool dbl = sizeof(T) == 8;
+  Data A = blobs(37, 11, 1.0, 5), B = blobs(1500, 11, 1.0, 6);  // odd sizes, several tiles
+  std::vector<T> X(A.X.begin(), A.X.end()), Z(B.X.begin(), B.X.end());
+  // Round the inputs to T so that the reference sees the same points.
+  std::vector<double> Xr(X.begin(), X.end()), Zr(Z.begin(), Z.end());
+  std::vector<T> K(size_t(A.n * B.n));
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  const dsdkSVMKernel_t kinds[] = {DSDK_SVM_KERNEL_LINEAR, DSDK_SVM_KERNEL_POLY,
+                                   DSDK_SVM_KERNEL_RBF, DSDK_SVM_KERNEL_SIGMOID};
+  for (dsdkSVMKernel_t k : kinds) {
+    const double gamma = 0.07, coef0 = 0.3;
+    const int degree = 3;
+    CHECK_OK(dsdkSetSVMDescriptor(desc, k, 1.0, gamma, coef0, degree, 1e-3, -1, 0));
+    CHECK_OK(dsdkSVMKernelMatrix(h, desc, dbl ? DSDK_DATA_DOUBLE : DSDK_DATA_FLOAT, A.n, B.n,
+                                 A.d, X.data(), Z.data(), K.data()));
+    double worst = 0;
+    for (int64_t i = 0; i < A.n; ++i)
+      for (int64_t j = 0; j < B.n; ++j) {
+        const double ref = naive_kernel(k, &Xr[size_t(i * A.d)], &Zr[size_t(j * B.d)], A.d,
+                                        gamma, coef0, degree);
+        const double err = std::fabs(double(K[size_t(i * B.n + j)]) - ref) / (1.0 + std::fabs(ref));
+        worst = std::max(worst, err);
+      }
+    if (!(worst < (dbl ? 1e-12 : 2e-5))) std::printf("  kernel %d: error %g\n", int(k), worst);
+    CHECK(worst < (dbl ? 1e-12 : 2e-5));
+  }
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
+// Separable blobs: the sparse primal solver must classify its training set perfectly.
+template <typename T>
+void test_spsvm_separable(dsdkHandle_t h) {
+  Data D = blobs(600, 4, 3.0, 11);
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 10.0, 0.25, 0, 3, 1e-3, -1, 0));
+  Fit fit;
+  CHECK_OK(train<T>(h, desc, DSDK_SVM_SOLVER_SPSVM, D, &fit));
+  CHECK(fit.info.nSupport > 0 && fit.info.nSupport < D.n);
+  CHECK(std::is_sorted(fit.index.begin(), fit.index.end()));
+  int64_t correct = 0;
+  for (int64_t i = 0; i < D.n; ++i) {
+    double s = fit.info.bias;
+    for (size_t k = 0; k < fit.index.size(); ++k)
+      s += fit.coef[k] * naive_kernel(DSDK_SVM_KERNEL_RBF, &D.X[size_t(i * D.d)],
+                                      &D.X[size_t(fit.index[k] * D.d)], D.d, 0.25, 0, 3);
+    correct += (s > 0 ? 1 : -1) == D.y[size_t(i)];
+  }
+  if (correct != D.n) std::printf("  spsvm: %lld / %lld correct\n", (long long)correct, (long long)D.n);
+  CHECK(correct == D.n);
+  CHECK(fit.info.objective > 0);
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
+}  // namespace
+
+int main() {
+  dsdkHandle_t h;
+  CHECK_OK(dsdkCreate(&h, DSDK_BACKEND_CPU));
+  CHECK_OK(dsdkSetNumThreads(h, 2));
+  test_bad_params(h);
+  test_smo_optimal<double>(h);
+  test_smo_optimal<float>(h);
+  test_smo_precisions_agree(h);
+  test_kernel_matrix<double>(h);
+  test_kernel_matrix<float>(h);
+  test_spsvm_separable<double>(h);
+  test_spsvm_separable<float>(h);
+  CHECK_OK(dsdkDestroy(h));
+  return check::report("test_svm");
+}
