@@ -30,6 +30,7 @@ size_t dtype_size(dsdkDataType_t t) {
     case DSDK_DATA_DOUBLE: return 8;
     case DSDK_DATA_HALF:
     case DSDK_DATA_BFLOAT16: return 2;
+    case DSDK_DATA_MAX_ENUM: break;
   }
   return 0;
 }
@@ -40,6 +41,7 @@ const char* dtype_name(dsdkDataType_t t) {
     case DSDK_DATA_DOUBLE: return "float64";
     case DSDK_DATA_HALF: return "float16";
     case DSDK_DATA_BFLOAT16: return "bfloat16";
+    case DSDK_DATA_MAX_ENUM: break;
   }
   return "unknown";
 }
@@ -140,6 +142,7 @@ const char* dsdkGetErrorString(dsdkStatus_t s) {
     case DSDK_STATUS_ARCH_MISMATCH: return "DSDK_STATUS_ARCH_MISMATCH";
     case DSDK_STATUS_EXECUTION_FAILED: return "DSDK_STATUS_EXECUTION_FAILED";
     case DSDK_STATUS_NOT_SUPPORTED: return "DSDK_STATUS_NOT_SUPPORTED";
+    case DSDK_STATUS_MAX_ENUM: break;
   }
   return "DSDK_STATUS_UNKNOWN";
 }

@@ -17,6 +17,7 @@ const char* kernel_name(dsdkSVMKernel_t k) {
     case DSDK_SVM_KERNEL_POLY: return "poly";
     case DSDK_SVM_KERNEL_RBF: return "rbf";
     case DSDK_SVM_KERNEL_SIGMOID: return "sigmoid";
+    case DSDK_SVM_KERNEL_MAX_ENUM: break;
   }
   return "unknown";
 }

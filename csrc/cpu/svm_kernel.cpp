@@ -46,6 +46,8 @@ inline void finish_row(const KernelFn<T>& k, const T* dots, int64_t cols, T sq_r
     case DSDK_SVM_KERNEL_SIGMOID:
       for (int64_t c = 0; c < cols; ++c) out[c] = tanh_fast(kernel_arg(k, dots[c], T(0), T(0)));
       break;
+    case DSDK_SVM_KERNEL_MAX_ENUM:  // rejected by the C API before any kernel runs
+      break;
   }
 }
 

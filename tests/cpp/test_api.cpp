@@ -127,7 +127,7 @@ void test_descriptors() {
   CHECK_STATUS(dsdkSetFilter4dDescriptor(f, DSDK_DATA_FLOAT, 1, 0, 1, 1), DSDK_STATUS_BAD_PARAM);
   CHECK_STATUS(dsdkSetFilter4dDescriptor(f, DSDK_DATA_FLOAT, 1, 1, 0, 1), DSDK_STATUS_BAD_PARAM);
   CHECK_STATUS(dsdkSetFilter4dDescriptor(f, DSDK_DATA_FLOAT, 1, 1, 1, -2), DSDK_STATUS_BAD_PARAM);
-  CHECK_STATUS(dsdkSetFilter4dDescriptor(f, dsdkDataType_t(-1), 1, 1, 1, 1), DSDK_STATUS_BAD_PARAM);
+  CHECK_STATUS(dsdkSetFilter4dDescriptor(f, dsdkDataType_t(99), 1, 1, 1, 1), DSDK_STATUS_BAD_PARAM);
   CHECK_OK(dsdkSetFilter4dDescriptor(f, DSDK_DATA_HALF, 8, 3, 5, 1));
   CHECK_OK(dsdkGetFilter4dDescriptor(f, &dt, &k, &c, &r, &s));
   CHECK(dt == DSDK_DATA_HALF && k == 8 && c == 3 && r == 5 && s == 1);
@@ -296,7 +296,7 @@ void test_conv_bad_params() {
                DSDK_STATUS_BAD_PARAM);
   CHECK_MESSAGE(p.h, "direction");
   CHECK_STATUS(dsdkGetConvolutionWorkspaceSize(p.h, DSDK_CONV_FORWARD, p.x, p.w, p.conv, p.y,
-                                               dsdkConvAlgo_t(-3), &bytes),
+                                               dsdkConvAlgo_t(77), &bytes),
                DSDK_STATUS_BAD_PARAM);
   CHECK_MESSAGE(p.h, "algo");
 

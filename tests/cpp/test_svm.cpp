@@ -246,7 +246,7 @@ void test_bad_params(dsdkHandle_t h) {
   // C and tol are not kernel parameters: the kernel matrix does not look at them.
   set(RBF, -1.0, 0.5, 3, -1.0, -1);
   CHECK_OK(km(desc, DSDK_DATA_FLOAT, D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()));
-  expect_bad(h, km(desc, dsdkDataType_t(-1), D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()), "dtype");
+  expect_bad(h, km(desc, dsdkDataType_t(99), D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()), "dtype");
   expect_bad(h, km(desc, DSDK_DATA_FLOAT, -1, D.n, D.d, Xf.data(), Xf.data(), K.data()), "n must");
   expect_bad(h, km(desc, DSDK_DATA_FLOAT, D.n, -1, D.d, Xf.data(), Xf.data(), K.data()), "m must");
   expect_bad(h, km(desc, DSDK_DATA_FLOAT, D.n, D.n, 0, Xf.data(), Xf.data(), K.data()), "d must");

@@ -12,6 +12,9 @@
  *  - alpha/beta point to a host double when the data type is DSDK_DATA_DOUBLE
  *    and to a host float otherwise (as in cuDNN). beta == 0 never reads the
  *    output buffer, so it may hold garbage or NaN.
+ *  - Every enum ends in a *_MAX_ENUM sentinel so that it is a 32-bit int whose
+ *    valid range spans every non-negative value: the API can then reject an
+ *    unknown value with BAD_PARAM instead of invoking undefined behaviour.
  *  - Workspaces are owned by the caller; size them with the matching
  *    Get...WorkspaceSize query. Compute calls do not allocate when the
  *    workspace they need was passed.
@@ -37,16 +40,22 @@ typedef enum {
   DSDK_STATUS_INTERNAL_ERROR = 4,
   DSDK_STATUS_ARCH_MISMATCH = 5,
   DSDK_STATUS_EXECUTION_FAILED = 6,
-  DSDK_STATUS_NOT_SUPPORTED = 7
+  DSDK_STATUS_NOT_SUPPORTED = 7,
+  DSDK_STATUS_MAX_ENUM = 0x7fffffff
 } dsdkStatus_t;
 
-typedef enum { DSDK_BACKEND_CPU = 0, DSDK_BACKEND_CUDA = 1 } dsdkBackend_t;
+typedef enum {
+  DSDK_BACKEND_CPU = 0,
+  DSDK_BACKEND_CUDA = 1,
+  DSDK_BACKEND_MAX_ENUM = 0x7fffffff
+} dsdkBackend_t;
 
 typedef enum {
   DSDK_DATA_FLOAT = 0,
   DSDK_DATA_DOUBLE = 1,
   DSDK_DATA_HALF = 2,
-  DSDK_DATA_BFLOAT16 = 3
+  DSDK_DATA_BFLOAT16 = 3,
+  DSDK_DATA_MAX_ENUM = 0x7fffffff
 } dsdkDataType_t;
 
 typedef struct dsdkContext* dsdkHandle_t;
@@ -127,13 +136,15 @@ dsdkStatus_t dsdkGetConvolution2dForwardOutputDim(dsdkHandle_t handle,
  * here; DSDK_CONV_ALGO_COUNT is the size of the registry. */
 typedef enum {
   DSDK_CONV_ALGO_IMPLICIT_GEMM = 0, /* mask applied while packing weight tiles */
-  DSDK_CONV_ALGO_COUNT
+  DSDK_CONV_ALGO_COUNT,
+  DSDK_CONV_ALGO_MAX_ENUM = 0x7fffffff
 } dsdkConvAlgo_t;
 
 typedef enum {
   DSDK_CONV_FORWARD = 0,
   DSDK_CONV_BACKWARD_DATA = 1,
-  DSDK_CONV_BACKWARD_FILTER = 2
+  DSDK_CONV_BACKWARD_FILTER = 2,
+  DSDK_CONV_DIRECTION_MAX_ENUM = 0x7fffffff
 } dsdkConvDirection_t;
 
 typedef struct {
@@ -216,12 +227,14 @@ typedef enum {
   DSDK_SVM_KERNEL_LINEAR = 0,  /* <x, z> */
   DSDK_SVM_KERNEL_POLY = 1,    /* (gamma <x, z> + coef0)^degree */
   DSDK_SVM_KERNEL_RBF = 2,     /* exp(-gamma |x - z|^2) */
-  DSDK_SVM_KERNEL_SIGMOID = 3  /* tanh(gamma <x, z> + coef0) */
+  DSDK_SVM_KERNEL_SIGMOID = 3,  /* tanh(gamma <x, z> + coef0) */
+  DSDK_SVM_KERNEL_MAX_ENUM = 0x7fffffff
 } dsdkSVMKernel_t;
 
 typedef enum {
   DSDK_SVM_SOLVER_SMO = 0,   /* exact dual, parallel SMO with WSS3 */
-  DSDK_SVM_SOLVER_SPSVM = 1  /* approximate sparse primal (Keerthi et al. 2006) */
+  DSDK_SVM_SOLVER_SPSVM = 1,  /* approximate sparse primal (Keerthi et al. 2006) */
+  DSDK_SVM_SOLVER_MAX_ENUM = 0x7fffffff
 } dsdkSVMSolver_t;
 
 typedef struct dsdkSVMStruct* dsdkSVMDescriptor_t;
