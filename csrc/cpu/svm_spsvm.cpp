@@ -176,7 +176,7 @@ class SpsvmSolver {
     ca_.resize(size_t(n_));
     for (int64_t i = 0; i < n_; ++i) ca_[size_t(i)] = active_[size_t(i)] ? c_[size_t(i)] : 0.0;
     score_.resize(size_t(nc));
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(threads_for(nc * n_, threads_)) schedule(dynamic, 1)
     for (int64_t t = 0; t < nc; ++t) {
       const T* r = row_ptr_[size_t(t)];
       double g = 0, h = 0;
@@ -204,7 +204,7 @@ class SpsvmSolver {
     const int64_t added = int64_t(chosen_.size()), c0 = 1 + m_, cols = c0 + added;
     // The new rows of R, and the same weighted by c_i on I (0 off I).
     rw_.resize(size_t(added) * size_t(n_));
-#pragma omp parallel for num_threads(threads_) schedule(static)
+#pragma omp parallel for num_threads(threads_for(added * n_, threads_)) schedule(static)
     for (int64_t a = 0; a < added; ++a) {
       const T* src = row_ptr_[size_t(chosen_[size_t(a)])];
       T* r = row(c0 + a);
@@ -226,7 +226,7 @@ class SpsvmSolver {
     // v[c0:cols] += (W R[c0:cols]) y; over all points, W is 0 off I.
     tmp_.resize(size_t(cols * added));
     gemm<T>(false, true, cols, added, n_, T(1), R_.get(), n_, rw_.data(), n_, T(0), tmp_.data(),
-            added, threads_);
+            added, threads_for(cols * added * n_, threads_));
     // (The new x new block of tmp is complete, the old x new part is mirrored.)
     for (int64_t a = 0; a < cols; ++a)
       for (int64_t b = 0; b < added; ++b) {
@@ -252,7 +252,7 @@ class SpsvmSolver {
         wts_[size_t(r)] = (active_[size_t(mv[r])] ? 1.0 : -1.0) * c_[size_t(mv[r])];
       g_.resize(size_t(cols * cnt));
       gw_.resize(size_t(cols * cnt));
-#pragma omp parallel for num_threads(threads_) schedule(static)
+#pragma omp parallel for num_threads(threads_for(cols * cnt, threads_)) schedule(static)
       for (int64_t a = 0; a < cols; ++a) {
         const T* r = row(a);
         T* g = &g_[size_t(a * cnt)];
@@ -264,7 +264,7 @@ class SpsvmSolver {
       }
       tmp_.resize(size_t(cols * cols));
       gemm<T>(false, true, cols, cols, cnt, T(1), g_.data(), cnt, gw_.data(), cnt, T(0),
-              tmp_.data(), cols, threads_);
+              tmp_.data(), cols, threads_for(cols * cols * cnt, threads_));
       for (int64_t a = 0; a < cols; ++a) {
         for (int64_t b = 0; b < cols; ++b)
           M_[size_t(a * ld_ + b)] += double(tmp_[size_t(a * cols + b)]);
@@ -300,7 +300,7 @@ class SpsvmSolver {
     grad_.assign(size_t(cols), 0.0);
     if (exact) {
       loss_derivative();
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 8)
+#pragma omp parallel for num_threads(threads_for(cols * n_, threads_)) schedule(dynamic, 8)
       for (int64_t a = 0; a < cols; ++a) grad_[size_t(a)] = dot_mixed(row(a), e_.data(), n_);
     } else {
       for (int64_t a = 0; a < cols; ++a)
@@ -325,7 +325,7 @@ class SpsvmSolver {
       for (int64_t s = 0; s < m_; ++s)
         for (int64_t t = 0; t <= s; ++t) H_[size_t((s + 1) * m1 + t + 1)] += kss_[size_t(s * max_basis_ + t)];
       for (int64_t a = 0; a < m1; ++a) H_[size_t(a * m1 + a)] += jitter;
-      if (cholesky_factor(H_.data(), m1, m1, threads_)) {
+      if (cholesky_factor(H_.data(), m1, m1, threads_for(m1 * m1 * m1 / 3, threads_))) {
         dir_.resize(size_t(m1));
         for (int64_t a = 0; a < m1; ++a) dir_[size_t(a)] = -grad_[size_t(a)];
         cholesky_solve(H_.data(), m1, m1, dir_.data());
@@ -352,7 +352,7 @@ class SpsvmSolver {
       // that stay in cache while the rows of R stream by.
       df_.resize(size_t(n_));
       const int64_t nchunks = (n_ + kPointChunk - 1) / kPointChunk;
-#pragma omp parallel for num_threads(threads_) schedule(static)
+#pragma omp parallel for num_threads(threads_for(m1 * n_, threads_)) schedule(static)
       for (int64_t c = 0; c < nchunks; ++c) {
         const int64_t i0 = c * kPointChunk, len = std::min(kPointChunk, n_ - i0);
         double* df = &df_[size_t(i0)];
@@ -388,7 +388,7 @@ class SpsvmSolver {
     double lo = 0, hi = std::numeric_limits<double>::infinity(), t = 1.0;
     for (int it = 0; it < 60; ++it) {
       double g = p1 + t * p2, h = p2;
-#pragma omp parallel for num_threads(threads_) reduction(+ : g, h) schedule(static)
+#pragma omp parallel for num_threads(threads_for(n_, threads_)) reduction(+ : g, h) schedule(static)
       for (int64_t i = 0; i < n_; ++i) {
         const double oi = o_[size_t(i)] + t * df_[size_t(i)];
         if (y_[i] * oi < 1.0) {
@@ -419,7 +419,7 @@ class SpsvmSolver {
       reg += w_[size_t(s + 1)] * dot_mixed(&kss_[size_t(s * max_basis_)], w_.data() + 1, m_);
     }
     double loss = 0;
-#pragma omp parallel for num_threads(threads_) reduction(+ : loss) schedule(static)
+#pragma omp parallel for num_threads(threads_for(n_, threads_)) reduction(+ : loss) schedule(static)
     for (int64_t i = 0; i < n_; ++i) {
       const double xi = 1.0 - y_[i] * o_[size_t(i)];
       if (xi > 0) loss += c_[size_t(i)] * xi * xi;
