@@ -7,6 +7,7 @@
 #include "core/context.h"
 #include "core/svm_backends.h"
 #include "core/svm_descriptor.h"
+#include "cpu/threads.h"
 
 namespace dsdk {
 namespace {
@@ -88,7 +89,8 @@ dsdkStatus_t check_dtype(dsdkHandle_t h, const char* api, dsdkDataType_t t) {
 template <typename T>
 bool all_finite(const T* X, int64_t count, int threads) {
   int64_t bad = 0;
-#pragma omp parallel for num_threads(threads) reduction(+ : bad) schedule(static)
+#pragma omp parallel for num_threads(cpu::threads_for(count, threads)) reduction(+ : bad) \
+    schedule(static)
   for (int64_t i = 0; i < count; ++i) bad += std::isfinite(X[i]) ? 0 : 1;
   return bad == 0;
 }

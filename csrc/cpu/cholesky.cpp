@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "cpu/gemm.h"
+#include "cpu/threads.h"
 
 namespace dsdk {
 namespace cpu {
@@ -42,7 +43,7 @@ bool cholesky_factor(double* A, int64_t n, int64_t lda, int num_threads) {
     if (below == 0) break;
     // Panel: L21 = A21 L11^{-T}, row by row (rows are independent).
     double* P = A + (j0 + nb) * lda + j0;
-#pragma omp parallel for num_threads(num_threads) schedule(static)
+#pragma omp parallel for num_threads(threads_for(below * nb * nb, num_threads)) schedule(static)
     for (int64_t i = 0; i < below; ++i) {
       double* r = P + i * lda;
       for (int64_t j = 0; j < nb; ++j) {
@@ -55,8 +56,9 @@ bool cholesky_factor(double* A, int64_t n, int64_t lda, int num_threads) {
     // Trailing lower part, by block rows: A[i-block, j0+nb .. i-block end] -= L21_i L21^T.
     for (int64_t i0 = 0; i0 < below; i0 += kBlock) {
       const int64_t rows = std::min(kBlock, below - i0);
+      const int nt = threads_for(rows * (i0 + rows) * nb, num_threads);
       gemm<double>(false, true, rows, i0 + rows, nb, -1.0, P + i0 * lda, lda, P, lda, 1.0,
-                   A + (j0 + nb + i0) * lda + (j0 + nb), lda, num_threads);
+                   A + (j0 + nb + i0) * lda + (j0 + nb), lda, nt);
     }
   }
   return true;

@@ -17,7 +17,7 @@ namespace cpu {
 
 template <typename T>
 void squared_norms(const T* X, int64_t n, int64_t d, T* out, int num_threads) {
-#pragma omp parallel for num_threads(num_threads) schedule(static)
+#pragma omp parallel for num_threads(threads_for(n * d, num_threads)) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     const T* x = X + i * d;
     T s = T(0);
@@ -89,8 +89,9 @@ template <typename T>
 void KernelRows<T>::block(const int64_t* idx, int64_t m, T* out) {
   if (m <= 0) return;
   gather(idx, m);
-  gemm<T>(false, true, m, m, d_, T(1), a_.data(), d_, a_.data(), d_, T(0), out, m, threads_);
-#pragma omp parallel for num_threads(threads_) schedule(static)
+  const int nt = threads_for(m * m * d_, threads_);
+  gemm<T>(false, true, m, m, d_, T(1), a_.data(), d_, a_.data(), d_, T(0), out, m, nt);
+#pragma omp parallel for num_threads(nt) schedule(static)
   for (int64_t r = 0; r < m; ++r)
     kernel_finish_row(k_, out + r * m, m, a_sq_[size_t(r)], a_sq_.data(), out + r * m);
 }
@@ -104,7 +105,7 @@ void KernelRows<T>::compute(const int64_t* idx, int64_t m, T* const* dst) {
   int64_t tile = (int64_t(1) << 20) / (int64_t(sizeof(T)) * m);
   tile = std::max<int64_t>(64, std::min<int64_t>(tile / 16 * 16, n_));
   const int64_t ntiles = (n_ + tile - 1) / tile;
-  const int nt = int(std::max<int64_t>(1, std::min<int64_t>(threads_, ntiles)));
+  const int nt = int(std::min<int64_t>(threads_for(m * n_ * d_, threads_), ntiles));
   staging_.resize(size_t(nt) * size_t(m * tile));
 #pragma omp parallel num_threads(nt)
   {
@@ -137,7 +138,7 @@ dsdkStatus_t svm_kernel_matrix(const SVMParams& p, int64_t n, int64_t m, int64_t
   // 2-D tiles written straight into K; each thread runs whole tiles.
   const int64_t tr = 64, tc = 1024;
   const int64_t nr = (n + tr - 1) / tr, nc = (m + tc - 1) / tc;
-#pragma omp parallel for num_threads(num_threads) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(threads_for(n * m * d, num_threads)) schedule(dynamic, 1)
   for (int64_t t = 0; t < nr * nc; ++t) {
     const int64_t r0 = (t / nc) * tr, c0 = (t % nc) * tc;
     const int64_t rows = std::min(tr, n - r0), cols = std::min(tc, m - c0);

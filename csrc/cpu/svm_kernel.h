@@ -7,6 +7,7 @@
 
 #include "core/svm_kernel_fn.h"
 #include "core/svm_params.h"
+#include "cpu/threads.h"
 
 namespace dsdk {
 namespace cpu {

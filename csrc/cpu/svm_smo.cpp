@@ -252,7 +252,7 @@ class SmoSolver {
     if (nc == 0) return;
     constexpr int64_t kChunk = 512;
     const int64_t nchunks = (n_ + kChunk - 1) / kChunk;
-#pragma omp parallel for num_threads(threads_) schedule(static)
+#pragma omp parallel for num_threads(threads_for(nc * n_, threads_)) schedule(static)
     for (int64_t c = 0; c < nchunks; ++c) {
       const int64_t t0 = c * kChunk, len = std::min(kChunk, n_ - t0);
       double acc[kChunk];

@@ -39,5 +39,27 @@ DSDK_SIMD_CLONES void axpy_mixed(double a, const double* x, double* acc, int64_t
   for (int64_t i = 0; i < n; ++i) acc[i] += a * x[i];
 }
 
+template <typename T>
+inline void weighted_sums_impl(const T* x, const double* a, const double* b, int64_t n,
+                               double* sa, double* sb) {
+  double s1 = 0, s2 = 0;
+#pragma omp simd reduction(+ : s1, s2)
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = double(x[i]);
+    s1 += a[i] * v;
+    s2 += b[i] * v * v;
+  }
+  *sa = s1;
+  *sb = s2;
+}
+DSDK_SIMD_CLONES void weighted_sums(const float* x, const double* a, const double* b, int64_t n,
+                                    double* sa, double* sb) {
+  weighted_sums_impl(x, a, b, n, sa, sb);
+}
+DSDK_SIMD_CLONES void weighted_sums(const double* x, const double* a, const double* b, int64_t n,
+                                    double* sa, double* sb) {
+  weighted_sums_impl(x, a, b, n, sa, sb);
+}
+
 }  // namespace cpu
 }  // namespace dsdk

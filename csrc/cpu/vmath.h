@@ -90,6 +90,11 @@ double dot_mixed(const float* x, const double* y, int64_t n);
 double dot_mixed(const double* x, const double* y, int64_t n);
 void axpy_mixed(double a, const float* x, double* acc, int64_t n);
 void axpy_mixed(double a, const double* x, double* acc, int64_t n);
+// *sa = sum_i a[i] x[i] and *sb = sum_i b[i] x[i]^2 in one pass.
+void weighted_sums(const float* x, const double* a, const double* b, int64_t n, double* sa,
+                   double* sb);
+void weighted_sums(const double* x, const double* a, const double* b, int64_t n, double* sa,
+                   double* sb);
 
 // x[i] = exp(x[i]) / tanh(x[i]) for i < n.
 void vexp(float* x, int64_t n);

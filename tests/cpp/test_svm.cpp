@@ -389,6 +389,57 @@ void test_spsvm_separable(dsdkHandle_t h) {
   CHECK_OK(dsdkDestroySVMDescriptor(desc));
 }
 
+// Degenerate inputs: two points; many exact duplicates with opposite labels
+// (singular kernel blocks, a non-PSD-looking curvature of zero); a linear
+// kernel in SPSVM (K_SS of rank d, so the Newton system needs its jitter).
+template <typename T>
+void test_degenerate(dsdkHandle_t h) {
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 1.0, 0.5, 0, 3, 1e-3, -1, 0));
+  Data two;
+  two.n = 2;
+  two.d = 1;
+  two.X = {-1.0, 1.0};
+  two.y = {-1, 1};
+  for (dsdkSVMSolver_t s : {DSDK_SVM_SOLVER_SMO, DSDK_SVM_SOLVER_SPSVM}) {
+    Fit fit;
+    CHECK_OK(train<T>(h, desc, s, two, &fit));
+    double f0 = fit.info.bias, f1 = fit.info.bias;
+    for (size_t k = 0; k < fit.index.size(); ++k) {
+      const double xk = two.X[size_t(fit.index[k])];
+      f0 += fit.coef[k] * std::exp(-0.5 * (xk + 1) * (xk + 1));
+      f1 += fit.coef[k] * std::exp(-0.5 * (xk - 1) * (xk - 1));
+    }
+    CHECK(f0 < 0 && f1 > 0);
+  }
+  // 40 copies of one point per label plus a separable remainder.
+  Data dup = blobs(120, 3, 3.0, 21);
+  for (int64_t i = 0; i < 80; ++i) {
+    for (int64_t c = 0; c < dup.d; ++c) dup.X[size_t(i * dup.d + c)] = 0.25;
+    dup.y[size_t(i)] = i < 40 ? 1 : -1;
+  }
+  Fit fit;
+  CHECK_OK(train<T>(h, desc, DSDK_SVM_SOLVER_SMO, dup, &fit));
+  check_smo_optimal(dup, fit, DSDK_SVM_KERNEL_RBF, 1.0, 0.5, 0, 3, 1e-3, 1, 1,
+                    sizeof(T) == 8 ? 1.01 : 1.5);
+  CHECK_OK(train<T>(h, desc, DSDK_SVM_SOLVER_SPSVM, dup, &fit));
+  CHECK(std::isfinite(fit.info.objective) && std::isfinite(fit.info.bias));
+  Data lin = blobs(300, 4, 4.0, 23);
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_LINEAR, 10.0, 1, 0, 3, 1e-3, -1, 0));
+  CHECK_OK(train<T>(h, desc, DSDK_SVM_SOLVER_SPSVM, lin, &fit));
+  int64_t correct = 0;
+  for (int64_t i = 0; i < lin.n; ++i) {
+    double s = fit.info.bias;
+    for (size_t k = 0; k < fit.index.size(); ++k)
+      s += fit.coef[k] * naive_kernel(DSDK_SVM_KERNEL_LINEAR, &lin.X[size_t(i * lin.d)],
+                                      &lin.X[size_t(fit.index[k] * lin.d)], lin.d, 1, 0, 3);
+    correct += (s > 0 ? 1 : -1) == lin.y[size_t(i)];
+  }
+  CHECK(correct == lin.n);
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
 }  // namespace
 
 int main() {
@@ -403,6 +454,8 @@ int main() {
   test_kernel_matrix<float>(h);
   test_spsvm_separable<double>(h);
   test_spsvm_separable<float>(h);
+  test_degenerate<double>(h);
+  test_degenerate<float>(h);
   CHECK_OK(dsdkDestroy(h));
   return check::report("test_svm");
 }
