@@ -227,10 +227,15 @@ typedef enum {
 typedef struct dsdkSVMStruct* dsdkSVMDescriptor_t;
 typedef struct dsdkSVMModelStruct* dsdkSVMModel_t;
 
+/* The setters store the values as given (they have no handle to carry a
+ * message); dsdkSVMTrain and dsdkSVMKernelMatrix check the ones they use and
+ * return BAD_PARAM with a message naming the bad one. */
 dsdkStatus_t dsdkCreateSVMDescriptor(dsdkSVMDescriptor_t* desc);
 dsdkStatus_t dsdkDestroySVMDescriptor(dsdkSVMDescriptor_t desc);
 /* C > 0; gamma > 0 (ignored by LINEAR); degree >= 1 (POLY); tol > 0;
- * maxIter: outer iterations, -1 = no limit; cacheBytes: kernel-row cache. */
+ * maxIter: outer iterations (SMO working-set rounds, SPSVM basis-growth
+ * rounds), -1 = no limit; cacheBytes: SMO kernel-row cache (the rows of the
+ * working set are held even when they exceed it). */
 dsdkStatus_t dsdkSetSVMDescriptor(dsdkSVMDescriptor_t desc, dsdkSVMKernel_t kernel, double C,
                                   double gamma, double coef0, int degree, double tol,
                                   int64_t maxIter, size_t cacheBytes);
