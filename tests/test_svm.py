@@ -207,7 +207,8 @@ def test_spsvm_is_reproducible_with_random_state():
     a = SVC(solver="spsvm", random_state=3).fit(Xtr, ytr)
     b = SVC(solver="spsvm", random_state=3).fit(Xtr, ytr)
     np.testing.assert_array_equal(a.support_, b.support_)
-    np.testing.assert_array_equal(a.decision_function(Xte), b.decision_function(Xte))
+    # same basis; threaded reductions may round differently in the last bits
+    np.testing.assert_allclose(a.decision_function(Xte), b.decision_function(Xte), rtol=1e-10)
 
 
 # ---- options --------------------------------------------------------------------

@@ -29,7 +29,10 @@ void check(dsdkStatus_t st, dsdkHandle_t h, const char* call) {
   const char* detail = h ? dsdkGetLastErrorMessage(h) : "";
   if (detail && *detail) msg += ": " + std::string(detail);
   if (st == DSDK_STATUS_BAD_PARAM) throw py::value_error(msg);
-  if (st == DSDK_STATUS_ALLOC_FAILED) throw std::bad_alloc();
+  if (st == DSDK_STATUS_ALLOC_FAILED) {
+    PyErr_SetString(PyExc_MemoryError, msg.c_str());
+    throw py::error_already_set();
+  }
   throw std::runtime_error(msg);
 }
 

@@ -264,8 +264,8 @@ class SVC(ClassifierMixin, BaseEstimator):
         """Fits one binary SVM per pair of classes.
 
         X : array-like or torch tensor of shape (n_samples, n_features)
-            float32 and float64 are used as they are (no copy); a CUDA tensor
-            trains on its device.
+            float32 and float64 train in their own precision (no conversion);
+            a CUDA tensor trains on its device, in float32.
         y : array-like or torch tensor of shape (n_samples,), class labels.
         """
         Xt, codes, classes = self._validate_fit(X, y)

@@ -37,7 +37,7 @@ def load(dataset):
         X = X / 16.0
     else:
         n = int(dataset)
-        X, y = make_classification(n_samples=round(n * 4 / 3), n_features=50, n_informative=20,
+        X, y = make_classification(n_samples=-(-4 * n // 3), n_features=50, n_informative=20,
                                    n_redundant=10, n_classes=2, flip_y=0.05, class_sep=1.0,
                                    random_state=0)
         X = StandardScaler().fit_transform(X)
