@@ -1,13 +1,17 @@
-"""Shared pytest setup: import dsdkern from python/ without installing it, and run every
+"""Shared pytest setup: import dsdkern from an in-place build in python/ if there is one, and run every
 device-parametrised test on CPU and, where there is a GPU, on CUDA."""
+import glob
 import os
 import sys
 
 import pytest
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "python"))
+# An in-place build (setup.py build_ext --inplace) leaves _C beside the sources: test those
+# then; otherwise test the installed package (what scripts/test.sh builds).
+_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+if glob.glob(os.path.join(_SRC, "dsdkern", "_C*.so")):
+    sys.path.insert(0, _SRC)
 
 DEVICES = [
     "cpu",
