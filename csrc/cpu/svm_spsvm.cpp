@@ -4,14 +4,14 @@
 // (c_i = C times the class weight) while the basis S grows greedily.
 //
 // Bias by augmentation: z_i = [1, K(x_i, x_S)], w = [b, beta], the bias left
-// unregularised. R ((1 + max basis) x n, the input precision) holds the z_i as
+// unregularised. R ((1 + max basis) x n, float32 for either input type, see svm_spsvm_train) holds the z_i as
 // columns: row 0 is all ones, row 1 + s is K(x_{S_s}, X), so that every pass
 // over it is contiguous and every GEMM on it is in the A B' form.
 // With the active set I = {i : y_i f(x_i) < 1} the Hessian is
 //   H = diag(0, K_SS) + M,  M = sum_{i in I} c_i z_i z_i' (lower triangle kept),
 // and each Newton step solves H d = -grad F by Cholesky, then takes an exact
 // line search along d. M and v = sum_{i in I} c_i y_i z_i are kept up to date
-// incrementally by GEMMs in the input precision accumulated into double (new
+// incrementally by GEMMs in float32 accumulated into double (new
 // basis columns add a border over I; a change of I adds or removes the rows
 // that moved), so that during the rounds the gradient costs O(|S|^2):
 // grad F = diag(0, K_SS) w + M w - v. The final Newton steps recompute it
@@ -38,6 +38,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include "core/svm_backends.h"
@@ -467,12 +468,24 @@ class SpsvmSolver {
 
 }  // namespace
 
+// Double input trains on a float copy: the solver is approximate by design
+// (its error is that of a sparse basis, far above float rounding), and float
+// kernel columns halve the memory traffic and double the GEMM rate of every
+// pass; its Newton systems, gradients and objective accumulate in double.
 template <typename T>
 dsdkStatus_t svm_spsvm_train(const SVMParams& p, int64_t n, int64_t d, const T* X,
-                             const int32_t* y, int num_threads, SVMResult* out, std::string*) {
-  SpsvmSolver<T> solver(p, n, d, X, y, num_threads);
-  solver.run(out);
-  return DSDK_STATUS_SUCCESS;
+                             const int32_t* y, int num_threads, SVMResult* out, std::string* msg) {
+  if constexpr (std::is_same_v<T, float>) {
+    (void)msg;
+    SpsvmSolver<float> solver(p, n, d, X, y, num_threads);
+    solver.run(out);
+    return DSDK_STATUS_SUCCESS;
+  } else {
+    std::vector<float> Xf(size_t(n) * size_t(d));
+#pragma omp parallel for num_threads(threads_for(n * d, num_threads)) schedule(static)
+    for (int64_t i = 0; i < n * d; ++i) Xf[size_t(i)] = float(X[i]);
+    return svm_spsvm_train<float>(p, n, d, Xf.data(), y, num_threads, out, msg);
+  }
 }
 
 template dsdkStatus_t svm_spsvm_train<float>(const SVMParams&, int64_t, int64_t, const float*,
