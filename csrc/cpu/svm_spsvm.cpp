@@ -4,16 +4,17 @@
 // (c_i = C times the class weight) while the basis S grows greedily.
 //
 // Bias by augmentation: z_i = [1, K(x_i, x_S)], w = [b, beta], the bias left
-// unregularised. R ((1 + max basis) x n, float32 for either input type, see svm_spsvm_train) holds the z_i as
-// columns: row 0 is all ones, row 1 + s is K(x_{S_s}, X), so that every pass
-// over it is contiguous and every GEMM on it is in the A B' form.
+// unregularised. R ((1 + max basis) x n, float32 for either input type, see
+// svm_spsvm_train) holds the z_i as columns: row 0 is all ones, row 1 + s is
+// K(x_{S_s}, X), so that every pass over it is contiguous and every GEMM on it
+// is in the A B' form.
 // With the active set I = {i : y_i f(x_i) < 1} the Hessian is
 //   H = diag(0, K_SS) + M,  M = sum_{i in I} c_i z_i z_i' (lower triangle kept),
 // and each Newton step solves H d = -grad F by Cholesky, then takes an exact
 // line search along d. M and v = sum_{i in I} c_i y_i z_i are kept up to date
-// incrementally by GEMMs in float32 accumulated into double (new
-// basis columns add a border over I; a change of I adds or removes the rows
-// that moved), so that during the rounds the gradient costs O(|S|^2):
+// incrementally by GEMMs in float32 accumulated into double (new basis columns
+// add a border over I; a change of I adds or removes the rows that moved), so
+// that during the rounds the gradient costs O(|S|^2):
 // grad F = diag(0, K_SS) w + M w - v. The final Newton steps recompute it
 // from f(x_i) over all points, so the end point does not depend on M's
 // rounding (M is then only the Hessian approximation of an exact method).
