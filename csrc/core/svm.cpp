@@ -1,6 +1,7 @@
 // Kernel SVM entry points: descriptor and model lifecycle, argument checks
 // that name the bad argument, dispatch to the CPU or CUDA solvers.
 #include <cmath>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -25,12 +26,27 @@ const char* kernel_name(dsdkSVMKernel_t k) {
 
 bool positive(double v) { return std::isfinite(v) && v > 0.0; }
 
+// The int a C caller passed for an enum parameter, read without an enum-typed
+// load: a value outside the enumerators is exactly what the checks look for.
+template <class E>
+int enum_value(const E& e) {
+  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
+bool valid_kernel(int k) {
+  return k == DSDK_SVM_KERNEL_LINEAR || k == DSDK_SVM_KERNEL_POLY || k == DSDK_SVM_KERNEL_RBF ||
+         k == DSDK_SVM_KERNEL_SIGMOID;
+}
+
 // The parameters that define the kernel function (all that the kernel matrix needs).
-dsdkStatus_t check_kernel(dsdkHandle_t h, const char* api, const SVMParams& p) {
-  if (p.kernel != DSDK_SVM_KERNEL_LINEAR && p.kernel != DSDK_SVM_KERNEL_POLY &&
-      p.kernel != DSDK_SVM_KERNEL_RBF && p.kernel != DSDK_SVM_KERNEL_SIGMOID)
+dsdkStatus_t check_kernel(dsdkHandle_t h, const char* api, const dsdkSVMStruct& desc) {
+  if (!valid_kernel(desc.kernel))
     return fail(h, DSDK_STATUS_BAD_PARAM, "%s: kernel %d is not a dsdkSVMKernel_t", api,
-                int(p.kernel));
+                desc.kernel);
+  const SVMParams& p = desc.params;
   if (p.kernel != DSDK_SVM_KERNEL_LINEAR && !positive(p.gamma))
     return fail(h, DSDK_STATUS_BAD_PARAM, "%s: gamma must be a finite value > 0 for the %s kernel, got %g",
                 api, kernel_name(p.kernel), p.gamma);
@@ -43,9 +59,10 @@ dsdkStatus_t check_kernel(dsdkHandle_t h, const char* api, const SVMParams& p) {
   return DSDK_STATUS_SUCCESS;
 }
 
-dsdkStatus_t check_training(dsdkHandle_t h, const char* api, const SVMParams& p) {
-  dsdkStatus_t st = check_kernel(h, api, p);
+dsdkStatus_t check_training(dsdkHandle_t h, const char* api, const dsdkSVMStruct& desc) {
+  dsdkStatus_t st = check_kernel(h, api, desc);
   if (st != DSDK_STATUS_SUCCESS) return st;
+  const SVMParams& p = desc.params;
   if (!positive(p.C)) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: C must be > 0, got %g", api, p.C);
   if (!positive(p.tol))
     return fail(h, DSDK_STATUS_BAD_PARAM, "%s: tol must be > 0, got %g", api, p.tol);
@@ -73,10 +90,12 @@ dsdkStatus_t check_training(dsdkHandle_t h, const char* api, const SVMParams& p)
 
 // BAD_PARAM for a value outside dsdkDataType_t, NOT_SUPPORTED for one the
 // backend has no kernels for.
-dsdkStatus_t check_dtype(dsdkHandle_t h, const char* api, dsdkDataType_t t) {
-  if (t != DSDK_DATA_FLOAT && t != DSDK_DATA_DOUBLE && t != DSDK_DATA_HALF &&
-      t != DSDK_DATA_BFLOAT16)
-    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: dtype %d is not a dsdkDataType_t", api, int(t));
+dsdkStatus_t check_dtype(dsdkHandle_t h, const char* api, const dsdkDataType_t& dtype) {
+  const int v = enum_value(dtype);
+  if (v != DSDK_DATA_FLOAT && v != DSDK_DATA_DOUBLE && v != DSDK_DATA_HALF &&
+      v != DSDK_DATA_BFLOAT16)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: dtype %d is not a dsdkDataType_t", api, v);
+  const dsdkDataType_t t = dtype;
   const bool ok = h->backend == DSDK_BACKEND_CPU
                       ? (t == DSDK_DATA_FLOAT || t == DSDK_DATA_DOUBLE)
                       : t == DSDK_DATA_FLOAT;
@@ -170,7 +189,8 @@ dsdkStatus_t dsdkSetSVMDescriptor(dsdkSVMDescriptor_t desc, dsdkSVMKernel_t kern
                                   int64_t maxIter, size_t cacheBytes) {
   if (!desc) return DSDK_STATUS_BAD_PARAM;
   dsdk::SVMParams& p = desc->params;
-  p.kernel = kernel;
+  desc->kernel = dsdk::enum_value(kernel);
+  if (dsdk::valid_kernel(desc->kernel)) p.kernel = kernel;
   p.C = C;
   p.gamma = gamma;
   p.coef0 = coef0;
@@ -209,11 +229,12 @@ dsdkStatus_t dsdkSVMTrain(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkSVMSolve
     *model = nullptr;
     if (!desc) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: desc is NULL", api);
     const dsdk::SVMParams& p = desc->params;
-    dsdkStatus_t st = dsdk::check_training(h, api, p);
+    dsdkStatus_t st = dsdk::check_training(h, api, *desc);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    if (solver != DSDK_SVM_SOLVER_SMO && solver != DSDK_SVM_SOLVER_SPSVM)
+    const int solver_value = dsdk::enum_value(solver);
+    if (solver_value != DSDK_SVM_SOLVER_SMO && solver_value != DSDK_SVM_SOLVER_SPSVM)
       return fail(h, DSDK_STATUS_BAD_PARAM, "%s: solver %d is not a dsdkSVMSolver_t", api,
-                  int(solver));
+                  solver_value);
     st = dsdk::check_dtype(h, api, dtype);
     if (st != DSDK_STATUS_SUCCESS) return st;
     if (n < 2) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: n must be >= 2, got %lld", api, (long long)n);
@@ -272,7 +293,7 @@ dsdkStatus_t dsdkSVMKernelMatrix(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkD
   return dsdk::guarded(h, api, [&]() -> dsdkStatus_t {
     if (!desc) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: desc is NULL", api);
     const dsdk::SVMParams& p = desc->params;
-    dsdkStatus_t st = dsdk::check_kernel(h, api, p);
+    dsdkStatus_t st = dsdk::check_kernel(h, api, *desc);
     if (st != DSDK_STATUS_SUCCESS) return st;
     st = dsdk::check_dtype(h, api, dtype);
     if (st != DSDK_STATUS_SUCCESS) return st;

@@ -6,7 +6,8 @@
 // (dsdkSVMTrain, dsdkSVMKernelMatrix), where the handle can carry a message
 // naming the bad one.
 struct dsdkSVMStruct {
-  dsdk::SVMParams params;
+  dsdk::SVMParams params;  // params.kernel is set only when kernel is a valid value
+  int kernel = DSDK_SVM_KERNEL_RBF;  // the kernel value as the caller passed it
 };
 
 struct dsdkSVMModelStruct {

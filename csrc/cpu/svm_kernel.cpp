@@ -15,6 +15,9 @@
 namespace dsdk {
 namespace cpu {
 
+namespace {
+
+// out[i] = |X[i]|^2 for the n rows of the n x d row-major X.
 template <typename T>
 void squared_norms(const T* X, int64_t n, int64_t d, T* out, int num_threads) {
 #pragma omp parallel for num_threads(threads_for(n * d, num_threads)) schedule(static)
@@ -25,8 +28,6 @@ void squared_norms(const T* X, int64_t n, int64_t d, T* out, int num_threads) {
     out[i] = s;
   }
 }
-
-namespace {
 
 // Stage 1 and 2 of the kernel function fused in one pass, so the row is read
 // and written once; the switch on the kind sits outside the loops.
@@ -51,22 +52,20 @@ inline void finish_row(const KernelFn<T>& k, const T* dots, int64_t cols, T sq_r
   }
 }
 
-DSDK_SIMD_CLONES void finish_row_isa(const KernelFn<float>& k, const float* dots, int64_t cols,
-                                     float sq_row, const float* sq_cols, float* out) {
+// One row of kernel values from one row of dot products: out[c] = K(x, z_c)
+// given dots[c] = <x, z_c>; out may alias dots. sq_row / sq_cols are the
+// squared norms (read only for RBF).
+DSDK_SIMD_CLONES void kernel_finish_row(const KernelFn<float>& k, const float* dots, int64_t cols,
+                                        float sq_row, const float* sq_cols, float* out) {
   finish_row(k, dots, cols, sq_row, sq_cols, out);
 }
-DSDK_SIMD_CLONES void finish_row_isa(const KernelFn<double>& k, const double* dots, int64_t cols,
-                                     double sq_row, const double* sq_cols, double* out) {
+DSDK_SIMD_CLONES void kernel_finish_row(const KernelFn<double>& k, const double* dots,
+                                        int64_t cols, double sq_row, const double* sq_cols,
+                                        double* out) {
   finish_row(k, dots, cols, sq_row, sq_cols, out);
 }
 
 }  // namespace
-
-template <typename T>
-void kernel_finish_row(const KernelFn<T>& k, const T* dots, int64_t cols, T sq_row,
-                       const T* sq_cols, T* out) {
-  finish_row_isa(k, dots, cols, sq_row, sq_cols, out);
-}
 
 template <typename T>
 KernelRows<T>::KernelRows(const KernelFn<T>& k, const T* X, int64_t n, int64_t d,
@@ -152,8 +151,6 @@ dsdkStatus_t svm_kernel_matrix(const SVMParams& p, int64_t n, int64_t m, int64_t
 }
 
 #define DSDK_INSTANTIATE(T)                                                                    \
-  template void squared_norms<T>(const T*, int64_t, int64_t, T*, int);                         \
-  template void kernel_finish_row<T>(const KernelFn<T>&, const T*, int64_t, T, const T*, T*);  \
   template class KernelRows<T>;                                                                \
   template dsdkStatus_t svm_kernel_matrix<T>(const SVMParams&, int64_t, int64_t, int64_t,      \
                                              const T*, const T*, T*, int, std::string*);

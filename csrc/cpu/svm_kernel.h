@@ -17,17 +17,6 @@ KernelFn<T> make_kernel_fn(const SVMParams& p) {
   return KernelFn<T>{p.kernel, T(p.gamma), T(p.coef0), p.degree};
 }
 
-// out[i] = |X[i]|^2 for the n rows of the n x d row-major X.
-template <typename T>
-void squared_norms(const T* X, int64_t n, int64_t d, T* out, int num_threads);
-
-// One row of kernel values from one row of dot products: out[c] = K(x, z_c)
-// given dots[c] = <x, z_c>; out may alias dots. sq_row / sq_cols are the
-// squared norms (read only for RBF). Single-threaded: callers parallelise.
-template <typename T>
-void kernel_finish_row(const KernelFn<T>& k, const T* dots, int64_t cols, T sq_row,
-                       const T* sq_cols, T* out);
-
 // Computes whole kernel rows K(X[idx[r]], X[0..n)) of one data set into
 // caller-chosen destinations, in column tiles that each thread takes whole
 // (GEMM of the tile, then the kernel function while the tile is hot in cache).
@@ -41,7 +30,6 @@ class KernelRows {
   // The m x m block out[u * m + v] = K(X[idx[u]], X[idx[v]]) by one GEMM:
   // cheaper than gathering it from m whole rows, which would stream them from memory.
   void block(const int64_t* idx, int64_t m, T* out);
-  const T* sq_norms() const { return sq_.data(); }
   // K(X[i], X[i]).
   T self(int64_t i) const { return kernel_self(k_, sq_[i]); }
 
@@ -50,9 +38,10 @@ class KernelRows {
   const T* X_;
   int64_t n_, d_;
   int threads_;
-  std::vector<T> sq_;
+  // a_ = rows idx of X, a_sq_ = their squared norms.
   void gather(const int64_t* idx, int64_t m);
 
+  std::vector<T> sq_;       // |X[i]|^2
   std::vector<T> a_;        // gathered rows, m x d
   std::vector<T> a_sq_;     // their squared norms
   std::vector<T> staging_;  // per-thread tile of dot products

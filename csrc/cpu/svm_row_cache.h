@@ -65,15 +65,11 @@ class RowCache {
       fill_dst_.push_back(row);
     }
     engine_->compute(fill_idx_.data(), int64_t(fill_idx_.size()), fill_dst_.data());
-    computed_ += int64_t(need);
   }
-
-  int64_t capacity() const { return slots_; }
-  int64_t rows_computed() const { return computed_; }
 
  private:
   KernelRows<T>* engine_;
-  int64_t n_, slots_ = 0, computed_ = 0;
+  int64_t n_, slots_ = 0;
   uint64_t epoch_ = 0;
   std::unique_ptr<T[]> pool_;
   std::vector<int64_t> slot_of_, owner_, missing_, victims_, fill_idx_;
