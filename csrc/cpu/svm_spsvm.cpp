@@ -71,11 +71,11 @@ constexpr int64_t kTriangleBlock = 128; // rows per GEMM of a lower-triangle upd
 // basis while the cost grows as n |S|^2 (the Hessian border): on
 // make_classification data with 50 features, two cores, 3 10^4 points reach
 // within a point of the exact solver's accuracy in about a second with 1024
-// functions; 10^5 points take about 11 s with 2560 (and stay about a point
-// short of the exact solver; each further 512 functions gain ~0.15 point for
-// ~4 s). The kernel columns are capped at 1 GiB (2^28 floats).
+// functions; 10^5 points take about 8 s with 2048 and stay about a point short
+// of the exact solver (each further 512 functions gain ~0.15 point for ~4 s).
+// The kernel columns are capped at 1 GiB (2^28 floats).
 int64_t auto_max_basis(int64_t n) {
-  const int64_t m = n <= 50000 ? 1024 : 2560;
+  const int64_t m = n <= 50000 ? 1024 : 2048;
   return std::max<int64_t>(1, std::min({n, m, (int64_t(1) << 28) / n}));
 }
 
