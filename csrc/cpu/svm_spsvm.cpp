@@ -63,14 +63,14 @@ constexpr int64_t kPointChunk = 2048;   // points per cache block of the f updat
 constexpr int64_t kTriangleBlock = 128; // rows per GEMM of a lower-triangle update
 
 // Basis size when the caller leaves it to us. Accuracy grows slowly with the
-// basis while the cost grows as n |S|^2 (the Hessian border): on
-// make_classification data with 50 features, two cores, 3 10^4 points reach
-// within a point of the exact solver's accuracy in about a second with 1024
-// functions; 10^5 points take about 8 s with 2048 and stay about a point short
-// of the exact solver (each further 512 functions gain ~0.15 point for ~4 s).
-// The kernel columns are capped at 1 GiB (2^28 floats).
+// basis while the cost grows as n |S|^2 (the Hessian border). On the
+// make_classification benchmark (50 features, RBF, C = 1; two cores) 1024
+// functions bring 3 10^4 points within a point of the exact solver's accuracy
+// in about a second, and 2304 bring 10^5 points within half a point in about
+// ten seconds (2048: at the half-point edge in 8 s; 2560: 11.5 s). The kernel
+// columns are capped at 1 GiB (2^28 floats).
 int64_t auto_max_basis(int64_t n) {
-  const int64_t m = n <= 50000 ? 1024 : 2048;
+  const int64_t m = n <= 50000 ? 1024 : 2304;
   return std::max<int64_t>(1, std::min({n, m, (int64_t(1) << 28) / n}));
 }
 
