@@ -48,8 +48,9 @@ dsdkStatus_t check_kernel(dsdkHandle_t h, const char* api, const dsdkSVMStruct& 
                 desc.kernel);
   const SVMParams& p = desc.params;
   if (p.kernel != DSDK_SVM_KERNEL_LINEAR && !positive(p.gamma))
-    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: gamma must be a finite value > 0 for the %s kernel, got %g",
-                api, kernel_name(p.kernel), p.gamma);
+    return fail(h, DSDK_STATUS_BAD_PARAM,
+                "%s: gamma must be a finite value > 0 for the %s kernel, got %g", api,
+                kernel_name(p.kernel), p.gamma);
   if ((p.kernel == DSDK_SVM_KERNEL_POLY || p.kernel == DSDK_SVM_KERNEL_SIGMOID) &&
       !std::isfinite(p.coef0))
     return fail(h, DSDK_STATUS_BAD_PARAM, "%s: coef0 must be finite, got %g", api, p.coef0);
@@ -126,8 +127,9 @@ dsdkStatus_t check_host_data(dsdkHandle_t h, const char* api, dsdkDataType_t t, 
                   (long long)i, int(y[i]));
   }
   if (pos == 0 || neg == 0)
-    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: y holds only the %s class; both +1 and -1 are needed",
-                api, pos ? "+1" : "-1");
+    return fail(h, DSDK_STATUS_BAD_PARAM,
+                "%s: y holds only the %s class; both +1 and -1 are needed", api,
+                pos ? "+1" : "-1");
   const bool finite = t == DSDK_DATA_DOUBLE
                           ? all_finite(static_cast<const double*>(X), n * d, h->num_threads)
                           : all_finite(static_cast<const float*>(X), n * d, h->num_threads);
@@ -237,8 +239,12 @@ dsdkStatus_t dsdkSVMTrain(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkSVMSolve
                   solver_value);
     st = dsdk::check_dtype(h, api, dtype);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    if (n < 2) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: n must be >= 2, got %lld", api, (long long)n);
-    if (d < 1) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: d must be >= 1, got %lld", api, (long long)d);
+    if (n < 2)
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: n must be >= 2, got %lld", api,
+                  (long long)n);
+    if (d < 1)
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: d must be >= 1, got %lld", api,
+                  (long long)d);
     if (!X) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X is NULL", api);
     if (!y) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: y is NULL", api);
     if (h->backend == DSDK_BACKEND_CPU) {
@@ -297,9 +303,15 @@ dsdkStatus_t dsdkSVMKernelMatrix(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkD
     if (st != DSDK_STATUS_SUCCESS) return st;
     st = dsdk::check_dtype(h, api, dtype);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    if (n < 0) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: n must be >= 0, got %lld", api, (long long)n);
-    if (m < 0) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: m must be >= 0, got %lld", api, (long long)m);
-    if (d < 1) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: d must be >= 1, got %lld", api, (long long)d);
+    if (n < 0)
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: n must be >= 0, got %lld", api,
+                  (long long)n);
+    if (m < 0)
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: m must be >= 0, got %lld", api,
+                  (long long)m);
+    if (d < 1)
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: d must be >= 1, got %lld", api,
+                  (long long)d);
     if (n == 0 || m == 0) return succeed(h);
     if (!X) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X is NULL", api);
     if (!Z) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: Z is NULL", api);

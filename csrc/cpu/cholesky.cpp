@@ -6,27 +6,29 @@
 
 #include "cpu/gemm.h"
 #include "cpu/threads.h"
+#include "cpu/vmath.h"
 
 namespace dsdk {
 namespace cpu {
 namespace {
 
 constexpr int64_t kBlock = 96;
+// Rows of the trailing update per GEMM: larger than kBlock so that the GEMMs
+// are few and efficient, at the price of also updating the upper triangle of
+// each diagonal chunk (scratch, never read).
+constexpr int64_t kTrailRows = 4 * kBlock;
 
 // Unblocked factor of the nb x nb diagonal block at A (left-looking, rows).
 bool factor_block(double* A, int64_t nb, int64_t lda) {
   for (int64_t j = 0; j < nb; ++j) {
     double* rj = A + j * lda;
-    double s = rj[j];
-    for (int64_t k = 0; k < j; ++k) s -= rj[k] * rj[k];
+    const double s = rj[j] - dot_mixed(rj, rj, j);
     if (!(s > 0.0)) return false;
     const double ljj = std::sqrt(s);
     rj[j] = ljj;
     for (int64_t i = j + 1; i < nb; ++i) {
       double* ri = A + i * lda;
-      double t = ri[j];
-      for (int64_t k = 0; k < j; ++k) t -= ri[k] * rj[k];
-      ri[j] = t / ljj;
+      ri[j] = (ri[j] - dot_mixed(ri, rj, j)) / ljj;
     }
   }
   return true;
@@ -48,14 +50,12 @@ bool cholesky_factor(double* A, int64_t n, int64_t lda, int num_threads) {
       double* r = P + i * lda;
       for (int64_t j = 0; j < nb; ++j) {
         const double* lj = D + j * lda;
-        double t = r[j];
-        for (int64_t k = 0; k < j; ++k) t -= r[k] * lj[k];
-        r[j] = t / lj[j];
+        r[j] = (r[j] - dot_mixed(r, lj, j)) / lj[j];
       }
     }
-    // Trailing lower part, by block rows: A[i-block, j0+nb .. i-block end] -= L21_i L21^T.
-    for (int64_t i0 = 0; i0 < below; i0 += kBlock) {
-      const int64_t rows = std::min(kBlock, below - i0);
+    // Trailing lower part, by row chunks: A[chunk, j0+nb .. chunk end] -= L21_chunk L21^T.
+    for (int64_t i0 = 0; i0 < below; i0 += kTrailRows) {
+      const int64_t rows = std::min(kTrailRows, below - i0);
       const int nt = threads_for(rows * (i0 + rows) * nb, num_threads);
       gemm<double>(false, true, rows, i0 + rows, nb, -1.0, P + i0 * lda, lda, P, lda, 1.0,
                    A + (j0 + nb + i0) * lda + (j0 + nb), lda, nt);
@@ -67,16 +67,14 @@ bool cholesky_factor(double* A, int64_t n, int64_t lda, int num_threads) {
 void cholesky_solve(const double* L, int64_t n, int64_t lda, double* b) {
   for (int64_t i = 0; i < n; ++i) {
     const double* r = L + i * lda;
-    double t = b[i];
-    for (int64_t k = 0; k < i; ++k) t -= r[k] * b[k];
-    b[i] = t / r[i];
+    b[i] = (b[i] - dot_mixed(r, b, i)) / r[i];
   }
   // L^T x = y, walking L by rows (row i of L is column i of L^T).
   for (int64_t i = n - 1; i >= 0; --i) {
     const double* r = L + i * lda;
     const double xi = b[i] / r[i];
     b[i] = xi;
-    for (int64_t k = 0; k < i; ++k) b[k] -= r[k] * xi;
+    axpy_mixed(-xi, r, b, i);
   }
 }
 

@@ -39,7 +39,8 @@ inline void finish_row(const KernelFn<T>& k, const T* dots, int64_t cols, T sq_r
       for (int64_t c = 0; c < cols; ++c) out[c] = dots[c];
       break;
     case DSDK_SVM_KERNEL_RBF:
-      for (int64_t c = 0; c < cols; ++c) out[c] = exp_fast(kernel_arg(k, dots[c], sq_row, sq_cols[c]));
+      for (int64_t c = 0; c < cols; ++c)
+        out[c] = exp_fast(kernel_arg(k, dots[c], sq_row, sq_cols[c]));
       break;
     case DSDK_SVM_KERNEL_POLY:
       for (int64_t c = 0; c < cols; ++c) out[c] = kernel_value(k, dots[c], T(0), T(0));

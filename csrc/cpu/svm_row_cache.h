@@ -49,8 +49,9 @@ class RowCache {
     for (int64_t s = 0; s < slots_; ++s)
       if (last_use_[size_t(s)] != epoch_) victims_.push_back(s);
     const size_t need = missing_.size();
-    std::nth_element(victims_.begin(), victims_.begin() + (need - 1), victims_.end(),
-                     [&](int64_t a, int64_t b) { return last_use_[size_t(a)] < last_use_[size_t(b)]; });
+    std::nth_element(
+        victims_.begin(), victims_.begin() + (need - 1), victims_.end(),
+        [&](int64_t a, int64_t b) { return last_use_[size_t(a)] < last_use_[size_t(b)]; });
     fill_idx_.clear();
     fill_dst_.clear();
     for (size_t k = 0; k < need; ++k) {

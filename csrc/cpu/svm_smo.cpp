@@ -210,7 +210,8 @@ class SmoSolver {
     }
     for (int64_t k = 0; k < keep_first; ++k) ws_.push_back(prev_[size_t(k)]);
     // Short of new violators: keep more of the previous set.
-    for (size_t k = size_t(keep_first); !fresh && k < prev_.size() && int64_t(ws_.size()) < q_; ++k) {
+    for (size_t k = size_t(keep_first);
+         !fresh && k < prev_.size() && int64_t(ws_.size()) < q_; ++k) {
       int64_t t = prev_[k];
       if (!in_ws_[size_t(t)]) {
         in_ws_[size_t(t)] = 1;

@@ -34,7 +34,6 @@
 // rounds to 1024 functions; within 0.1 point of the accuracy of one at a time.)
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -47,10 +46,6 @@
 #include "cpu/gemm.h"
 #include "cpu/svm_kernel.h"
 #include "cpu/vmath.h"
-
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
 
 namespace dsdk {
 namespace cpu {
@@ -68,14 +63,14 @@ constexpr int64_t kPointChunk = 2048;   // points per cache block of the f updat
 constexpr int64_t kTriangleBlock = 128; // rows per GEMM of a lower-triangle update
 
 // Basis size when the caller leaves it to us. Accuracy grows slowly with the
-// basis while the cost grows as n |S|^2 (the Hessian border): on
-// make_classification data with 50 features, two cores, 3 10^4 points reach
-// within a point of the exact solver's accuracy in about a second with 1024
-// functions; 10^5 points take about 11 s with 2560 (and stay about a point
-// short of the exact solver; each further 512 functions gain ~0.15 point for
-// ~4 s). The kernel columns are capped at 1 GiB (2^28 floats).
+// basis while the cost grows as n |S|^2 (the Hessian border). On the
+// make_classification benchmark (50 features, RBF, C = 1; two cores) 1024
+// functions bring 3 10^4 points within a point of the exact solver's accuracy
+// in about a second, and 2304 bring 10^5 points within half a point in about
+// ten seconds (2048: at the half-point edge in 8 s; 2560: 11.5 s). The kernel
+// columns are capped at 1 GiB (2^28 floats).
 int64_t auto_max_basis(int64_t n) {
-  const int64_t m = n <= 50000 ? 1024 : 2560;
+  const int64_t m = n <= 50000 ? 1024 : 2304;
   return std::max<int64_t>(1, std::min({n, m, (int64_t(1) << 28) / n}));
 }
 
@@ -104,8 +99,8 @@ class SpsvmSolver {
     pos_ = pool_;
     // The largest scratch up front: growing it round by round would copy and
     // page-fault it again and again.
-    const int64_t kappa_max =
-        std::min<int64_t>(n, kappa_ > 0 ? kappa_ : std::max(kCandidates, kCandidatesPerAdded * kMaxPerRound));
+    const int64_t kappa_max = std::min<int64_t>(
+        n, kappa_ > 0 ? kappa_ : std::max(kCandidates, kCandidatesPerAdded * kMaxPerRound));
     rows_.reserve(size_t(kappa_max) * size_t(n));
     rw_.reserve(size_t(std::min<int64_t>(n, kMaxPerRound)) * size_t(n));
   }
@@ -127,7 +122,8 @@ class SpsvmSolver {
         converged = false;
         break;
       }
-      const int64_t k = std::min<int64_t>(max_basis_ - m_, std::clamp<int64_t>(m_ / kGrowthDivisor, 1, kMaxPerRound));
+      const int64_t k = std::min<int64_t>(
+          max_basis_ - m_, std::clamp<int64_t>(m_ / kGrowthDivisor, 1, kMaxPerRound));
       if (!grow(k)) break;
       ++rounds;
       newton(kNewtonPerRound, false);
@@ -161,7 +157,8 @@ class SpsvmSolver {
   // Returns false when none would lower the objective.
   bool grow(int64_t k) {
     const int64_t avail = int64_t(pool_.size());
-    const int64_t want = kappa_ > 0 ? kappa_ : std::max<int64_t>(kCandidates, kCandidatesPerAdded * k);
+    const int64_t want =
+        kappa_ > 0 ? kappa_ : std::max<int64_t>(kCandidates, kCandidatesPerAdded * k);
     const int64_t nc = std::min(want, avail);
     if (nc == 0) return false;
     cand_.resize(size_t(nc));
@@ -193,8 +190,9 @@ class SpsvmSolver {
     order_.resize(size_t(nc));
     std::iota(order_.begin(), order_.end(), int64_t(0));
     const int64_t take = std::min(k, nc);
-    std::partial_sort(order_.begin(), order_.begin() + take, order_.end(),
-                      [this](int64_t a, int64_t b) { return score_[size_t(a)] > score_[size_t(b)]; });
+    std::partial_sort(
+        order_.begin(), order_.begin() + take, order_.end(),
+        [this](int64_t a, int64_t b) { return score_[size_t(a)] > score_[size_t(b)]; });
     const double best = score_[size_t(order_[0])];
     if (!(best > 0)) return false;
     chosen_.clear();
@@ -326,7 +324,8 @@ class SpsvmSolver {
       for (int64_t a = 0; a < m1; ++a)
         for (int64_t b = 0; b <= a; ++b) H_[size_t(a * m1 + b)] = M_[size_t(a * ld_ + b)];
       for (int64_t s = 0; s < m_; ++s)
-        for (int64_t t = 0; t <= s; ++t) H_[size_t((s + 1) * m1 + t + 1)] += kss_[size_t(s * max_basis_ + t)];
+        for (int64_t t = 0; t <= s; ++t)
+          H_[size_t((s + 1) * m1 + t + 1)] += kss_[size_t(s * max_basis_ + t)];
       for (int64_t a = 0; a < m1; ++a) H_[size_t(a * m1 + a)] += jitter;
       if (cholesky_factor(H_.data(), m1, m1, threads_for(m1 * m1 * m1 / 3, threads_))) {
         dir_.resize(size_t(m1));

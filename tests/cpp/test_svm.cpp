@@ -240,13 +240,15 @@ void test_bad_params(dsdkHandle_t h) {
                 const void* X, const void* Z, void* out) {
     return dsdkSVMKernelMatrix(h, ds, t, n, m, d, X, Z, out);
   };
-  expect_bad(h, km(nullptr, DSDK_DATA_FLOAT, D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()), "desc");
+  expect_bad(h, km(nullptr, DSDK_DATA_FLOAT, D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()),
+             "desc");
   set(RBF, 1.0, -0.5, 3, 1e-3, -1);
   expect_bad(h, km(desc, DSDK_DATA_FLOAT, D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()), "gamma");
   // C and tol are not kernel parameters: the kernel matrix does not look at them.
   set(RBF, -1.0, 0.5, 3, -1.0, -1);
   CHECK_OK(km(desc, DSDK_DATA_FLOAT, D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()));
-  expect_bad(h, km(desc, dsdkDataType_t(99), D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()), "dtype");
+  expect_bad(h, km(desc, dsdkDataType_t(99), D.n, D.n, D.d, Xf.data(), Xf.data(), K.data()),
+             "dtype");
   expect_bad(h, km(desc, DSDK_DATA_FLOAT, -1, D.n, D.d, Xf.data(), Xf.data(), K.data()), "n must");
   expect_bad(h, km(desc, DSDK_DATA_FLOAT, D.n, -1, D.d, Xf.data(), Xf.data(), K.data()), "m must");
   expect_bad(h, km(desc, DSDK_DATA_FLOAT, D.n, D.n, 0, Xf.data(), Xf.data(), K.data()), "d must");
@@ -383,7 +385,8 @@ void test_spsvm_separable(dsdkHandle_t h) {
                                       &D.X[size_t(fit.index[k] * D.d)], D.d, 0.25, 0, 3);
     correct += (s > 0 ? 1 : -1) == D.y[size_t(i)];
   }
-  if (correct != D.n) std::printf("  spsvm: %lld / %lld correct\n", (long long)correct, (long long)D.n);
+  if (correct != D.n)
+    std::printf("  spsvm: %lld / %lld correct\n", (long long)correct, (long long)D.n);
   CHECK(correct == D.n);
   CHECK(fit.info.objective > 0);
   CHECK_OK(dsdkDestroySVMDescriptor(desc));
