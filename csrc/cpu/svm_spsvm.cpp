@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "core/svm_backends.h"
+#include "core/svm_spsvm_policy.h"
 #include "cpu/cholesky.h"
 #include "cpu/gemm.h"
 #include "cpu/svm_kernel.h"
@@ -51,28 +52,13 @@ namespace dsdk {
 namespace cpu {
 namespace {
 
-constexpr int kNewtonPerRound = 1;
-constexpr int kNewtonFinal = 30;
 constexpr double kNewtonStop = 1e-3;    // stop when a step would gain < this * tol * F
-constexpr int kCandidates = 59;
-constexpr int kCandidatesPerAdded = 6;
-constexpr int kGrowthDivisor = 8;       // a round adds |S| / kGrowthDivisor functions
-constexpr int kMaxPerRound = 96;
 constexpr int64_t kGatherChunk = 8192;  // moved points gathered per GEMM of an M update
 constexpr int64_t kPointChunk = 2048;   // points per cache block of the f update
 constexpr int64_t kTriangleBlock = 128; // rows per GEMM of a lower-triangle update
 
-// Basis size when the caller leaves it to us. Accuracy grows slowly with the
-// basis while the cost grows as n |S|^2 (the Hessian border). On the
-// make_classification benchmark (50 features, RBF, C = 1; two cores) 1024
-// functions bring 3 10^4 points within a point of the exact solver's accuracy
-// in about a second, and 2304 bring 10^5 points within half a point in about
-// ten seconds (2048: at the half-point edge in 8 s; 2560: 11.5 s). The kernel
-// columns are capped at 1 GiB (2^28 floats).
-int64_t auto_max_basis(int64_t n) {
-  const int64_t m = n <= 50000 ? 1024 : 2304;
-  return std::max<int64_t>(1, std::min({n, m, (int64_t(1) << 28) / n}));
-}
+using spsvm::kNewtonFinal;
+using spsvm::kNewtonPerRound;
 
 template <typename T>
 class SpsvmSolver {
@@ -82,7 +68,8 @@ class SpsvmSolver {
       : p_(p), n_(n), y_(y), threads_(threads),
         engine_(make_kernel_fn<T>(p), X, n, d, threads),
         c_(size_t(n)), o_(size_t(n), 0.0), e_(size_t(n)), active_(size_t(n), 1), rng_(p.seed) {
-    max_basis_ = p.max_basis > 0 ? std::min<int64_t>(p.max_basis, n) : auto_max_basis(n);
+    max_basis_ =
+        p.max_basis > 0 ? std::min<int64_t>(p.max_basis, n) : spsvm::auto_max_basis(n);
     kappa_ = p.candidates > 0 ? p.candidates : 0;
     ld_ = max_basis_ + 1;
     for (int64_t i = 0; i < n; ++i)
@@ -99,10 +86,9 @@ class SpsvmSolver {
     pos_ = pool_;
     // The largest scratch up front: growing it round by round would copy and
     // page-fault it again and again.
-    const int64_t kappa_max = std::min<int64_t>(
-        n, kappa_ > 0 ? kappa_ : std::max(kCandidates, kCandidatesPerAdded * kMaxPerRound));
+    const int64_t kappa_max = std::min<int64_t>(n, spsvm::max_candidates(kappa_));
     rows_.reserve(size_t(kappa_max) * size_t(n));
-    rw_.reserve(size_t(std::min<int64_t>(n, kMaxPerRound)) * size_t(n));
+    rw_.reserve(size_t(std::min<int64_t>(n, spsvm::kMaxPerRound)) * size_t(n));
   }
 
   void run(SVMResult* out) {
@@ -122,8 +108,7 @@ class SpsvmSolver {
         converged = false;
         break;
       }
-      const int64_t k = std::min<int64_t>(
-          max_basis_ - m_, std::clamp<int64_t>(m_ / kGrowthDivisor, 1, kMaxPerRound));
+      const int64_t k = spsvm::growth(m_, max_basis_);
       if (!grow(k)) break;
       ++rounds;
       newton(kNewtonPerRound, false);
@@ -157,8 +142,7 @@ class SpsvmSolver {
   // Returns false when none would lower the objective.
   bool grow(int64_t k) {
     const int64_t avail = int64_t(pool_.size());
-    const int64_t want =
-        kappa_ > 0 ? kappa_ : std::max<int64_t>(kCandidates, kCandidatesPerAdded * k);
+    const int64_t want = spsvm::candidates(k, kappa_);
     const int64_t nc = std::min(want, avail);
     if (nc == 0) return false;
     cand_.resize(size_t(nc));

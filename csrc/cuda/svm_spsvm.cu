@@ -35,6 +35,7 @@
 #include <cub/device/device_select.cuh>
 
 #include "core/svm_backends.h"
+#include "core/svm_spsvm_policy.h"
 #include "cuda/svm_common.cuh"
 
 namespace dsdk {
@@ -44,10 +45,8 @@ namespace {
 using svm::DeviceBuffer;
 
 constexpr int kThreads = 256;
-constexpr int kCandidates = 59;  // Keerthi et al.: the best of 59 is in the top 5% w.p. 0.95
-constexpr int kMaxGrowth = 32;   // basis functions added per round, at most
-constexpr int kNewtonPerRound = 2;
-constexpr int kNewtonFinal = 30;
+using spsvm::kNewtonFinal;
+using spsvm::kNewtonPerRound;
 constexpr int kMaxLineSteps = 60;
 constexpr int kMaxScoreChunks = 64;
 
@@ -231,11 +230,8 @@ class SpsvmSolver {
               cudaStream_t s)
       : p_(p), n_(n), d_(d), X_(X), y_(y), s_(s),
         kf_{p.kernel, float(p.gamma), float(p.coef0), p.degree}, rng_(p.seed) {
-    const int64_t auto_mb = std::min<int64_t>(n, n <= 50000 ? 768 : 1536);
-    mb_ = int(p.max_basis > 0 ? std::min<int64_t>(p.max_basis, n) : auto_mb);
-    // The widest batch of candidates any round draws.
-    const int64_t widest = p.candidates > 0 ? p.candidates : std::max(kCandidates, 8 * kMaxGrowth);
-    kappa_max_ = int(std::min<int64_t>(widest, n));
+    mb_ = int(p.max_basis > 0 ? std::min<int64_t>(p.max_basis, n) : spsvm::auto_max_basis(n));
+    kappa_max_ = int(std::min<int64_t>(spsvm::max_candidates(p.candidates), n));
     grid_ = svm::grid_for(n, kThreads);
     pool_.resize(size_t(n));
     std::iota(pool_.begin(), pool_.end(), int64_t(0));
@@ -260,7 +256,7 @@ class SpsvmSolver {
       }
       const int64_t m = int64_t(basis_.size());
       // Small bases are built carefully, large ones many functions at a time.
-      const int k = int(std::min<int64_t>(mb_ - m, std::clamp<int64_t>(m / 24, 1, kMaxGrowth)));
+      const int k = int(spsvm::growth(m, mb_));
       int added = 0;
       DSDK_SVM_TRY(grow(k, &added, msg));
       if (added == 0) break;  // no candidate lowers F
@@ -365,7 +361,7 @@ class SpsvmSolver {
   dsdkStatus_t grow(int k, int* added, std::string* msg) {
     *added = 0;
     const int64_t avail = int64_t(pool_.size());
-    const int64_t want = p_.candidates > 0 ? p_.candidates : std::max(kCandidates, 8 * k);
+    const int64_t want = spsvm::candidates(k, p_.candidates);
     const int nc = int(std::min<int64_t>(std::min<int64_t>(want, avail), kappa_max_));
     if (nc == 0) return DSDK_STATUS_SUCCESS;
     std::vector<int32_t> cand(static_cast<size_t>(nc));

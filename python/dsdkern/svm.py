@@ -264,8 +264,11 @@ class SVC(ClassifierMixin, BaseEstimator):
         """Fits one binary SVM per pair of classes.
 
         X : array-like or torch tensor of shape (n_samples, n_features)
-            float32 and float64 train in their own precision (no conversion);
-            a CUDA tensor trains on its device, in float32.
+            float32 or float64. The solvers compute kernel values in float32
+            (as LIBSVM caches them; smo with float64 input and tol < 1e-4
+            keeps float64 kernel rows) and the dual variables, gradients,
+            Newton systems and objective in float64; prediction uses X's dtype.
+            A CUDA tensor trains on its device.
         y : array-like or torch tensor of shape (n_samples,), class labels.
         """
         Xt, codes, classes = self._validate_fit(X, y)

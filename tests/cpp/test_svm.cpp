@@ -291,19 +291,24 @@ void test_smo_optimal(dsdkHandle_t h) {
       {DSDK_SVM_KERNEL_POLY, 1.0, 0.2, 1.0, 3, 1.0, 1.0, 0},
       {DSDK_SVM_KERNEL_SIGMOID, 1.0, 0.01, 0.0, 3, 1.0, 1.0, 0},
   };
-  // Tighter tolerance in double; float kernel values limit what float can prove.
-  const double tol = dbl ? 1e-6 : 1e-3;
-  for (const Case& c : cases) {
-    CHECK_OK(dsdkSetSVMDescriptor(desc, c.k, c.C, c.gamma, c.coef0, c.degree, tol, -1,
-                                  size_t(1) << 16));  // tiny cache: rows get evicted
-    CHECK_OK(dsdkSetSVMClassWeights(desc, c.wpos, c.wneg));
-    CHECK_OK(dsdkSetSVMSolverOptions(desc, c.ws, 0, 0, 0));
-    Fit fit;
-    CHECK_OK(train<T>(h, desc, DSDK_SVM_SOLVER_SMO, D, &fit));
-    CHECK(fit.info.nSupport > 0);
-    // Float kernel values perturb G by ~1e-7 * sum(alpha); allow for it.
-    check_smo_optimal(D, fit, c.k, c.C, c.gamma, c.coef0, c.degree, tol, c.wpos, c.wneg,
-                      dbl ? 1.01 : 1.5);
+  // Double input: tol 1e-6 keeps double kernel rows, tol 1e-3 trains on float
+  // rows (as float input does). Float kernel values limit what can be proved:
+  // they perturb G by ~1e-7 * sum(alpha), so those runs get more slack.
+  std::vector<double> tols = {1e-3};
+  if (dbl) tols.push_back(1e-6);
+  for (double tol : tols) {
+    const double slack = tol < 1e-4 ? 1.01 : 1.5;
+    for (const Case& c : cases) {
+      CHECK_OK(dsdkSetSVMDescriptor(desc, c.k, c.C, c.gamma, c.coef0, c.degree, tol, -1,
+                                    size_t(1) << 16));  // tiny cache: rows get evicted
+      CHECK_OK(dsdkSetSVMClassWeights(desc, c.wpos, c.wneg));
+      CHECK_OK(dsdkSetSVMSolverOptions(desc, c.ws, 0, 0, 0));
+      Fit fit;
+      CHECK_OK(train<T>(h, desc, DSDK_SVM_SOLVER_SMO, D, &fit));
+      CHECK(fit.info.nSupport > 0);
+      check_smo_optimal(D, fit, c.k, c.C, c.gamma, c.coef0, c.degree, tol, c.wpos, c.wneg,
+                        slack);
+    }
   }
   // A round limit stops the solver without an error.
   CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 1.0, 0.2, 0.0, 3, 1e-6, 1, 0));

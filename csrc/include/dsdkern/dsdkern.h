@@ -261,8 +261,12 @@ dsdkStatus_t dsdkSetSVMSolverOptions(dsdkSVMDescriptor_t desc, int workingSetSiz
                                      int maxBasis, int candidates, uint64_t seed);
 
 /* Binary training. X: n x d row-major of dtype (CPU: FLOAT or DOUBLE; CUDA:
- * FLOAT), y: n int32 labels in {+1, -1} on the handle's device. The model is
- * created by the call and owned by the caller (dsdkDestroySVMModel).
+ * FLOAT), y: n int32 labels in {+1, -1} on the handle's device. Kernel
+ * values are computed in float for FLOAT input, and for DOUBLE input too
+ * (LIBSVM also caches them in float) except SMO with tol < 1e-4, which keeps
+ * double kernel rows; dual variables, gradients, Newton systems, bias and
+ * objective are double. The model is created by the call and owned by the caller
+ * (dsdkDestroySVMModel).
  * Running out of maxIter is not an error; the model says so. */
 dsdkStatus_t dsdkSVMTrain(dsdkHandle_t handle, dsdkSVMDescriptor_t desc, dsdkSVMSolver_t solver,
                           dsdkDataType_t dtype, int64_t n, int64_t d, const void* X,
