@@ -252,6 +252,9 @@ dsdkStatus_t dsdkSVMTrain(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkSVMSolve
       if (st != DSDK_STATUS_SUCCESS) return st;
     }
     auto* m = new dsdkSVMModelStruct;
+    m->params = p;
+    m->n = n;
+    m->d = d;
     st = dsdk::train(h, api, p, solver, dtype, n, d, X, y, &m->result);
     if (st != DSDK_STATUS_SUCCESS) {
       delete m;
@@ -289,6 +292,55 @@ dsdkStatus_t dsdkSVMModelGetSupport(dsdkSVMModel_t model, int64_t* index, double
     coef[k] = r.coef[k];
   }
   return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t dsdkSVMDecisionFunction(dsdkHandle_t h, dsdkSVMModel_t model, dsdkDataType_t dtype,
+                                     int64_t n, int64_t d, const void* X, int64_t m,
+                                     const void* Z, void* out) {
+  static const char* api = "dsdkSVMDecisionFunction";
+  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
+  return dsdk::guarded(h, api, [&]() -> dsdkStatus_t {
+    if (!model) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: model is NULL", api);
+    dsdkStatus_t st = dsdk::check_dtype(h, api, dtype);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    if (n != model->n)
+      return fail(h, DSDK_STATUS_BAD_PARAM,
+                  "%s: n must be the number of training rows (%lld), got %lld", api,
+                  (long long)model->n, (long long)n);
+    if (d != model->d)
+      return fail(h, DSDK_STATUS_BAD_PARAM,
+                  "%s: d must be the training data's number of features (%lld), got %lld", api,
+                  (long long)model->d, (long long)d);
+    if (m < 0)
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: m must be >= 0, got %lld", api,
+                  (long long)m);
+    if (m == 0) return succeed(h);
+    if (!X) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X is NULL", api);
+    if (!Z) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: Z is NULL", api);
+    if (!out) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: out is NULL", api);
+    const dsdk::SVMParams& p = model->params;
+    const dsdk::SVMResult& r = model->result;
+    std::string msg;
+    if (h->backend == DSDK_BACKEND_CPU) {
+      st = dtype == DSDK_DATA_DOUBLE
+               ? dsdk::cpu::svm_decision_function(p, r, d, static_cast<const double*>(X), m,
+                                                  static_cast<const double*>(Z),
+                                                  static_cast<double*>(out), h->num_threads, &msg)
+               : dsdk::cpu::svm_decision_function(p, r, d, static_cast<const float*>(X), m,
+                                                  static_cast<const float*>(Z),
+                                                  static_cast<float*>(out), h->num_threads, &msg);
+    } else {
+#ifdef DSDK_WITH_CUDA
+      st = dsdk::cuda::svm_decision_function(p, r, d, static_cast<const float*>(X), m,
+                                             static_cast<const float*>(Z),
+                                             static_cast<float*>(out), h->stream, &msg);
+#else
+      return fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: built without the CUDA backend", api);
+#endif
+    }
+    if (st != DSDK_STATUS_SUCCESS) return fail(h, st, "%s: %s", api, msg.c_str());
+    return succeed(h);
+  });
 }
 
 dsdkStatus_t dsdkSVMKernelMatrix(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkDataType_t dtype,

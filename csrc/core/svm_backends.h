@@ -20,6 +20,12 @@ dsdkStatus_t svm_spsvm_train(const SVMParams& p, int64_t n, int64_t d, const T* 
 template <typename T>
 dsdkStatus_t svm_kernel_matrix(const SVMParams& p, int64_t n, int64_t m, int64_t d, const T* X,
                                const T* Z, T* K, int num_threads, std::string* msg);
+// out[i] = sum_j model.coef[j] K(Z[i], X[model.index[j]]) + model.bias, i < m;
+// X: the training data (rows model.index are read), Z: m x d.
+template <typename T>
+dsdkStatus_t svm_decision_function(const SVMParams& p, const SVMResult& model, int64_t d,
+                                   const T* X, int64_t m, const T* Z, T* out, int num_threads,
+                                   std::string* msg);
 }  // namespace cpu
 
 namespace cuda {
@@ -31,5 +37,8 @@ dsdkStatus_t svm_spsvm_train(const SVMParams& p, int64_t n, int64_t d, const flo
 dsdkStatus_t svm_kernel_matrix(const SVMParams& p, int64_t n, int64_t m, int64_t d,
                                const float* X, const float* Z, float* K, void* stream,
                                std::string* msg);
+dsdkStatus_t svm_decision_function(const SVMParams& p, const SVMResult& model, int64_t d,
+                                   const float* X, int64_t m, const float* Z, float* out,
+                                   void* stream, std::string* msg);
 }  // namespace cuda
 }  // namespace dsdk

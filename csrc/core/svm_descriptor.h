@@ -10,6 +10,11 @@ struct dsdkSVMStruct {
   int kernel = DSDK_SVM_KERNEL_RBF;  // the kernel value as the caller passed it
 };
 
+// A trained model: the solution and what its decision function needs to
+// know of the training call (the kernel, and the shape of X, whose rows
+// result.index names).
 struct dsdkSVMModelStruct {
   dsdk::SVMResult result;
+  dsdk::SVMParams params;
+  int64_t n = 0, d = 0;
 };

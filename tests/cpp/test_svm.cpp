@@ -450,6 +450,75 @@ void test_degenerate(dsdkHandle_t h) {
 
 }  // namespace
 
+// The decision function against sum_j coef_j K(z, x_j) + bias from the
+// model's own support set and a naive double kernel, for both solvers and a
+// non-RBF kernel, on query points the model never saw; and its checks.
+template <typename T>
+void test_decision_function(dsdkHandle_t h) {
+  const dsdkDataType_t t = sizeof(T) == 8 ? DSDK_DATA_DOUBLE : DSDK_DATA_FLOAT;
+  Data D = blobs(240, 4, 1.2, 11), Q = blobs(77, 4, 1.2, 12);
+  std::vector<T> X(D.X.begin(), D.X.end()), Z(Q.X.begin(), Q.X.end());
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  struct Case {
+    dsdkSVMKernel_t k;
+    dsdkSVMSolver_t solver;
+  };
+  const Case cases[] = {{DSDK_SVM_KERNEL_RBF, DSDK_SVM_SOLVER_SMO},
+                        {DSDK_SVM_KERNEL_RBF, DSDK_SVM_SOLVER_SPSVM},
+                        {DSDK_SVM_KERNEL_POLY, DSDK_SVM_SOLVER_SMO}};
+  for (const Case& c : cases) {
+    const double gamma = 0.3, coef0 = 1.0;
+    const int degree = 2;
+    CHECK_OK(dsdkSetSVMDescriptor(desc, c.k, 1.0, gamma, coef0, degree, 1e-3, -1, 1 << 20));
+    dsdkSVMModel_t model = nullptr;
+    CHECK_OK(dsdkSVMTrain(h, desc, c.solver, t, D.n, D.d, X.data(), D.y.data(), &model));
+    dsdkSVMModelInfo_t info{};
+    CHECK_OK(dsdkSVMModelGetInfo(model, &info));
+    std::vector<int64_t> index(size_t(info.nSupport));
+    std::vector<double> coef(size_t(info.nSupport));
+    CHECK_OK(dsdkSVMModelGetSupport(model, index.data(), coef.data()));
+    // The descriptor changes after training; the model keeps its own kernel.
+    CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_LINEAR, 5.0, 9.0, 0.0, 3, 1e-3, -1, 0));
+    std::vector<T> out(size_t(Q.n));
+    CHECK_OK(dsdkSVMDecisionFunction(h, model, t, D.n, D.d, X.data(), Q.n, Z.data(),
+                                     out.data()));
+    const double rel = sizeof(T) == 8 ? 1e-9 : 1e-4;
+    for (int64_t i = 0; i < Q.n; ++i) {
+      double want = info.bias, scale = std::fabs(info.bias);
+      for (size_t j = 0; j < index.size(); ++j) {
+        const double kv = naive_kernel(c.k, &Q.X[size_t(i * Q.d)], &D.X[size_t(index[j] * D.d)],
+                                       D.d, gamma, coef0, degree);
+        want += coef[j] * kv;
+        scale += std::fabs(coef[j] * kv);
+      }
+      CHECK_NEAR(double(out[size_t(i)]), want, rel * scale + 1e-12);
+    }
+    // Bad arguments name themselves; m = 0 is a no-op.
+    expect_bad(h, dsdkSVMDecisionFunction(h, model, t, D.n - 1, D.d, X.data(), Q.n, Z.data(),
+                                          out.data()), "n must");
+    expect_bad(h, dsdkSVMDecisionFunction(h, model, t, D.n, D.d + 1, X.data(), Q.n, Z.data(),
+                                          out.data()), "d must");
+    expect_bad(h, dsdkSVMDecisionFunction(h, model, t, D.n, D.d, X.data(), -1, Z.data(),
+                                          out.data()), "m must");
+    expect_bad(h, dsdkSVMDecisionFunction(h, model, t, D.n, D.d, nullptr, Q.n, Z.data(),
+                                          out.data()), "X");
+    expect_bad(h, dsdkSVMDecisionFunction(h, model, t, D.n, D.d, X.data(), Q.n, nullptr,
+                                          out.data()), "Z");
+    expect_bad(h, dsdkSVMDecisionFunction(h, model, t, D.n, D.d, X.data(), Q.n, Z.data(),
+                                          nullptr), "out");
+    expect_bad(h, dsdkSVMDecisionFunction(h, model, dsdkDataType_t(99), D.n, D.d, X.data(), Q.n,
+                                          Z.data(), out.data()), "dtype");
+    CHECK_OK(dsdkSVMDecisionFunction(h, model, t, D.n, D.d, nullptr, 0, nullptr, nullptr));
+    CHECK_OK(dsdkDestroySVMModel(model));
+  }
+  expect_bad(h, dsdkSVMDecisionFunction(h, nullptr, t, D.n, D.d, X.data(), Q.n, Z.data(),
+                                        nullptr), "model");
+  CHECK_STATUS(dsdkSVMDecisionFunction(nullptr, nullptr, t, 0, 0, nullptr, 0, nullptr, nullptr),
+               DSDK_STATUS_NOT_INITIALIZED);
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
 int main() {
   dsdkHandle_t h;
   CHECK_OK(dsdkCreate(&h, DSDK_BACKEND_CPU));
@@ -464,6 +533,8 @@ int main() {
   test_spsvm_separable<float>(h);
   test_degenerate<double>(h);
   test_degenerate<float>(h);
+  test_decision_function<double>(h);
+  test_decision_function<float>(h);
   CHECK_OK(dsdkDestroy(h));
   return check::report("test_svm");
 }

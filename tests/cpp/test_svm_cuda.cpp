@@ -329,6 +329,51 @@ void bad_device_data(dsdkHandle_t gpu) {
 
 }  // namespace
 
+// dsdkSVMDecisionFunction on the device against the naive sum over the
+// model's own support set (GPU-trained SMO, RBF), with a query count that
+// leaves ragged tiles.
+void check_decision_function(dsdkHandle_t gpu, const Problem& p, const Problem& test) {
+  std::printf("decision function (n=%lld, m=%lld)\n", (long long)p.n, (long long)test.n);
+  DeviceArray<float> dX(p.X), dZ(test.X), dOut(size_t(test.n));
+  DeviceArray<int32_t> dy(p.y);
+  CHECK(dX.p && dZ.p && dOut.p && dy.p);
+  if (!dX.p || !dZ.p || !dOut.p || !dy.p) return;
+  Settings s;
+  dsdkSVMDescriptor_t desc = make_desc(s);
+  dsdkSVMModel_t model = nullptr;
+  CHECK_OK(dsdkSVMTrain(gpu, desc, DSDK_SVM_SOLVER_SMO, DSDK_DATA_FLOAT, p.n, p.d, dX.p, dy.p,
+                        &model));
+  if (!model) {
+    CHECK_OK(dsdkDestroySVMDescriptor(desc));
+    return;
+  }
+  Model m;
+  CHECK_OK(dsdkSVMModelGetInfo(model, &m.info));
+  m.index.resize(size_t(m.info.nSupport));
+  m.coef.resize(size_t(m.info.nSupport));
+  CHECK_OK(dsdkSVMModelGetSupport(model, m.index.data(), m.coef.data()));
+  CHECK_OK(dsdkSVMDecisionFunction(gpu, model, DSDK_DATA_FLOAT, p.n, p.d, dX.p, test.n, dZ.p,
+                                   dOut.p));
+  std::vector<float> got(size_t(test.n));
+  CHECK(cudaMemcpy(got.data(), dOut.p, got.size() * sizeof(float), cudaMemcpyDeviceToHost) ==
+        cudaSuccess);
+  const std::vector<double> want = decision(m, s, p, test);
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    double scale = std::fabs(m.info.bias);
+    for (double c : m.coef) scale += std::fabs(c);
+    worst = std::max(worst, std::fabs(double(got[i]) - want[i]) / scale);
+  }
+  std::printf("  worst error / sum|coef| = %.3g\n", worst);
+  CHECK(worst <= 1e-5);
+  // DOUBLE is not a CUDA type.
+  CHECK_STATUS(dsdkSVMDecisionFunction(gpu, model, DSDK_DATA_DOUBLE, p.n, p.d, dX.p, test.n,
+                                       dZ.p, dOut.p),
+               DSDK_STATUS_NOT_SUPPORTED);
+  CHECK_OK(dsdkDestroySVMModel(model));
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
 int main() {
   int devices = 0;
   dsdkHandle_t gpu = nullptr;
@@ -409,6 +454,7 @@ int main() {
     Settings s;  // a tall output: more than one row of 128-row tiles, ragged edges
     compare_kernel_matrix(cpu, gpu, s, 1001, 7, 3);
   }
+  check_decision_function(gpu, train_set, test_set);
   bad_device_data(gpu);
 
   CHECK_OK(dsdkDestroy(cpu));

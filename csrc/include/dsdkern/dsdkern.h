@@ -287,6 +287,16 @@ dsdkStatus_t dsdkSVMModelGetInfo(dsdkSVMModel_t model, dsdkSVMModelInfo_t* info)
 /* index: nSupport int64 (host), sorted ascending; coef: nSupport doubles (host). */
 dsdkStatus_t dsdkSVMModelGetSupport(dsdkSVMModel_t model, int64_t* index, double* coef);
 
+/* Decision values of a trained binary model: out[i] = sum_j coef[j] *
+ * K(Z[i], X[index[j]]) + bias for i < m, with the model's own kernel (as set
+ * when it was trained). X is the n x d training data the model was trained on
+ * (the model keeps indices into it, not copies of the support vectors): n and
+ * d must be the training call's. Z is m x d; X, Z and out are on the handle's
+ * device, all of dtype (CPU: FLOAT or DOUBLE; CUDA: FLOAT). The sign of out
+ * is the predicted label. */
+dsdkStatus_t dsdkSVMDecisionFunction(dsdkHandle_t handle, dsdkSVMModel_t model,
+                                     dsdkDataType_t dtype, int64_t n, int64_t d, const void* X,
+                                     int64_t m, const void* Z, void* out);
 /* K[i, j] = kernel(X[i], Z[j]) for X: n x d and Z: m x d row-major; K: n x m
  * row-major; all of dtype on the handle's device. Used for prediction. */
 dsdkStatus_t dsdkSVMKernelMatrix(dsdkHandle_t handle, dsdkSVMDescriptor_t desc,

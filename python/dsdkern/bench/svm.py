@@ -8,6 +8,10 @@ library's n_jobs), so a peer that crashes or runs past --timeout leaves the
 table intact. Fit time is the median of --repeat fits after one warm-up fit.
 
     python -m dsdkern bench svm --sizes digits 7500 30000 --threads 2 --plot svm.png
+    python -m dsdkern bench svm --device cuda --sizes 100000 --peers libsvm
+
+With --device cuda, dsdkern's solvers train on the GPU (from host arrays, so the
+copy to the device is part of the fit time); the peers stay on the CPU.
 """
 import argparse
 import json
@@ -44,11 +48,11 @@ def load(dataset):
     return train_test_split(X.astype(np.float64), y, test_size=0.25, random_state=0)
 
 
-def _estimator(contender, threads, Xtr):
+def _estimator(contender, threads, Xtr, device="cpu"):
     if contender in ("smo", "spsvm"):
         from dsdkern.svm import SVC
         return SVC(**PARAMS, cache_size=CACHE_MB, solver=contender, n_jobs=threads,
-                   random_state=0)
+                   random_state=0, device=device)
     if contender == "libsvm":
         from sklearn.svm import SVC
         return SVC(**PARAMS, cache_size=CACHE_MB)
@@ -63,6 +67,12 @@ def _estimator(contender, threads, Xtr):
     raise ValueError(f"unknown contender {contender!r}; choose from {', '.join(CONTENDERS)}")
 
 
+def label(row):
+    """The contender's name, with the device for dsdkern's GPU rows."""
+    gpu = row.get("device") == "cuda" and row["contender"] in ("smo", "spsvm")
+    return LABELS[row["contender"]] + (" (CUDA)" if gpu else "")
+
+
 def _n_support(model):
     for attr in ("n_support_", "support_"):
         value = getattr(model, attr, None)
@@ -72,8 +82,9 @@ def _n_support(model):
     return None
 
 
-def measure(contender, dataset, threads, repeat):
-    """One contender on one data set, in this process: fit times, accuracy, nSV."""
+def measure(contender, dataset, threads, repeat, device="cpu"):
+    """One contender on one data set, in this process: fit times, accuracy, nSV.
+    device applies to dsdkern's solvers only."""
     import numpy as np
     from threadpoolctl import threadpool_limits
 
@@ -82,21 +93,31 @@ def measure(contender, dataset, threads, repeat):
         if contender in ("smo", "spsvm"):
             import torch
             torch.set_num_threads(threads)
+        ours = contender in ("smo", "spsvm")
+        device = device if ours else "cpu"
+        if device == "cuda":
+            import torch
+            torch.zeros(1, device="cuda")  # the CUDA context is not part of a fit
+        # A GPU fit gets one extra warm-up (library loading, first kernels).
+        warm = int(repeat > 1 or device == "cuda")
         times = []
-        for rep in range(repeat + (repeat > 1)):
-            model = _estimator(contender, threads, Xtr)
+        for rep in range(repeat + warm):
+            model = _estimator(contender, threads, Xtr, device)
             t0 = time.perf_counter()
             model.fit(Xtr, ytr)
+            if device == "cuda":
+                torch.cuda.synchronize()
             elapsed = time.perf_counter() - t0
-            if repeat == 1 or rep > 0:  # the first of several fits warms up
+            if rep >= warm:  # the first of several fits warms up
                 times.append(elapsed)
         accuracy = float(np.mean(np.asarray(model.predict(Xte)).astype(ytr.dtype) == yte))
     return dict(contender=contender, dataset=str(dataset), n_train=len(ytr),
                 n_features=Xtr.shape[1], fit_s=statistics.median(times), fit_runs=times,
-                accuracy=accuracy, n_sv=_n_support(model), threads=threads, status="ok")
+                accuracy=accuracy, n_sv=_n_support(model), threads=threads, device=device,
+                status="ok")
 
 
-def run_case(contender, dataset, threads, repeat, timeout):
+def run_case(contender, dataset, threads, repeat, timeout, device="cpu"):
     """measure() in a fresh interpreter with the thread count fixed in its environment."""
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -104,7 +125,7 @@ def run_case(contender, dataset, threads, repeat, timeout):
     pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_root, env.get("PYTHONPATH")) if p)
     job = json.dumps(dict(contender=contender, dataset=str(dataset), threads=threads,
-                          repeat=repeat))
+                          repeat=repeat, device=device))
     row = dict(contender=contender, dataset=str(dataset), threads=threads)
     try:
         proc = subprocess.run([sys.executable, "-m", "dsdkern.bench.svm", "--worker", job],
@@ -138,7 +159,8 @@ def parse_caps(text):
     return caps
 
 
-def run_all(datasets, contenders, threads, repeat, timeout, caps=None, log=sys.stderr):
+def run_all(datasets, contenders, threads, repeat, timeout, caps=None, log=sys.stderr,
+            device="cpu"):
     rows = []
     for dataset in datasets:
         for contender in contenders:
@@ -148,11 +170,11 @@ def run_all(datasets, contenders, threads, repeat, timeout, caps=None, log=sys.s
                            status=f"skipped (> {caps[contender]})")
             else:
                 reps = repeat if repeat else (3 if n <= 10000 else 1)
-                row = run_case(contender, dataset, threads, reps, timeout)
+                row = run_case(contender, dataset, threads, reps, timeout, device)
             row.setdefault("n_train", n)
             rows.append(row)
             if log:
-                print(f"  {dataset:>7} {LABELS[contender]:20s} "
+                print(f"  {dataset:>7} {label(row):27s} "
                       + (f"fit {row['fit_s']:9.3f} s  acc {row['accuracy']:.4f}  "
                          f"nSV {row['n_sv']}" if row["status"] == "ok" else row["status"]),
                       file=log, flush=True)
@@ -175,11 +197,11 @@ def table(rows):
     for r in rows:
         name = "digits" if r["dataset"] == "digits" else "make_classification"
         if r["status"] != "ok":
-            out.append(f"| {name} | {r['n_train']} | {LABELS[r['contender']]} "
+            out.append(f"| {name} | {r['n_train']} | {label(r)} "
                        f"| {r['status']} | | | |")
             continue
         ratio = r.get("speedup_vs_libsvm")
-        out.append(f"| {name} | {r['n_train']} | {LABELS[r['contender']]} | {r['fit_s']:.3f} | "
+        out.append(f"| {name} | {r['n_train']} | {label(r)} | {r['fit_s']:.3f} | "
                    f"{r['accuracy']:.4f} | {r['n_sv']} | "
                    f"{'' if ratio is None else f'{ratio:.2f}x'} |")
     return "\n".join(out)
@@ -228,6 +250,8 @@ def register(areas):
                    help="'digits' and/or training sizes of the synthetic set (default: "
                         "digits 7500)")
     p.add_argument("--threads", type=int, default=2, help="threads for every contender")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="where dsdkern's solvers train (the peers run on the CPU)")
     p.add_argument("--solvers", default="smo,spsvm", help="dsdkern solvers (smo,spsvm)")
     p.add_argument("--peers", default="libsvm,sklearnex,thundersvm",
                    help="peers to run: libsvm,sklearnex,thundersvm ('' for none)")
@@ -255,7 +279,7 @@ def run(args):
         if s != "digits" and not s.isdigit():
             raise SystemExit(f"--sizes takes 'digits' or integers, got {s!r}")
     rows = run_all(args.sizes, contenders_from(args), args.threads, args.repeat, args.timeout,
-                   parse_caps(args.max_n))
+                   parse_caps(args.max_n), device=args.device)
     print(f"RBF SVM, C=1, gamma='scale', tol=1e-3, {args.threads} threads, "
           f"{machine()['cpu']}")
     print(table(rows))
@@ -271,6 +295,6 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--worker":
         job = json.loads(sys.argv[2])
         print(json.dumps(measure(job["contender"], job["dataset"], job["threads"],
-                                 job["repeat"])))
+                                 job["repeat"], job.get("device", "cpu"))))
     else:
         raise SystemExit("use: python -m dsdkern bench svm ...")
