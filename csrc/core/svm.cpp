@@ -2,6 +2,8 @@
 // that name the bad argument, dispatch to the CPU or CUDA solvers.
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
+#include <utility>
 #include <new>
 #include <string>
 
@@ -104,6 +106,29 @@ dsdkStatus_t check_dtype(dsdkHandle_t h, const char* api, const dsdkDataType_t& 
     return fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: dtype %s is not supported by the %s backend",
                 api, dtype_name(t), h->backend == DSDK_BACKEND_CPU ? "CPU" : "CUDA");
   return DSDK_STATUS_SUCCESS;
+}
+
+// BAD_PARAM naming `name` unless v >= lo.
+dsdkStatus_t check_at_least(dsdkHandle_t h, const char* api, const char* name, int64_t v,
+                            int64_t lo) {
+  if (v >= lo) return DSDK_STATUS_SUCCESS;
+  return fail(h, DSDK_STATUS_BAD_PARAM, "%s: %s must be >= %lld, got %lld", api, name,
+              (long long)lo, (long long)v);
+}
+
+// BAD_PARAM naming the first null pointer among (name, pointer) pairs.
+dsdkStatus_t check_not_null(dsdkHandle_t h, const char* api,
+                            std::initializer_list<std::pair<const char*, const void*>> ptrs) {
+  for (const auto& [name, ptr] : ptrs)
+    if (!ptr) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: %s is NULL", api, name);
+  return DSDK_STATUS_SUCCESS;
+}
+
+// Runs f(T{}) with T the host element type of a CPU call's dtype (FLOAT or
+// DOUBLE, already checked).
+template <class F>
+dsdkStatus_t with_host_type(dsdkDataType_t t, F&& f) {
+  return t == DSDK_DATA_DOUBLE ? f(double{}) : f(float{});
 }
 
 template <typename T>
@@ -239,14 +264,10 @@ dsdkStatus_t dsdkSVMTrain(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkSVMSolve
                   solver_value);
     st = dsdk::check_dtype(h, api, dtype);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    if (n < 2)
-      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: n must be >= 2, got %lld", api,
-                  (long long)n);
-    if (d < 1)
-      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: d must be >= 1, got %lld", api,
-                  (long long)d);
-    if (!X) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X is NULL", api);
-    if (!y) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: y is NULL", api);
+    if ((st = dsdk::check_at_least(h, api, "n", n, 2)) != DSDK_STATUS_SUCCESS ||
+        (st = dsdk::check_at_least(h, api, "d", d, 1)) != DSDK_STATUS_SUCCESS ||
+        (st = dsdk::check_not_null(h, api, {{"X", X}, {"y", y}})) != DSDK_STATUS_SUCCESS)
+      return st;
     if (h->backend == DSDK_BACKEND_CPU) {
       st = dsdk::check_host_data(h, api, dtype, n, d, X, y);
       if (st != DSDK_STATUS_SUCCESS) return st;
@@ -311,24 +332,21 @@ dsdkStatus_t dsdkSVMDecisionFunction(dsdkHandle_t h, dsdkSVMModel_t model, dsdkD
       return fail(h, DSDK_STATUS_BAD_PARAM,
                   "%s: d must be the training data's number of features (%lld), got %lld", api,
                   (long long)model->d, (long long)d);
-    if (m < 0)
-      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: m must be >= 0, got %lld", api,
-                  (long long)m);
+    if ((st = dsdk::check_at_least(h, api, "m", m, 0)) != DSDK_STATUS_SUCCESS) return st;
     if (m == 0) return succeed(h);
-    if (!X) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X is NULL", api);
-    if (!Z) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: Z is NULL", api);
-    if (!out) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: out is NULL", api);
+    if ((st = dsdk::check_not_null(h, api, {{"X", X}, {"Z", Z}, {"out", out}})) !=
+        DSDK_STATUS_SUCCESS)
+      return st;
     const dsdk::SVMParams& p = model->params;
     const dsdk::SVMResult& r = model->result;
     std::string msg;
     if (h->backend == DSDK_BACKEND_CPU) {
-      st = dtype == DSDK_DATA_DOUBLE
-               ? dsdk::cpu::svm_decision_function(p, r, d, static_cast<const double*>(X), m,
-                                                  static_cast<const double*>(Z),
-                                                  static_cast<double*>(out), h->num_threads, &msg)
-               : dsdk::cpu::svm_decision_function(p, r, d, static_cast<const float*>(X), m,
-                                                  static_cast<const float*>(Z),
-                                                  static_cast<float*>(out), h->num_threads, &msg);
+      st = dsdk::with_host_type(dtype, [&](auto tag) {
+        using T = decltype(tag);
+        return dsdk::cpu::svm_decision_function(p, r, d, static_cast<const T*>(X), m,
+                                                static_cast<const T*>(Z), static_cast<T*>(out),
+                                                h->num_threads, &msg);
+      });
     } else {
 #ifdef DSDK_WITH_CUDA
       st = dsdk::cuda::svm_decision_function(p, r, d, static_cast<const float*>(X), m,
@@ -355,28 +373,22 @@ dsdkStatus_t dsdkSVMKernelMatrix(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkD
     if (st != DSDK_STATUS_SUCCESS) return st;
     st = dsdk::check_dtype(h, api, dtype);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    if (n < 0)
-      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: n must be >= 0, got %lld", api,
-                  (long long)n);
-    if (m < 0)
-      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: m must be >= 0, got %lld", api,
-                  (long long)m);
-    if (d < 1)
-      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: d must be >= 1, got %lld", api,
-                  (long long)d);
+    if ((st = dsdk::check_at_least(h, api, "n", n, 0)) != DSDK_STATUS_SUCCESS ||
+        (st = dsdk::check_at_least(h, api, "m", m, 0)) != DSDK_STATUS_SUCCESS ||
+        (st = dsdk::check_at_least(h, api, "d", d, 1)) != DSDK_STATUS_SUCCESS)
+      return st;
     if (n == 0 || m == 0) return succeed(h);
-    if (!X) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X is NULL", api);
-    if (!Z) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: Z is NULL", api);
-    if (!K) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: K is NULL", api);
+    if ((st = dsdk::check_not_null(h, api, {{"X", X}, {"Z", Z}, {"K", K}})) !=
+        DSDK_STATUS_SUCCESS)
+      return st;
     std::string msg;
     if (h->backend == DSDK_BACKEND_CPU) {
-      st = dtype == DSDK_DATA_DOUBLE
-               ? dsdk::cpu::svm_kernel_matrix(p, n, m, d, static_cast<const double*>(X),
-                                              static_cast<const double*>(Z),
-                                              static_cast<double*>(K), h->num_threads, &msg)
-               : dsdk::cpu::svm_kernel_matrix(p, n, m, d, static_cast<const float*>(X),
-                                              static_cast<const float*>(Z),
-                                              static_cast<float*>(K), h->num_threads, &msg);
+      st = dsdk::with_host_type(dtype, [&](auto tag) {
+        using T = decltype(tag);
+        return dsdk::cpu::svm_kernel_matrix(p, n, m, d, static_cast<const T*>(X),
+                                            static_cast<const T*>(Z), static_cast<T*>(K),
+                                            h->num_threads, &msg);
+      });
     } else {
 #ifdef DSDK_WITH_CUDA
       st = dsdk::cuda::svm_kernel_matrix(p, n, m, d, static_cast<const float*>(X),
