@@ -3,9 +3,9 @@
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
-#include <utility>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "core/context.h"
 #include "core/svm_backends.h"
@@ -127,7 +127,7 @@ dsdkStatus_t check_not_null(dsdkHandle_t h, const char* api,
 // Runs f(T{}) with T the host element type of a CPU call's dtype (FLOAT or
 // DOUBLE, already checked).
 template <class F>
-dsdkStatus_t with_host_type(dsdkDataType_t t, F&& f) {
+auto with_host_type(dsdkDataType_t t, F&& f) {
   return t == DSDK_DATA_DOUBLE ? f(double{}) : f(float{});
 }
 
@@ -155,9 +155,9 @@ dsdkStatus_t check_host_data(dsdkHandle_t h, const char* api, dsdkDataType_t t, 
     return fail(h, DSDK_STATUS_BAD_PARAM,
                 "%s: y holds only the %s class; both +1 and -1 are needed", api,
                 pos ? "+1" : "-1");
-  const bool finite = t == DSDK_DATA_DOUBLE
-                          ? all_finite(static_cast<const double*>(X), n * d, h->num_threads)
-                          : all_finite(static_cast<const float*>(X), n * d, h->num_threads);
+  const bool finite = with_host_type(t, [&](auto tag) {
+    return all_finite(static_cast<const decltype(tag)*>(X), n * d, h->num_threads);
+  });
   if (!finite) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X contains NaN or infinity", api);
   return DSDK_STATUS_SUCCESS;
 }
@@ -169,15 +169,11 @@ dsdkStatus_t train(dsdkHandle_t h, const char* api, const SVMParams& p, dsdkSVMS
   dsdkStatus_t st = DSDK_STATUS_SUCCESS;
   if (h->backend == DSDK_BACKEND_CPU) {
     const int th = h->num_threads;
-    if (t == DSDK_DATA_DOUBLE) {
-      const double* x = static_cast<const double*>(X);
-      st = solver == DSDK_SVM_SOLVER_SMO ? cpu::svm_smo_train(p, n, d, x, y, th, res, &msg)
-                                         : cpu::svm_spsvm_train(p, n, d, x, y, th, res, &msg);
-    } else {
-      const float* x = static_cast<const float*>(X);
-      st = solver == DSDK_SVM_SOLVER_SMO ? cpu::svm_smo_train(p, n, d, x, y, th, res, &msg)
-                                         : cpu::svm_spsvm_train(p, n, d, x, y, th, res, &msg);
-    }
+    st = with_host_type(t, [&](auto tag) {
+      const auto* x = static_cast<const decltype(tag)*>(X);
+      return solver == DSDK_SVM_SOLVER_SMO ? cpu::svm_smo_train(p, n, d, x, y, th, res, &msg)
+                                           : cpu::svm_spsvm_train(p, n, d, x, y, th, res, &msg);
+    });
   } else {
 #ifdef DSDK_WITH_CUDA
     const float* x = static_cast<const float*>(X);

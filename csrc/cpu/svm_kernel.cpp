@@ -151,6 +151,13 @@ dsdkStatus_t svm_kernel_matrix(const SVMParams& p, int64_t n, int64_t m, int64_t
   return DSDK_STATUS_SUCCESS;
 }
 
+std::vector<float> rounded_to_float(const double* X, int64_t count, int num_threads) {
+  std::vector<float> out(static_cast<size_t>(count));
+#pragma omp parallel for num_threads(threads_for(count, num_threads)) schedule(static)
+  for (int64_t i = 0; i < count; ++i) out[size_t(i)] = float(X[i]);
+  return out;
+}
+
 #define DSDK_INSTANTIATE(T)                                                                    \
   template class KernelRows<T>;                                                                \
   template dsdkStatus_t svm_kernel_matrix<T>(const SVMParams&, int64_t, int64_t, int64_t,      \

@@ -12,6 +12,10 @@
 namespace dsdk {
 namespace cpu {
 
+// A float copy of count doubles (double input that a solver trains on float
+// kernel rows), converted on num_threads threads.
+std::vector<float> rounded_to_float(const double* X, int64_t count, int num_threads);
+
 template <typename T>
 KernelFn<T> make_kernel_fn(const SVMParams& p) {
   return KernelFn<T>{p.kernel, T(p.gamma), T(p.coef0), p.degree};

@@ -467,9 +467,7 @@ dsdkStatus_t svm_spsvm_train(const SVMParams& p, int64_t n, int64_t d, const T* 
     solver.run(out);
     return DSDK_STATUS_SUCCESS;
   } else {
-    std::vector<float> Xf(size_t(n) * size_t(d));
-#pragma omp parallel for num_threads(threads_for(n * d, num_threads)) schedule(static)
-    for (int64_t i = 0; i < n * d; ++i) Xf[size_t(i)] = float(X[i]);
+    const std::vector<float> Xf = rounded_to_float(X, n * d, num_threads);
     return svm_spsvm_train<float>(p, n, d, Xf.data(), y, num_threads, out, msg);
   }
 }

@@ -90,14 +90,13 @@ def measure(contender, dataset, threads, repeat, device="cpu"):
 
     Xtr, Xte, ytr, yte = load(dataset)
     with threadpool_limits(limits=threads):
-        if contender in ("smo", "spsvm"):
-            import torch
-            torch.set_num_threads(threads)
         ours = contender in ("smo", "spsvm")
         device = device if ours else "cpu"
-        if device == "cuda":
+        if ours:
             import torch
-            torch.zeros(1, device="cuda")  # the CUDA context is not part of a fit
+            torch.set_num_threads(threads)
+            if device == "cuda":
+                torch.zeros(1, device="cuda")  # the CUDA context is not part of a fit
         # A GPU fit gets one extra warm-up (library loading, first kernels).
         warm = int(repeat > 1 or device == "cuda")
         times = []
