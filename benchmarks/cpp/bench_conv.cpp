@@ -1,6 +1,7 @@
 // Times the CPU masked convolution through the C API on ResNet-18's 3x3 layers
 // (pad 1, stride 1, float32, NCHW).
 //   g++ -O3 -fopenmp -Icsrc/include -Icsrc benchmarks/cpp/bench_conv.cpp build/libdsdkern.a -o build/bench_conv
+//   (or: cmake -S . -B build && cmake --build build, which builds it too)
 //   build/bench_conv [threads=2] [reps=10] [dir=f|d|w|all] [sparsity%=0]
 // prints the median and best time per layer and the GFLOP/s of the best (dense-equivalent
 // FLOPs: 2 * n * k * p * q * c * r * s).

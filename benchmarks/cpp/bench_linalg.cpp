@@ -8,6 +8,7 @@
 //
 //   g++ -O3 -fopenmp -Icsrc/include -Icsrc benchmarks/cpp/bench_linalg.cpp \
 //       build/libdsdkern.a -o build/bench_linalg
+//   (or: cmake -S . -B build && cmake --build build, which builds it too)
 //   build/bench_linalg [threads=2] [reps=5] [n=100000]
 #include <algorithm>
 #include <chrono>

@@ -5,6 +5,7 @@ its best time over all rounds.
 
     g++ -O3 -fopenmp -Icsrc/include -Icsrc benchmarks/cpp/bench_conv.cpp \\
         build/libdsdkern.a -o build/bench_conv
+    (or: cmake -S . -B build && cmake --build build, which builds it too)
     python benchmarks/cpp/compare_torch.py [dir=f|d|w] [rounds=5] [threads=2]
 """
 import os

@@ -5,6 +5,7 @@ torch's BLAS/LAPACK (torch.mm, torch.linalg.cholesky) on the solver's shapes at
 
     g++ -O3 -fopenmp -Icsrc/include -Icsrc benchmarks/cpp/bench_linalg.cpp \\
         build/libdsdkern.a -o build/bench_linalg
+    (or: cmake -S . -B build && cmake --build build, which builds it too)
     python benchmarks/cpp/linalg_vs_torch.py [rounds=3] [threads=2] [n=100000]
 """
 import os
