@@ -169,11 +169,16 @@ __global__ void score_self_kernel(int64_t n, int nc, const float* Kc, const int3
   }
 }
 
-// KJJ[a, b] = K(x_J[a], x_J[b]) read from the basis rows.
+// KJJ[a, b] = K(x_J[a], x_J[b]) read from the basis rows, symmetrised:
+// K(x_a, x_b) and K(x_b, x_a) may round differently, and the average of the
+// two (the same float sum either way round) is exactly symmetric.
 __global__ void gather_kjj_kernel(int64_t n, int nb, const float* Kbasis, const int32_t* basis,
                                   float* KJJ) {
   const int64_t total = int64_t(nb) * nb;
-  GRID_STRIDE(e, total) KJJ[e] = Kbasis[(e / nb) * n + basis[e % nb]];
+  GRID_STRIDE(e, total) {
+    const int64_t a = e / nb, b = e % nb;
+    KJJ[e] = 0.5f * (Kbasis[a * n + basis[b]] + Kbasis[b * n + basis[a]]);
+  }
 }
 
 // Cholesky solve of the symmetric positive definite A x = b (lower triangle
@@ -406,25 +411,32 @@ class SpsvmSolver {
 
   // Up to `cap` Newton steps with exact line search; stops once a full step
   // leaves the active set unchanged (the minimiser for this basis). Leaves F_.
+  //
+  // The host's share is kept to sequential O(|J|^2) passes (it runs once per
+  // round at |J| in the thousands): K_JJ comes back symmetric, the Newton
+  // matrix is assembled in its lower triangle only (all the Cholesky reads),
+  // and the regulariser's quadratic forms come from two products per step,
+  // K_JJ beta and K_JJ dir.
   dsdkStatus_t newton(int cap, std::string* msg) {
     const int nb = int(basis_.size()), nr = nb + 1;
-    std::vector<float> Hf(size_t(nr) * nr), KJJf(size_t(nb) * nb);
-    std::vector<double> H(size_t(nr) * nr), KJJ(size_t(nb) * nb), grad, dir, sums;
+    const size_t unb = size_t(nb), unr = size_t(nr);
+    hKJJf_.resize(unb * unb);
+    hKJJ_.resize(unb * unb);
+    hHf_.resize(unr * unr);
+    hH_.resize(unr * unr);
     if (nb > 0) {
       gather_kjj_kernel<<<svm::grid_for(int64_t(nb) * nb, kThreads), kThreads, 0, s_>>>(
           n_, nb, Kb_.get() + n_, basis_dev_.get(), KJJ_.get());
       DSDK_SVM_TRY(launch_status("SPSVM: basis kernel", msg));
-      DSDK_SVM_TRY(to_host(KJJf.data(), KJJ_.get(), KJJf.size(), "SPSVM: basis kernel", msg));
+      DSDK_SVM_TRY(to_host(hKJJf_.data(), KJJ_.get(), hKJJf_.size(), "SPSVM: basis kernel", msg));
       DSDK_SVM_TRY(sync("SPSVM: basis kernel", msg));
-      // Symmetrise: K(x_a, x_b) and K(x_b, x_a) may round differently.
-      for (int a = 0; a < nb; ++a)
-        for (int b = 0; b <= a; ++b)
-          KJJ[size_t(a) * nb + b] = KJJ[size_t(b) * nb + a] =
-              0.5 * (double(KJJf[size_t(a) * nb + b]) + double(KJJf[size_t(b) * nb + a]));
+      std::copy(hKJJf_.begin(), hKJJf_.end(), hKJJ_.begin());
     }
+    std::vector<double> kbeta, kdir, grad, dir, sums;
+    kjj_times(beta_, &kbeta);
     double loss = 0.0;
     DSDK_SVM_TRY(loss_at(&loss, msg));
-    F_ = 0.5 * quad(KJJ, beta_, beta_) + loss;
+    F_ = 0.5 * dot_j(beta_, kbeta) + loss;
     svm::GemmOperand Z;  // row r < nr of Z' (row 0: the bias's ones)
     Z.data = Kb_.get();
     Z.ld = n_;
@@ -440,23 +452,21 @@ class SpsvmSolver {
       DSDK_SVM_TRY(sync("SPSVM: active set", msg));
       DSDK_SVM_TRY(svm::launch_gemm_nt(nr, nr, n_act, Z, Z, act_idx_.get(), cw_.get(), 1.f, 0.f,
                                        H_.get(), nr, split_.get(), split_.size(), s_, msg));
-      DSDK_SVM_TRY(to_host(Hf.data(), H_.get(), Hf.size(), "SPSVM: Newton matrix", msg));
+      DSDK_SVM_TRY(to_host(hHf_.data(), H_.get(), hHf_.size(), "SPSVM: Newton matrix", msg));
       // grad = diag(0, K_JJ) beta + Z_I' diag(C_I) (o_I - y_I), the latter in float64.
       DSDK_SVM_TRY(row_sums(Kb_.get(), nr, &sums, msg));
-      grad.assign(static_cast<size_t>(nr), 0.0);
-      for (int r = 0; r < nr; ++r) {
-        double g = sums[size_t(2 * r)];
-        if (r > 0)
-          for (int b = 0; b < nb; ++b) g += KJJ[size_t(r - 1) * nb + b] * beta_[size_t(b + 1)];
-        grad[size_t(r)] = -g;
+      grad.assign(unr, 0.0);
+      for (int r = 0; r < nr; ++r)
+        grad[size_t(r)] = -(sums[size_t(2 * r)] + (r > 0 ? kbeta[size_t(r - 1)] : 0.0));
+      // H = diag(0, K_JJ) + Z_I' diag(C_I) Z_I, lower triangle.
+      for (int i = 0; i < nr; ++i) {
+        const float* hf = &hHf_[size_t(i) * unr];
+        double* h = &hH_[size_t(i) * unr];
+        h[0] = double(hf[0]);
+        const double* kjj = i > 0 ? &hKJJ_[size_t(i - 1) * unb] : nullptr;
+        for (int j = 1; j <= i; ++j) h[j] = double(hf[j]) + kjj[j - 1];
       }
-      for (int i = 0; i < nr; ++i)
-        for (int j = 0; j <= i; ++j) {
-          double v = Hf[size_t(i) * nr + j];
-          if (i > 0 && j > 0) v += KJJ[size_t(i - 1) * nb + (j - 1)];
-          H[size_t(i) * nr + j] = H[size_t(j) * nr + i] = v;
-        }
-      if (!cholesky_solve(H, nr, grad, &dir)) {
+      if (!cholesky_solve(hH_, nr, grad, &dir)) {
         if (msg) *msg = "SPSVM: the Newton system is not positive definite";
         return DSDK_STATUS_EXECUTION_FAILED;
       }
@@ -465,11 +475,14 @@ class SpsvmSolver {
                                                  delta_.get());
       DSDK_SVM_TRY(launch_status("SPSVM: output step", msg));
 
+      kjj_times(dir, &kdir);
+      const double db = dot_j(dir, kbeta), dd = dot_j(dir, kdir);
       double step = 0.0;
-      DSDK_SVM_TRY(line_search(quad(KJJ, dir, beta_), quad(KJJ, dir, dir), &step, &loss, msg));
+      DSDK_SVM_TRY(line_search(db, dd, &step, &loss, msg));
       if (!(step > 0.0)) break;
       for (int i = 0; i < nr; ++i) beta_[size_t(i)] += step * dir[size_t(i)];
-      F_ = 0.5 * quad(KJJ, beta_, beta_) + loss;
+      for (int a = 0; a < nb; ++a) kbeta[size_t(a)] += step * kdir[size_t(a)];
+      F_ = 0.5 * dot_j(beta_, kbeta) + loss;
 
       step_outputs_kernel<<<grid_, kThreads, 0, s_>>>(n_, step, delta_.get(), o_.get());
       DSDK_SVM_TRY(launch_status("SPSVM: outputs", msg));
@@ -488,16 +501,22 @@ class SpsvmSolver {
     return DSDK_STATUS_SUCCESS;
   }
 
-  // u_J' K_JJ v_J for coefficient vectors laid out [bias, beta_J...].
-  static double quad(const std::vector<double>& KJJ, const std::vector<double>& u,
-                     const std::vector<double>& v) {
-    const size_t nb = u.size() - 1;
-    double s = 0.0;
+  // out = K_JJ v_J for a coefficient vector laid out [bias, v_J...] (|J| values).
+  void kjj_times(const std::vector<double>& v, std::vector<double>* out) const {
+    const size_t nb = v.size() - 1;
+    out->assign(nb, 0.0);
     for (size_t a = 0; a < nb; ++a) {
-      double kv = 0.0;
-      for (size_t b = 0; b < nb; ++b) kv += KJJ[a * nb + b] * v[b + 1];
-      s += u[a + 1] * kv;
+      const double* row = &hKJJ_[a * nb];
+      double s = 0.0;
+      for (size_t b = 0; b < nb; ++b) s += row[b] * v[b + 1];
+      (*out)[a] = s;
     }
+  }
+
+  // u_J' w for u laid out [bias, u_J...] and w = K_JJ v_J from kjj_times.
+  static double dot_j(const std::vector<double>& u, const std::vector<double>& w) {
+    double s = 0.0;
+    for (size_t a = 0; a < w.size(); ++a) s += u[a + 1] * w[a];
     return s;
   }
 
@@ -585,6 +604,10 @@ class SpsvmSolver {
   int mb_ = 1, kappa_max_ = 1, chunks_ = 1;
   unsigned grid_ = 1;
   size_t select_tmp_bytes_ = 0;
+
+  // Host copies for the Newton systems, kept across rounds (tens of MB at |J| ~ 2300).
+  std::vector<float> hKJJf_, hHf_;
+  std::vector<double> hKJJ_, hH_;
 
   DeviceBuffer<float> Kb_, Kc_, cw_, H_, KJJ_, split_;
   DeviceBuffer<double> o_, delta_, dir_dev_, row_part_, score_self_, line_part_;
