@@ -378,6 +378,7 @@ void check_decision_function(dsdkHandle_t gpu, const char* name, const Problem& 
   const std::vector<double> want = decision(m, s, p, test);
   double scale = std::fabs(m.info.bias), worst = 0;
   for (double c : m.coef) scale += std::fabs(c);
+  scale = std::max(scale, 1.0);  // a model without support vectors may be all 0
   for (size_t i = 0; i < got.size(); ++i)
     worst = std::max(worst, std::fabs(double(got[i]) - want[i]) / scale);
   std::printf("  nSV %lld, worst error / sum|coef| = %.3g\n", (long long)m.info.nSupport, worst);
@@ -473,6 +474,20 @@ int main() {
     compare_smo(cpu, gpu, "rbf, duplicated points", dup, dup_test, s, false);
   }
   {
+    // Tiny problems: one-row tiles, q = 2 = n, SPSVM using every point.
+    const Problem two = make_problem(2, 1, 12, 1.0), two_test = make_problem(50, 1, 13, 1.0);
+    const Problem three = make_problem(3, 2, 14, 1.0), three_test = make_problem(50, 2, 15, 1.0);
+    Settings s;
+    compare_smo(cpu, gpu, "rbf, n = 2", two, two_test, s);
+    compare_smo(cpu, gpu, "rbf, n = 3", three, three_test, s);
+    compare_spsvm(cpu, gpu, two, two_test, s);
+    compare_spsvm(cpu, gpu, three, three_test, s);
+    // Every point the same: all kernel values equal, only the bias can move.
+    Problem same = make_problem(40, 2, 16, 0.0);
+    std::fill(same.X.begin(), same.X.end(), 1.f);
+    compare_smo(cpu, gpu, "rbf, identical points", same, three_test, s, false);
+  }
+  {
     // maxIter stops the outer loop and the model says so.
     DeviceArray<float> dX(train_set.X);
     DeviceArray<int32_t> dy(train_set.y);
@@ -532,6 +547,12 @@ int main() {
     compare_kernel_matrix(cpu, gpu, s, 1001, 7, 3);
   }
   check_decision_function(gpu, "rbf, smo", train_set, test_set, Settings{}, DSDK_SVM_SOLVER_SMO);
+  {
+    Settings s;  // maxIter = 0: alpha = 0, no support vectors, f = bias everywhere
+    s.max_iter = 0;
+    check_decision_function(gpu, "no support vectors", train_set, test_set, s,
+                            DSDK_SVM_SOLVER_SMO);
+  }
   {
     Settings s;
     s.kernel = DSDK_SVM_KERNEL_POLY;
