@@ -1,0 +1,26 @@
+#!/bin/bash
+# Runs the CUDA SVM code on the CPU, no GPU needed: builds the real csrc/cuda
+# kernels under the emulator of this folder (see emu_runtime.cpp for what it
+# checks) and runs tests/cpp/test_svm_cuda.cpp and gemm_check.cu with them.
+#
+#   tests/emu/run.sh            -O2 build
+#   tests/emu/run.sh asan       AddressSanitizer + UBSan build (about 3x slower)
+#
+# Environment: EMU_SEED (thread-order seed, default 12345), EMU_FREE_MB (what
+# cudaMemGetInfo reports free), DSDK_TEST_QUICK=1 (skip the slowest test case),
+# EMU_NO_POISON=1 (device and shared memory not filled with 0xff bytes),
+# EMU_NO_DEVICE=1 (no device visible: the test must skip), JOBS (parallel
+# compile jobs, default 2). Build folder: build-emu/<config>. x86-64 only.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CFG=${1:-O2}
+case $CFG in
+  O2) SAN=OFF ;;
+  asan) SAN=ON ;;
+  *) echo "usage: $0 [O2|asan]" >&2; exit 2 ;;
+esac
+OUT=$ROOT/build-emu/$CFG
+cmake -S "$ROOT/tests/emu" -B "$OUT" -G Ninja -DCMAKE_BUILD_TYPE= -DEMU_SANITIZE=$SAN > /dev/null
+cmake --build "$OUT" -j "${JOBS:-2}"
+"$OUT/gemm_check"
+"$OUT/test_svm_cuda"
