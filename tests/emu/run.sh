@@ -20,7 +20,8 @@ case $CFG in
   *) echo "usage: $0 [O2|asan]" >&2; exit 2 ;;
 esac
 OUT=$ROOT/build-emu/$CFG
-cmake -S "$ROOT/tests/emu" -B "$OUT" -G Ninja -DCMAKE_BUILD_TYPE= -DEMU_SANITIZE=$SAN > /dev/null
+cmake -S "$ROOT/tests/emu" -B "$OUT" -G Ninja -DCMAKE_BUILD_TYPE= -DEMU_SANITIZE=$SAN \
+  -DEMU_CUDA_INCLUDE="${CUDA_HOME:-/usr/local/cuda}/include" > /dev/null
 cmake --build "$OUT" -j "${JOBS:-2}"
 "$OUT/gemm_check"
 "$OUT/test_svm_cuda"
