@@ -298,50 +298,34 @@ void bad_device_data(dsdkHandle_t gpu) {
   dsdkSVMDescriptor_t desc = make_desc(s);
   dsdkSVMModel_t model = nullptr;
   for (int solver = 0; solver < 2; ++solver) {
+    // Training on q's data (copied to the device) fails with BAD_PARAM and a
+    // message that contains `what`.
+    auto expect_rejected = [&](const Problem& q, const char* what) {
+      DeviceArray<float> dX(q.X);
+      DeviceArray<int32_t> dy(q.y);
+      CHECK_STATUS(dsdkSVMTrain(gpu, desc, dsdkSVMSolver_t(solver), DSDK_DATA_FLOAT, q.n, q.d,
+                                dX.p, dy.p, &model),
+                   DSDK_STATUS_BAD_PARAM);
+      CHECK_MESSAGE(gpu, what);
+    };
     Problem q = p;
     q.y[10] = 0;
-    {
-      DeviceArray<float> dX(q.X);
-      DeviceArray<int32_t> dy(q.y);
-      CHECK_STATUS(dsdkSVMTrain(gpu, desc, dsdkSVMSolver_t(solver), DSDK_DATA_FLOAT, q.n, q.d,
-                                dX.p, dy.p, &model),
-                   DSDK_STATUS_BAD_PARAM);
-      CHECK_MESSAGE(gpu, "y[10]");
-    }
+    expect_rejected(q, "y[10]");
     std::fill(q.y.begin(), q.y.end(), 1);
-    {
-      DeviceArray<float> dX(q.X);
-      DeviceArray<int32_t> dy(q.y);
-      CHECK_STATUS(dsdkSVMTrain(gpu, desc, dsdkSVMSolver_t(solver), DSDK_DATA_FLOAT, q.n, q.d,
-                                dX.p, dy.p, &model),
-                   DSDK_STATUS_BAD_PARAM);
-      CHECK_MESSAGE(gpu, "y holds only");
-    }
+    expect_rejected(q, "y holds only");
     // One bad value anywhere in X, the last element included.
     for (const auto& bad : {std::pair<size_t, float>{17, std::nanf("")},
                             std::pair<size_t, float>{0, INFINITY},
                             std::pair<size_t, float>{p.X.size() - 1, -INFINITY}}) {
       q = p;
       q.X[bad.first] = bad.second;
-      DeviceArray<float> dX(q.X);
-      DeviceArray<int32_t> dy(q.y);
-      CHECK_STATUS(dsdkSVMTrain(gpu, desc, dsdkSVMSolver_t(solver), DSDK_DATA_FLOAT, q.n, q.d,
-                                dX.p, dy.p, &model),
-                   DSDK_STATUS_BAD_PARAM);
-      CHECK_MESSAGE(gpu, "X contains NaN or infinity");
+      expect_rejected(q, "X contains NaN or infinity");
     }
     // The first bad label is the one named.
     q = p;
     q.y[63] = 2;
     q.y[40] = -2;
-    {
-      DeviceArray<float> dX(q.X);
-      DeviceArray<int32_t> dy(q.y);
-      CHECK_STATUS(dsdkSVMTrain(gpu, desc, dsdkSVMSolver_t(solver), DSDK_DATA_FLOAT, q.n, q.d,
-                                dX.p, dy.p, &model),
-                   DSDK_STATUS_BAD_PARAM);
-      CHECK_MESSAGE(gpu, "y[40] = -2");
-    }
+    expect_rejected(q, "y[40] = -2");
   }
   CHECK(model == nullptr);
   CHECK_OK(dsdkDestroySVMDescriptor(desc));
