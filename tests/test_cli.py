@@ -44,3 +44,26 @@ def test_svm_bench_table_and_json(tmp_path):
     assert rows["spsvm"]["accuracy"] >= rows["libsvm"]["accuracy"] - 0.02
     for r in rows.values():
         assert r["speedup_vs_libsvm"] == pytest.approx(rows["libsvm"]["fit_s"] / r["fit_s"])
+
+
+def test_svm_bench_joins_rows_measured_apart(tmp_path):
+    """gpu_check.sh's way: LIBSVM's rows from the plain script (no dsdkern import),
+    dsdkern's from the CLI, joined by --rows-from with speed-ups, nothing re-run."""
+    lib, ours, joined = (tmp_path / f"{name}.json" for name in ("lib", "ours", "joined"))
+    script = os.path.join(ROOT, "python", "dsdkern", "bench", "svm.py")
+    proc = subprocess.run([sys.executable, script, "--libsvm-rows", str(lib), "1", "1500"],
+                          env=dict(os.environ, PYTHONPATH=""), capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    _run("bench", "svm", "--sizes", "1500", "--solvers", "smo", "--peers", "", "--repeat", "1",
+         "--threads", "1", "--json", str(ours))
+    out = _run("bench", "svm", "--sizes", "1500", "--solvers", "", "--peers", "",
+               "--rows-from", str(ours), str(lib), "--json", str(joined))
+    assert "| make_classification | 1500 | LIBSVM (sklearn) |" in out, out
+    rows = {r["contender"]: r for r in json.loads(joined.read_text())["rows"]}
+    assert set(rows) == {"smo", "libsvm"}
+    before = {r["contender"]: r for f in (lib, ours) for r in json.loads(f.read_text())["rows"]}
+    for name, r in rows.items():
+        assert r["fit_s"] == before[name]["fit_s"]  # joined as measured, not re-run
+        assert r["speedup_vs_libsvm"] == pytest.approx(rows["libsvm"]["fit_s"] / r["fit_s"])
+    assert abs(rows["smo"]["accuracy"] - rows["libsvm"]["accuracy"]) <= 0.005

@@ -177,8 +177,9 @@ dsdkStatus_t train(dsdkHandle_t h, const char* api, const SVMParams& p, dsdkSVMS
   } else {
 #ifdef DSDK_WITH_CUDA
     const float* x = static_cast<const float*>(X);
-    st = solver == DSDK_SVM_SOLVER_SMO ? cuda::svm_smo_train(p, n, d, x, y, h->stream, res, &msg)
-                                       : cuda::svm_spsvm_train(p, n, d, x, y, h->stream, res, &msg);
+    st = solver == DSDK_SVM_SOLVER_SMO
+             ? cuda::svm_smo_train(p, n, d, x, y, h->stream, res, &msg)
+             : cuda::svm_spsvm_train(p, n, d, x, y, h->num_threads, h->stream, res, &msg);
 #else
     return fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: built without the CUDA backend", api);
 #endif

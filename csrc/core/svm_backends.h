@@ -32,8 +32,10 @@ namespace cuda {
 // float32 only; launches on `stream` (a cudaStream_t).
 dsdkStatus_t svm_smo_train(const SVMParams& p, int64_t n, int64_t d, const float* X,
                            const int32_t* y, void* stream, SVMResult* out, std::string* msg);
+// The host solves SPSVM's Newton systems on host_threads OpenMP threads.
 dsdkStatus_t svm_spsvm_train(const SVMParams& p, int64_t n, int64_t d, const float* X,
-                             const int32_t* y, void* stream, SVMResult* out, std::string* msg);
+                             const int32_t* y, int host_threads, void* stream, SVMResult* out,
+                             std::string* msg);
 dsdkStatus_t svm_kernel_matrix(const SVMParams& p, int64_t n, int64_t m, int64_t d,
                                const float* X, const float* Z, float* K, void* stream,
                                std::string* msg);

@@ -30,7 +30,6 @@
 #include <cstdint>
 #include <numeric>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include <cub/device/device_select.cuh>
@@ -182,20 +181,19 @@ __global__ void gather_kjj_kernel(int64_t n, int nb, const float* Kbasis, const 
 }
 
 // Cholesky solve of the symmetric positive definite A x = b (lower triangle
-// of the row-major m x m A), in float64 on the host, with the CPU solver's
-// blocked factorisation (its trailing updates run as multi-threaded GEMMs: at
-// |J| ~ 2300 that is tens of milliseconds on a many-core host, where an
-// unblocked loop took seconds per Newton step). Like the CPU solver, always
+// of the row-major m x m A), in float64 on the host (`threads` OpenMP
+// threads), with the CPU solver's blocked factorisation: its trailing updates
+// run as GEMMs, 0.11 s at |J| ~ 2300 on two cores, where an unblocked loop
+// took 2 s per Newton step. Like the CPU solver, always
 // adds a ridge of 1e-10 times the mean diagonal (the bias is unregularised)
 // and retries with a 100x larger one while rounding (A was summed in float32)
 // leaves it indefinite.
 bool cholesky_solve(const std::vector<double>& A, int m, const std::vector<double>& b,
-                    std::vector<double>* x) {
+                    int threads, std::vector<double>* x) {
   double mean_diag = 0.0;
   for (int i = 0; i < m; ++i) mean_diag += A[size_t(i) * m + i];
   mean_diag /= double(m);
   if (!(mean_diag > 0.0) || !std::isfinite(mean_diag)) mean_diag = 1.0;
-  const int threads = int(std::clamp(std::thread::hardware_concurrency(), 1u, 32u));
   std::vector<double> L(A.size());
   double ridge = 1e-10 * mean_diag;
   for (int attempt = 0; attempt < 8; ++attempt, ridge *= 100.0) {
@@ -215,8 +213,8 @@ bool cholesky_solve(const std::vector<double>& A, int m, const std::vector<doubl
 class SpsvmSolver {
  public:
   SpsvmSolver(const SVMParams& p, int64_t n, int64_t d, const float* X, const int32_t* y,
-              cudaStream_t s)
-      : p_(p), n_(n), d_(d), X_(X), y_(y), s_(s),
+              int host_threads, cudaStream_t s)
+      : p_(p), n_(n), d_(d), X_(X), y_(y), s_(s), host_threads_(host_threads),
         kf_{p.kernel, float(p.gamma), float(p.coef0), p.degree}, rng_(p.seed) {
     mb_ = int(p.max_basis > 0 ? std::min<int64_t>(p.max_basis, n) : spsvm::auto_max_basis(n));
     kappa_max_ = int(std::min<int64_t>(spsvm::max_candidates(p.candidates), n));
@@ -466,7 +464,7 @@ class SpsvmSolver {
         const double* kjj = i > 0 ? &hKJJ_[size_t(i - 1) * unb] : nullptr;
         for (int j = 1; j <= i; ++j) h[j] = double(hf[j]) + kjj[j - 1];
       }
-      if (!cholesky_solve(hH_, nr, grad, &dir)) {
+      if (!cholesky_solve(hH_, nr, grad, host_threads_, &dir)) {
         if (msg) *msg = "SPSVM: the Newton system is not positive definite";
         return DSDK_STATUS_EXECUTION_FAILED;
       }
@@ -595,6 +593,7 @@ class SpsvmSolver {
   const float* X_;
   const int32_t* y_;
   cudaStream_t s_;
+  int host_threads_;  // for the Newton solves
   KernelFn<float> kf_;
   std::mt19937_64 rng_;
   std::vector<int64_t> pool_, pos_;  // points outside the basis; each point's place in pool_
@@ -621,7 +620,8 @@ class SpsvmSolver {
 }  // namespace
 
 dsdkStatus_t svm_spsvm_train(const SVMParams& p, int64_t n, int64_t d, const float* X,
-                             const int32_t* y, void* stream, SVMResult* out, std::string* msg) {
+                             const int32_t* y, int host_threads, void* stream, SVMResult* out,
+                             std::string* msg) {
   (void)cudaGetLastError();  // a stale error from unrelated work is not ours
   if (n > int64_t(INT32_MAX)) {
     if (msg) *msg = "SPSVM: n exceeds 2^31 - 1 samples (int32 sample indices)";
@@ -629,7 +629,7 @@ dsdkStatus_t svm_spsvm_train(const SVMParams& p, int64_t n, int64_t d, const flo
   }
   const cudaStream_t s = static_cast<cudaStream_t>(stream);
   DSDK_SVM_TRY(svm::check_training_data(n, d, X, y, s, msg));
-  SpsvmSolver solver(p, n, d, X, y, s);
+  SpsvmSolver solver(p, n, d, X, y, std::max(1, host_threads), s);
   return solver.run(out, msg);
 }
 

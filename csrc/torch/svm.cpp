@@ -50,26 +50,31 @@ using Desc = std::unique_ptr<dsdkSVMStruct, DescDeleter>;
 using Model = std::unique_ptr<dsdkSVMModelStruct, ModelDeleter>;
 
 // A handle on the tensor's device: a CUDA handle bound to torch's current
-// stream (so the work orders with the caller's kernels), or a CPU handle on
-// num_threads threads (<= 0: torch's intra-op thread count, so that a
-// comparison with torch is like for like). Call under a device guard.
+// stream (so the work orders with the caller's kernels), or a CPU handle. Both
+// get num_threads host threads (<= 0: torch's intra-op thread count, so that a
+// comparison with torch is like for like); on CUDA they serve the host's share
+// of the work. Call under a device guard.
 Handle make_handle(const at::Tensor& like, int64_t num_threads) {
   dsdkHandle_t raw = nullptr;
   if (like.is_cuda()) {
 #ifdef DSDK_WITH_CUDA
     check(dsdkCreate(&raw, DSDK_BACKEND_CUDA), nullptr, "dsdkCreate(CUDA)");
-    Handle h(raw);
-    cudaStream_t stream = at::cuda::getCurrentCUDAStream(like.get_device()).stream();
-    check(dsdkSetStream(h.get(), stream), h.get(), "dsdkSetStream");
-    return h;
 #else
     throw py::value_error("dsdkern was built without its CUDA backend; pass CPU tensors");
 #endif
+  } else {
+    TORCH_CHECK_VALUE(like.is_cpu(),
+                      "dsdkern SVM: tensors must live on the CPU or a CUDA device, got ",
+                      like.device());
+    check(dsdkCreate(&raw, DSDK_BACKEND_CPU), nullptr, "dsdkCreate(CPU)");
   }
-  TORCH_CHECK_VALUE(like.is_cpu(), "dsdkern SVM: tensors must live on the CPU or a CUDA device, got ",
-                    like.device());
-  check(dsdkCreate(&raw, DSDK_BACKEND_CPU), nullptr, "dsdkCreate(CPU)");
   Handle h(raw);
+#ifdef DSDK_WITH_CUDA
+  if (like.is_cuda()) {
+    cudaStream_t stream = at::cuda::getCurrentCUDAStream(like.get_device()).stream();
+    check(dsdkSetStream(h.get(), stream), h.get(), "dsdkSetStream");
+  }
+#endif
   int threads = num_threads > 0 ? int(num_threads) : at::get_num_threads();
   check(dsdkSetNumThreads(h.get(), threads), h.get(), "dsdkSetNumThreads");
   return h;

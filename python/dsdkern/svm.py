@@ -125,7 +125,8 @@ class SVC(ClassifierMixin, BaseEstimator):
         Where training and prediction run; 'auto' trains on CUDA when X is a
         CUDA tensor. The CUDA solvers work in float32.
     n_jobs : int or None, default=None
-        CPU threads; None uses torch.get_num_threads(), -1 all cores.
+        CPU threads; None uses torch.get_num_threads(), -1 all cores. On the GPU
+        they serve the host's share (the 'spsvm' Newton solves).
     max_basis : int >= 1 or None, default=None
         Largest basis of the 'spsvm' solver per binary problem (None: automatic).
     random_state : int, RandomState instance or None, default=None

@@ -64,12 +64,13 @@ typedef struct dsdkContext* dsdkHandle_t;
 
 /* A CPU handle runs kernels on dsdkGetNumThreads() OpenMP threads (default:
  * omp_get_max_threads()). A CUDA handle binds the current device at creation
- * and launches on its stream (default: the legacy default stream).
+ * and launches on its stream (default: the legacy default stream); its thread
+ * count is for the host's share of the work (SPSVM's Newton solves).
  * Creating a CUDA handle in a build without CUDA returns NOT_SUPPORTED. */
 dsdkStatus_t dsdkCreate(dsdkHandle_t* handle, dsdkBackend_t backend);
 dsdkStatus_t dsdkDestroy(dsdkHandle_t handle);
 dsdkStatus_t dsdkGetBackend(dsdkHandle_t handle, dsdkBackend_t* backend);
-dsdkStatus_t dsdkSetNumThreads(dsdkHandle_t handle, int numThreads); /* CPU, >= 1 */
+dsdkStatus_t dsdkSetNumThreads(dsdkHandle_t handle, int numThreads); /* >= 1 */
 dsdkStatus_t dsdkGetNumThreads(dsdkHandle_t handle, int* numThreads);
 dsdkStatus_t dsdkSetStream(dsdkHandle_t handle, void* cudaStream);  /* CUDA only */
 dsdkStatus_t dsdkGetStream(dsdkHandle_t handle, void** cudaStream);

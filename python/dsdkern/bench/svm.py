@@ -159,8 +159,11 @@ def parse_caps(text):
 
 
 def run_all(datasets, contenders, threads, repeat, timeout, caps=None, log=sys.stderr,
-            device="cpu"):
-    rows = []
+            device="cpu", rows_from=()):
+    """Runs every contender on every data set; rows_from: rows measured by other
+    runs on this machine (e.g. LIBSVM while the GPU rows ran), joined in before the
+    speed-ups are computed."""
+    rows = [r for r in rows_from if r["dataset"] in map(str, datasets)]
     for dataset in datasets:
         for contender in contenders:
             n = 1347 if dataset == "digits" else int(dataset)
@@ -262,6 +265,9 @@ def register(areas):
     p.add_argument("--json", metavar="PATH", help="also write machine, parameters and rows "
                                                   "as JSON")
     p.add_argument("--plot", metavar="PNG", help="write a bar chart of the results")
+    p.add_argument("--rows-from", nargs="+", default=[], metavar="JSON",
+                   help="join rows that other runs on this machine wrote with --json (or "
+                        "--libsvm-rows), instead of measuring those contenders here")
     p.set_defaults(func=run)
 
 
@@ -277,8 +283,12 @@ def run(args):
     for s in args.sizes:
         if s != "digits" and not s.isdigit():
             raise SystemExit(f"--sizes takes 'digits' or integers, got {s!r}")
+    rows_from = []
+    for path in args.rows_from:
+        with open(path) as f:
+            rows_from += json.load(f)["rows"]
     rows = run_all(args.sizes, contenders_from(args), args.threads, args.repeat, args.timeout,
-                   parse_caps(args.max_n), device=args.device)
+                   parse_caps(args.max_n), device=args.device, rows_from=rows_from)
     print(f"RBF SVM, C=1, gamma='scale', tol=1e-3, {args.threads} threads, "
           f"{machine()['cpu']}")
     print(table(rows))
@@ -290,10 +300,29 @@ def run(args):
     return 0
 
 
+def libsvm_rows(path, sizes, threads):
+    """LIBSVM's rows for `--rows-from`, measured in this process. Needs only
+    scikit-learn, so it can run as a plain script while dsdkern builds (LIBSVM is
+    single-threaded: scripts/gpu_check.sh pins it to one core):
+
+        python python/dsdkern/bench/svm.py --libsvm-rows OUT.json THREADS SIZE...
+    """
+    rows = []
+    for size in sizes:
+        row = measure("libsvm", size, threads, 1)
+        rows.append(row)
+        print(f"  {size:>7} {label(row):27s} fit {row['fit_s']:9.3f} s  "
+              f"acc {row['accuracy']:.4f}  nSV {row['n_sv']}", file=sys.stderr, flush=True)
+        with open(path, "w") as f:  # rewritten after each size: a cut-off run keeps its rows
+            json.dump(dict(params=PARAMS, rows=rows), f, indent=1)
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--worker":
         job = json.loads(sys.argv[2])
         print(json.dumps(measure(job["contender"], job["dataset"], job["threads"],
                                  job["repeat"], job.get("device", "cpu"))))
+    elif len(sys.argv) >= 5 and sys.argv[1] == "--libsvm-rows":
+        libsvm_rows(sys.argv[2], sys.argv[4:], int(sys.argv[3]))
     else:
         raise SystemExit("use: python -m dsdkern bench svm ...")
