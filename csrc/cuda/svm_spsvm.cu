@@ -187,24 +187,24 @@ __global__ void gather_kjj_kernel(int64_t n, int nb, const float* Kbasis, const 
 // took 2 s per Newton step. Like the CPU solver, always
 // adds a ridge of 1e-10 times the mean diagonal (the bias is unregularised)
 // and retries with a 100x larger one while rounding (A was summed in float32)
-// leaves it indefinite.
+// leaves it indefinite. L: the factor's storage, reused across calls.
 bool cholesky_solve(const std::vector<double>& A, int m, const std::vector<double>& b,
-                    int threads, std::vector<double>* x) {
+                    int threads, std::vector<double>* L, std::vector<double>* x) {
   double mean_diag = 0.0;
   for (int i = 0; i < m; ++i) mean_diag += A[size_t(i) * m + i];
   mean_diag /= double(m);
   if (!(mean_diag > 0.0) || !std::isfinite(mean_diag)) mean_diag = 1.0;
-  std::vector<double> L(A.size());
+  L->resize(A.size());
   double ridge = 1e-10 * mean_diag;
   for (int attempt = 0; attempt < 8; ++attempt, ridge *= 100.0) {
     for (int i = 0; i < m; ++i) {
-      std::copy_n(&A[size_t(i) * m], i + 1, &L[size_t(i) * m]);
-      L[size_t(i) * m + i] += ridge;
+      std::copy_n(&A[size_t(i) * m], i + 1, &(*L)[size_t(i) * m]);
+      (*L)[size_t(i) * m + i] += ridge;
     }
-    if (!cpu::cholesky_factor(L.data(), m, m, cpu::threads_for(int64_t(m) * m * m / 3, threads)))
+    if (!cpu::cholesky_factor(L->data(), m, m, cpu::threads_for(int64_t(m) * m * m / 3, threads)))
       continue;
     x->assign(b.begin(), b.end());
-    cpu::cholesky_solve(L.data(), m, m, x->data());
+    cpu::cholesky_solve(L->data(), m, m, x->data());
     return true;
   }
   return false;
@@ -464,7 +464,7 @@ class SpsvmSolver {
         const double* kjj = i > 0 ? &hKJJ_[size_t(i - 1) * unb] : nullptr;
         for (int j = 1; j <= i; ++j) h[j] = double(hf[j]) + kjj[j - 1];
       }
-      if (!cholesky_solve(hH_, nr, grad, host_threads_, &dir)) {
+      if (!cholesky_solve(hH_, nr, grad, host_threads_, &hL_, &dir)) {
         if (msg) *msg = "SPSVM: the Newton system is not positive definite";
         return DSDK_STATUS_EXECUTION_FAILED;
       }
@@ -606,7 +606,7 @@ class SpsvmSolver {
 
   // Host copies for the Newton systems, kept across rounds (tens of MB at |J| ~ 2300).
   std::vector<float> hKJJf_, hHf_;
-  std::vector<double> hKJJ_, hH_;
+  std::vector<double> hKJJ_, hH_, hL_;
 
   DeviceBuffer<float> Kb_, Kc_, cw_, H_, KJJ_, split_;
   DeviceBuffer<double> o_, delta_, dir_dev_, row_part_, score_self_, line_part_;
