@@ -604,7 +604,8 @@ class SpsvmSolver {
   unsigned grid_ = 1;
   size_t select_tmp_bytes_ = 0;
 
-  // Host copies for the Newton systems, kept across rounds (tens of MB at |J| ~ 2300).
+  // Host copies for the Newton systems and the factor, kept across rounds (tens of MB
+  // at |J| ~ 2300: allocating and zeroing them every step costs milliseconds).
   std::vector<float> hKJJf_, hHf_;
   std::vector<double> hKJJ_, hH_, hL_;
 
