@@ -40,7 +40,7 @@ template <> struct MagnitudeKey<DSDK_DATA_BFLOAT16> {
 template <dsdkDataType_t D>
 DSDK_HD typename MagnitudeKey<D>::Key magnitude_key(typename MagnitudeKey<D>::Key bits) {
   using Key = typename MagnitudeKey<D>::Key;
-  return Key(bits & Key(~Key(0) >> 1));
+  return Key(bits & Key(Key(~Key(0)) >> 1));  // ~ promotes a 16-bit key to int
 }
 
 template <dsdkDataType_t D>
