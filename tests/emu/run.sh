@@ -1,8 +1,8 @@
 #!/bin/bash
-# Runs the CUDA SVM and masked-GEMM code on the CPU, no GPU needed: builds the
-# real csrc/cuda kernels under the emulator of this folder (see emu_runtime.cpp
-# for what it checks) and runs tests/cpp/test_svm_cuda.cpp,
-# tests/cpp/test_masked_gemm_cuda.cpp and gemm_check.cu with them.
+# Runs the CUDA code on the CPU, no GPU needed: builds the real csrc/cuda
+# kernels under the emulator of this folder (see emu_runtime.cpp for what it
+# checks) and runs gemm_check.cu and the CUDA C++ tests (tests/cpp/test_svm_cuda.cpp,
+# test_masked_gemm_cuda.cpp, test_magnitude_mask_cuda.cpp, test_conv_cuda.cpp) with them.
 #
 #   tests/emu/run.sh            -O2 build
 #   tests/emu/run.sh asan       AddressSanitizer + UBSan build (about 3x slower)
@@ -27,3 +27,4 @@ cmake --build "$OUT" -j "${JOBS:-2}"
 "$OUT/gemm_check"
 "$OUT/test_svm_cuda"
 "$OUT/test_masked_gemm_cuda"
+"$OUT/test_magnitude_mask_cuda"
