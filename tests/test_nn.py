@@ -199,6 +199,11 @@ def test_from_dense_rejects():
         MaskedConv2d.from_dense(nn.Linear(2, 3))
     with pytest.raises(ValueError, match="uninitialised"):
         MaskedLinear.from_dense(nn.LazyLinear(3))
+    model = nn.Sequential(nn.Linear(2, 3),
+                          prune.random_unstructured(nn.Linear(3, 3), "weight", 0.5))
+    with pytest.raises(ValueError, match="from_torch_prune"):
+        sparsify(model)
+    assert type(model[0]) is nn.Linear
     dense = nn.Linear(2, 3)
     before = dense.weight.detach().clone()
     with pytest.raises(ValueError, match="shape"):

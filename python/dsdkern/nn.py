@@ -90,6 +90,10 @@ class MaskedLayer:
         if not isinstance(module, cls._dense_type):
             raise TypeError(f"{cls.__name__}.from_dense: module must be an "
                             f"nn.{cls._dense_type.__name__}, got {type(module).__name__}")
+        if _torch_pruning(module):
+            raise ValueError(f"{cls.__name__}.from_dense: module is pruned by "
+                             "torch.nn.utils.prune; convert it with "
+                             "dsdkern.nn.from_torch_prune instead")
         if isinstance(module.weight, nn.parameter.UninitializedParameter):
             raise ValueError(f"{cls.__name__}.from_dense: module's weight is uninitialised "
                              "(a lazy module); run one forward pass first")
