@@ -86,7 +86,8 @@ CONV_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "-".join(f"{k}{v}" for k, v in c.items()))
+@pytest.mark.parametrize("case", CONV_CASES,
+                         ids=lambda c: "-".join(f"{k}{v}" for k, v in c.items()))
 @pytest.mark.parametrize("unbatched", [False, True])
 @pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
 def test_conv_matches_torch(case, unbatched, device):
@@ -179,8 +180,10 @@ def test_set_mask_rejects(bad, error, words):
         assert torch.equal(value, state[key])
 
 
-@pytest.mark.parametrize("dense", [nn.Conv2d(2, 3, 3), nn.Linear(4, 5), nn.Linear(4, 5, bias=False)])
-def test_from_dense_shares_parameters(dense):
+@pytest.mark.parametrize("make", [lambda: nn.Conv2d(2, 3, 3), lambda: nn.Linear(4, 5),
+                                  lambda: nn.Linear(4, 5, bias=False)])
+def test_from_dense_shares_parameters(make):
+    dense = make()
     cls = MaskedConv2d if isinstance(dense, nn.Conv2d) else MaskedLinear
     dense.eval()
     layer = cls.from_dense(dense)
