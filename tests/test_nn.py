@@ -13,7 +13,6 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import prune
 
-import dsdkern  # noqa: F401  (registers the ops)
 from dsdkern.nn import (MaskedConv2d, MaskedLayer, MaskedLinear, densify, from_torch_prune,
                         masked_layers, sparsify)
 
