@@ -30,26 +30,38 @@ template <typename T>
 void pack_panels(const Microkernel<T>& k, const T* x, const uint8_t* mask, int64_t ld,
                  bool trans, int64_t i0, int64_t rows, int64_t j0, int64_t cols, int width,
                  T* dst) {
-  for (int64_t p = 0; p * width < rows; ++p) {
-    const int64_t r0 = i0 + p * width;
-    const int nrow = int(std::min<int64_t>(width, rows - p * width));
-    T* d = dst + p * cols * width;
-    if (!trans) {
-      // Row i of the panel is contiguous in X: a transposing pack.
+  const int64_t panels = (rows + width - 1) / width;
+  if (!trans) {
+    // Row i of a panel is contiguous in X: a transposing pack per panel.
+    for (int64_t p = 0; p < panels; ++p) {
+      const int64_t r0 = i0 + p * width;
+      const int nrow = int(std::min<int64_t>(width, rows - p * width));
       k.pack_rows(x + r0 * ld + j0, ld, mask ? mask + r0 * ld + j0 : nullptr, nrow, width, cols,
-                  d, width);
-      continue;
+                  dst + p * cols * width, width);
     }
-    // Column j of the panel is contiguous in X: plain copies.
-    for (int64_t j = 0; j < cols; ++j) {
-      const int64_t o = (j0 + j) * ld + r0;
-      const T* s = x + o;
-      T* dj = d + j * width;
-      if (mask) {
-        const uint8_t* m = mask + o;
-        for (int i = 0; i < nrow; ++i) dj[i] = m[i] ? s[i] : T(0);
+    return;
+  }
+  // Column j of every panel is contiguous in X: plain copies, one source row at a time
+  // across all panels (a stream the prefetcher follows, where panel by panel would hop
+  // rows).
+  for (int64_t j = 0; j < cols; ++j) {
+    const int64_t o = (j0 + j) * ld + i0;
+    const T* __restrict s = x + o;
+    const uint8_t* __restrict m = mask ? mask + o : nullptr;
+    for (int64_t p = 0; p < panels; ++p) {
+      const int nrow = int(std::min<int64_t>(width, rows - p * width));
+      const T* __restrict sp = s + p * width;
+      T* __restrict dj = dst + (p * cols + j) * width;
+      if (m) {
+        // Loading unconditionally lets the select vectorise (a branch per element
+        // mispredicts on random masks).
+        const uint8_t* __restrict mp = m + p * width;
+        for (int i = 0; i < nrow; ++i) {
+          const T v = sp[i];
+          dj[i] = mp[i] ? v : T(0);
+        }
       } else {
-        for (int i = 0; i < nrow; ++i) dj[i] = s[i];
+        for (int i = 0; i < nrow; ++i) dj[i] = sp[i];
       }
       for (int i = nrow; i < width; ++i) dj[i] = T(0);
     }
