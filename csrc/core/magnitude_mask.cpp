@@ -41,8 +41,7 @@ size_t workspace_size(dsdkHandle_t h, dsdkMaskMode_t mode, dsdkDataType_t dtype,
   if (h->backend == DSDK_BACKEND_CUDA) return cuda::magnitude_mask_workspace(mode, dtype, n);
 #endif
   (void)h;
-  (void)dtype;
-  return cpu::magnitude_mask_workspace(mode, n);
+  return cpu::magnitude_mask_workspace(mode, dtype, n);
 }
 
 }  // namespace

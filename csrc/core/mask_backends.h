@@ -24,7 +24,7 @@ struct MagnitudeMaskArgs {
 
 namespace cpu {
 // FLOAT, DOUBLE; runs on num_threads OpenMP threads.
-size_t magnitude_mask_workspace(dsdkMaskMode_t mode, int64_t n);
+size_t magnitude_mask_workspace(dsdkMaskMode_t mode, dsdkDataType_t dtype, int64_t n);
 dsdkStatus_t magnitude_mask(const MagnitudeMaskArgs& a, int num_threads, std::string* msg);
 }  // namespace cpu
 

@@ -3,18 +3,22 @@
 // TOPK is a radix select on the magnitude keys (core/magnitude_key.h), most significant
 // digit first: each level histograms one 11-bit digit of the keys that match the digits
 // chosen so far and picks the bucket holding the keep-th largest key. It stops when that
-// bucket is kept whole or when every digit is fixed (the bucket is then one key value,
-// K). The mask is key >= lower bound of the bucket; when the bucket is one value with
-// more copies than are kept, the surplus copies with the highest indices are cleared
-// again, which is what "lower index first" asks for. THRESHOLD is key >= the smallest
-// key whose value reaches the threshold. Every pass is over fixed chunks of
-// the input, so the histograms and the tie counts are the same for every thread count.
+// bucket is kept whole or when every digit is fixed (the bucket is then one key value).
+// The mask is key >= lower bound of the bucket; when the bucket is one value with more
+// copies than are kept, the surplus copies with the highest indices are cleared again,
+// which is what "lower index first" asks for. When the first level's bucket is small
+// (as for trained weights, whose magnitudes spread over many buckets) its keys are
+// copied out once, so that the later levels read them instead of all of w. THRESHOLD is
+// key >= the smallest key whose value reaches the threshold.
+// Every pass is over fixed chunks of the input, so the histograms and the tie counts are
+// the same for every thread count.
 #include <algorithm>
 #include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "core/context.h"
 #include "core/magnitude_key.h"
 #include "core/mask_backends.h"
 #include "cpu/threads.h"
@@ -29,14 +33,24 @@ constexpr int kBuckets = 1 << kDigitBits;
 // enough to balance up to a few dozen threads, few enough that merging the per-chunk
 // histograms stays cheap.
 constexpr int64_t kChunks = 32;
+// The first level's bucket is copied out when it holds at most n / kCopyDivisor keys.
+constexpr int64_t kCopyDivisor = 8;
 
 int64_t chunk_count(int64_t n) { return threads_for(n, 2) > 1 ? kChunks : 1; }
 
 struct ChunkCounts {
   int64_t hist[kBuckets];
-  int64_t nan;    // NaN keys in the chunk (first level only)
-  int64_t equal;  // keys equal to the bucket's value (tie pass only)
+  int64_t nan;          // NaN keys in the chunk (first level only)
+  int64_t equal;        // keys equal to the bucket's value (tie pass only)
+  int64_t copy_begin;   // the chunk's copied keys: copy[copy_begin, + copy_count)
+  int64_t copy_count;
 };
+
+size_t counts_bytes(int64_t n) { return size_t(chunk_count(n)) * sizeof(ChunkCounts); }
+
+// Room for the copied keys: n / kCopyDivisor plus one spare slot per chunk, which the
+// branch-free copy loop may write past its last key.
+int64_t copy_capacity(int64_t n) { return n / kCopyDivisor + chunk_count(n); }
 
 template <dsdkDataType_t D>
 struct Select {
@@ -46,7 +60,9 @@ struct Select {
   const T* w;
   int64_t n, chunks;
   ChunkCounts* counts;
+  Key* copy;  // after counts in the workspace
   int threads;
+  bool copied = false;
 
   int64_t begin(int64_t c) const { return n * c / chunks; }
   int64_t end(int64_t c) const { return n * (c + 1) / chunks; }
@@ -57,25 +73,52 @@ struct Select {
     return magnitude_key<D>(bits);
   }
 
-  // Histogram of digit [shift, hi) over the keys whose bits above hi equal prefix; the
-  // merged histogram goes to total.
+  // Histogram of digit [shift, hi) over the keys whose bits above hi equal prefix (from
+  // w, or from the copied keys once there are some); the merged histogram goes to total.
   void histogram(Key prefix, int hi, int shift, bool count_nan, int64_t* total) const {
     const Key digit_mask = Key((Key(1) << (hi - shift)) - 1);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t c = 0; c < chunks; ++c) {
       ChunkCounts& cc = counts[c];
       std::fill(cc.hist, cc.hist + kBuckets, int64_t(0));
-      int64_t nan = 0;
-      for (int64_t i = begin(c), e = end(c); i < e; ++i) {
-        const Key k = key(i);
-        if (count_nan) nan += key_is_nan<D>(k);
+      auto add = [&](Key k) {
         if (Key(k >> hi) == prefix) ++cc.hist[(k >> shift) & digit_mask];
+      };
+      int64_t nan = 0;
+      if (copied) {
+        for (int64_t j = cc.copy_begin, e = j + cc.copy_count; j < e; ++j) add(copy[j]);
+      } else {
+        for (int64_t i = begin(c), e = end(c); i < e; ++i) {
+          const Key k = key(i);
+          if (count_nan) nan += key_is_nan<D>(k);
+          add(k);
+        }
       }
       cc.nan = nan;
     }
     std::fill(total, total + kBuckets, int64_t(0));
     for (int64_t c = 0; c < chunks; ++c)
       for (int b = 0; b < kBuckets; ++b) total[b] += counts[c].hist[b];
+  }
+
+  // Copies out the keys of first-level bucket b (digit at `shift`), chunk by chunk in
+  // index order; the per-chunk counts are the first level's histograms.
+  void copy_bucket(int b, int shift) {
+    for (int64_t c = 0, at = 0; c < chunks; ++c) {
+      counts[c].copy_begin = at;
+      counts[c].copy_count = counts[c].hist[b];
+      at += counts[c].hist[b] + 1;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t c = 0; c < chunks; ++c) {
+      Key* out = copy + counts[c].copy_begin;
+      for (int64_t i = begin(c), e = end(c); i < e; ++i) {
+        const Key k = key(i);
+        *out = k;
+        out += Key(k >> shift) == Key(b);
+      }
+    }
+    copied = true;
   }
 
   dsdkStatus_t nan_error(std::string* msg) const {
@@ -114,7 +157,7 @@ struct Select {
         }
   }
 
-  dsdkStatus_t topk(int64_t keep, uint8_t* mask, std::string* msg) const {
+  dsdkStatus_t topk(int64_t keep, uint8_t* mask, std::string* msg) {
     std::vector<int64_t> total(kBuckets);
     Key prefix = 0;
     int64_t need = keep;  // keys still to keep inside the current bucket
@@ -138,6 +181,7 @@ struct Select {
         write(Key(prefix << shift), total[size_t(b)] - need, mask);
         return DSDK_STATUS_SUCCESS;
       }
+      if (first && total[size_t(b)] <= n / kCopyDivisor) copy_bucket(b, shift);
       hi = shift;
     }
   }
@@ -157,16 +201,22 @@ struct Select {
 
 template <dsdkDataType_t D>
 dsdkStatus_t run(const MagnitudeMaskArgs& a, int num_threads, std::string* msg) {
-  Select<D> s{static_cast<const typename Select<D>::T*>(a.w), a.n, chunk_count(a.n),
-              static_cast<ChunkCounts*>(a.workspace), threads_for(a.n, num_threads)};
+  auto* counts = static_cast<ChunkCounts*>(a.workspace);
+  using Key = typename Select<D>::Key;
+  Key* copy = a.mode == DSDK_MASK_TOPK
+                  ? reinterpret_cast<Key*>(static_cast<char*>(a.workspace) + counts_bytes(a.n))
+                  : nullptr;
+  Select<D> s{static_cast<const typename Select<D>::T*>(a.w), a.n, chunk_count(a.n), counts,
+              copy, threads_for(a.n, num_threads)};
   return a.mode == DSDK_MASK_THRESHOLD ? s.threshold(a.threshold, a.mask, msg)
                                        : s.topk(a.keep, a.mask, msg);
 }
 
 }  // namespace
 
-size_t magnitude_mask_workspace(dsdkMaskMode_t mode, int64_t n) {
-  return mode == DSDK_MASK_TOPK && n > 0 ? size_t(chunk_count(n)) * sizeof(ChunkCounts) : 0;
+size_t magnitude_mask_workspace(dsdkMaskMode_t mode, dsdkDataType_t dtype, int64_t n) {
+  if (mode != DSDK_MASK_TOPK || n == 0) return 0;
+  return counts_bytes(n) + size_t(copy_capacity(n)) * dtype_size(dtype);
 }
 
 dsdkStatus_t magnitude_mask(const MagnitudeMaskArgs& a, int num_threads, std::string* msg) {

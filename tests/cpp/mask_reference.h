@@ -34,12 +34,13 @@ inline std::vector<uint8_t> threshold(const std::vector<double>& w, double t) {
   return m;
 }
 
-enum class Kind { kNormal, kIntegers, kEqual, kZeros, kSpecial };
-constexpr Kind kKinds[] = {Kind::kNormal, Kind::kIntegers, Kind::kEqual, Kind::kZeros,
-                           Kind::kSpecial};
+enum class Kind { kNormal, kCoarse, kIntegers, kEqual, kZeros, kSpecial };
+constexpr Kind kKinds[] = {Kind::kNormal,  Kind::kCoarse, Kind::kIntegers,
+                           Kind::kEqual,   Kind::kZeros,  Kind::kSpecial};
 
 // n values of one kind, every one exactly representable in bfloat16 except for kNormal
-// (the caller rounds those to its type with `round`): normal draws, small integers of
+// (the caller rounds those to its type with `round`): normal draws, normal draws in
+// steps of 2^-10 (ties spread over many magnitudes), small integers of
 // both signs (many ties), one repeated value, +-0.0, and a mix with infinities,
 // subnormal-sized and huge values.
 template <class Round>
@@ -54,6 +55,7 @@ std::vector<double> make(Kind kind, int64_t n, uint32_t seed, Round round) {
   for (auto& v : w) {
     switch (kind) {
       case Kind::kNormal: v = round(g(rng)); break;
+      case Kind::kCoarse: v = std::ldexp(std::round(std::ldexp(g(rng), 10)), -10); break;
       case Kind::kIntegers: v = small(rng); break;
       case Kind::kEqual: v = (rng() & 1) ? -0.25 : 0.25; break;
       case Kind::kZeros: v = (rng() & 1) ? -0.0 : 0.0; break;

@@ -531,12 +531,12 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind
 }
 cudaError_t cudaMemset(void* p, int v, size_t n) {
   emu_check_device(p, n, "cudaMemset");
-  std::memset(p, v, n);
+  if (n) std::memset(p, v, n);
   return cudaSuccess;
 }
 cudaError_t cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t) {
   emu_check_device(p, n, "cudaMemsetAsync");
-  std::memset(p, v, n);
+  if (n) std::memset(p, v, n);
   return cudaSuccess;
 }
 // Work runs when it is issued, so a stream is only a distinct token to pass around.

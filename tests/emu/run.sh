@@ -8,7 +8,8 @@
 #   tests/emu/run.sh asan       AddressSanitizer + UBSan build (about 3x slower)
 #
 # Environment: EMU_SEED (thread-order seed, default 12345), EMU_FREE_MB (what
-# cudaMemGetInfo reports free), DSDK_TEST_QUICK=1 (skip the slowest test case),
+# cudaMemGetInfo reports free), DSDK_TEST_QUICK=1 (skip the slowest SVM test case;
+# the convolution test always runs its quick grid here),
 # EMU_NO_POISON=1 (device and shared memory not filled with 0xff bytes),
 # EMU_NO_DEVICE=1 (no device visible: the test must skip), JOBS (parallel
 # compile jobs, default 2). Build folder: build-emu/<config>. x86-64 only.
@@ -28,3 +29,6 @@ cmake --build "$OUT" -j "${JOBS:-2}"
 "$OUT/test_svm_cuda"
 "$OUT/test_masked_gemm_cuda"
 "$OUT/test_magnitude_mask_cuda"
+# Every 7th combination of the convolution grid still covers each (case, dtype,
+# direction), in about 10 CPU-seconds at -O2.
+DSDK_TEST_QUICK=1 "$OUT/test_conv_cuda"
