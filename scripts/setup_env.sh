@@ -26,7 +26,7 @@ fingerprint() { sha256sum | cut -c1-32; }
 # torch 2.14.1 is the CUDA build (with the CUDA headers the extension compiles against);
 # set DSDK_TORCH=torch==2.13.0 for the small CPU-only build.
 requirements=("${DSDK_TORCH:-torch==2.14.1}" numpy scipy scikit-learn pytest pytest-benchmark
-              ninja pybind11 matplotlib expecttest setuptools wheel "$@")
+              ninja pybind11 matplotlib expecttest setuptools wheel tqdm "$@")
 pip_stamp=$stamps/pip-$(printf '%s\n' "$(python -V 2>&1)" "${requirements[@]}" | fingerprint)
 if [ -e "$pip_stamp" ]; then
   echo "== pip: this requirement line is installed already ($pip_stamp)"
@@ -52,7 +52,11 @@ if [ -s "$stamps/build" ] && [ "$(cat "$stamps/build")" = "$build_key $(built_li
 else
   echo "== building dsdkern (CUDA_HOME=${CUDA_HOME:-none}, arch list ${TORCH_CUDA_ARCH_LIST}, ${MAX_JOBS} jobs)"
   # ninja (in build/temp.*) keeps the objects of earlier builds and recompiles what changed.
-  python setup.py -q build_ext --inplace
+  if ! python setup.py -q build_ext --inplace > "$stamps/build.log" 2>&1; then
+    tail -n 60 "$stamps/build.log"
+    echo "dsdkern build failed; the whole log: $stamps/build.log" >&2
+    exit 1
+  fi
   # A copy installed by an older `pip install .` would shadow the checkout.
   if python -c 'import importlib.metadata as m; m.version("dsdkern")' 2>/dev/null; then
     pip uninstall -q -y dsdkern

@@ -2,13 +2,13 @@
 ResNet-18 layer, then prints the convolution benchmark table (bench conv) at 90 %
 weight sparsity. svm: both SVM solvers against LIBSVM on digits and breast_cancer.
 """
+from . import add_options
 
 
 def register(areas) -> None:
     p = areas.add_parser("conv", help="masked_conv vs F.conv2d: check, then the ResNet-18 table",
                          description=__doc__.splitlines()[0])
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for dsdkern and torch (default: torch's)")
+    add_options(p, area=True)
     p.set_defaults(func=run)
 
 

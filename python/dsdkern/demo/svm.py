@@ -5,12 +5,13 @@ training points), and prints fit time, test accuracy, support-vector count and
 how often each agrees with LIBSVM."""
 import time
 
+from . import add_options
+
 
 def register(areas):
     p = areas.add_parser("svm", help="both SVM solvers against LIBSVM on digits, "
                                      "breast_cancer and a generated set", description=__doc__)
-    p.add_argument("--threads", type=int, default=None,
-                   help="dsdkern CPU threads (default: torch.get_num_threads())")
+    add_options(p, area=True)
     p.set_defaults(func=run)
 
 
