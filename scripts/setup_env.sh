@@ -15,7 +15,7 @@ fi
 # torch 2.14.1 is the CUDA build (with the CUDA headers the extension compiles against);
 # set DSDK_TORCH=torch==2.13.0 for the small CPU-only build.
 pip install -q "${DSDK_TORCH:-torch==2.14.1}" numpy scipy scikit-learn pytest pytest-benchmark \
-  ninja pybind11 matplotlib expecttest setuptools wheel "$@"
+  ninja pybind11 matplotlib expecttest setuptools wheel tqdm "$@"
 
 if [ -z "${CUDA_HOME:-}" ] && [ -x /usr/local/cuda/bin/nvcc ]; then
   export CUDA_HOME=/usr/local/cuda
