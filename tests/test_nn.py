@@ -199,6 +199,11 @@ def test_from_dense_rejects():
         MaskedConv2d.from_dense(nn.Linear(2, 3))
     with pytest.raises(ValueError, match="uninitialised"):
         MaskedLinear.from_dense(nn.LazyLinear(3))
+    model = nn.Sequential(nn.Linear(2, 3),
+                          prune.random_unstructured(nn.Linear(3, 3), "weight", 0.5))
+    with pytest.raises(ValueError, match="from_torch_prune"):
+        sparsify(model)
+    assert type(model[0]) is nn.Linear
     dense = nn.Linear(2, 3)
     before = dense.weight.detach().clone()
     with pytest.raises(ValueError, match="shape"):
@@ -270,12 +275,25 @@ def test_torch_prune_state_dict_loads():
         assert torch.equal(m.mask, pruned.get_submodule(name).weight_mask != 0)
 
 
-def test_torch_pruned_bias_in_state_dict_is_an_error():
-    pruned = prune.random_unstructured(nn.Linear(4, 3), "bias", 0.5)
+def pruned_linear_state(edit):
+    state = dict(prune.random_unstructured(nn.Linear(4, 3), "weight", 0.5).state_dict())
+    edit(state)
+    return state
+
+
+@pytest.mark.parametrize("state, words", [
+    (prune.random_unstructured(nn.Linear(4, 3), "bias", 0.5).state_dict(), "bias_orig"),
+    (pruned_linear_state(lambda sd: sd.pop("weight_mask")), "without \"weight_mask\""),
+    (pruned_linear_state(lambda sd: sd.update(weight_mask=torch.ones(3, 5))),
+     "\"weight_mask\" has shape \\[3, 5\\]"),
+    ({**nn.Linear(4, 3).state_dict(), "mask": [[True] * 4] * 3}, "must be a tensor"),
+])
+def test_bad_checkpoint_leaves_layer_unchanged(state, words):
     layer = MaskedLinear(4, 3)
+    layer.set_mask(random_mask(layer.weight.shape, torch.Generator().manual_seed(20)))
     before = copy.deepcopy(layer.state_dict())
-    with pytest.raises(RuntimeError, match="bias"):
-        layer.load_state_dict(pruned.state_dict())
+    with pytest.raises(RuntimeError, match=words):
+        layer.load_state_dict(state)
     for key, value in layer.state_dict().items():
         assert torch.equal(value, before[key])
 
@@ -356,6 +374,10 @@ def test_densify_bakes_mask_and_exports():
     torch.testing.assert_close(exported.module()(x), model(x), **TIGHT)
     single = densify(MaskedLinear(3, 2))
     assert type(single) is nn.Linear
+
+
+def test_repr_on_meta_device():
+    assert "sparsity" not in repr(MaskedLinear(3, 4, device="meta"))
 
 
 # ---------------------------------------------------------------- sparsify
@@ -446,10 +468,14 @@ def test_sparsify_keeps_user_hooks():
     seen = []
     conv = nn.Conv2d(1, 2, 3)
     handle = conv.register_forward_hook(lambda mod, inp, out: seen.append(type(mod)))
+    grads = []
+    conv.register_full_backward_hook(lambda mod, gin, gout: grads.append(gout[0].shape))
     model = sparsify(nn.Sequential(conv))
+    model(torch.randn(1, 1, 5, 5, requires_grad=True)).sum().backward()
+    assert seen == [MaskedConv2d] and grads == [torch.Size([1, 2, 3, 3])]
+    handle.remove()
     model(torch.randn(1, 1, 5, 5))
     assert seen == [MaskedConv2d]
-    assert handle is not None
 
 
 # ---------------------------------------------------------------- torch.nn.utils.prune
@@ -516,3 +542,21 @@ def test_from_torch_prune_rejects():
     assert type(model[0]) is nn.Conv2d and hasattr(model[0], "weight_orig")
     layer = from_torch_prune(prune.l1_unstructured(nn.Linear(4, 4), "weight", 0.5))
     assert isinstance(layer, MaskedLinear) and layer.sparsity == pytest.approx(0.5)
+
+
+def test_from_torch_prune_keeps_user_hooks_and_warns_on_subclasses():
+    class Scaled(nn.Linear):
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    seen = []
+    conv = prune.random_unstructured(nn.Conv2d(1, 2, 3), "weight", 0.5)
+    conv.register_forward_pre_hook(lambda mod, inp: seen.append(type(mod)))
+    model = nn.Sequential(conv, nn.Flatten(),
+                          prune.random_unstructured(Scaled(18, 2), "weight", 0.5))
+    with pytest.warns(UserWarning, match=r"2 \(Scaled\)"):
+        from_torch_prune(model)
+    assert isinstance(model[0], MaskedConv2d) and list(model[0]._forward_pre_hooks) != []
+    assert type(model[2]) is Scaled and hasattr(model[2], "weight_orig")
+    model(torch.randn(1, 1, 5, 5))
+    assert seen == [MaskedConv2d]

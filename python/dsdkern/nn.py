@@ -28,8 +28,9 @@ __all__ = ["MaskedLayer", "MaskedConv2d", "MaskedLinear", "masked_layers", "spar
            "densify", "from_torch_prune"]
 
 _MASK_DTYPES = (torch.bool, torch.uint8)
-# Hook registries carried over when a layer is swapped, so that a user's hooks keep firing.
-# The *_with_kwargs / *_always_called dicts are keyed by the same hook ids as their main dict.
+# Hook registries a swapped-in layer shares with the layer it replaces, so that a user's hooks
+# keep firing and their handles keep removing them. The *_with_kwargs / *_always_called dicts
+# are keyed by the same hook ids as their main dict.
 _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
                "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
                "_backward_pre_hooks", "_backward_hooks")
@@ -81,13 +82,18 @@ class MaskedLayer:
     @classmethod
     def from_dense(cls, module: nn.Module, mask: Tensor | None = None):
         """A new masked layer holding `module`'s very Parameter objects (weight, bias), its
-        training mode and its forward/backward hooks. `module` is an instance of the torch
-        class this layer replaces; `mask` (optional, see `set_mask`) defaults to `module.mask`
-        for a masked layer and to all True otherwise. With a mask, the pruned weights are
-        zeroed in place, which `module` sees too, as it shares them."""
+        training mode and its forward/backward hook registries (shared, so hook handles keep
+        working on the new layer). `module` is an instance of the torch class this layer
+        replaces; `mask` (optional, see `set_mask`) defaults to `module.mask` for a masked
+        layer and to all True otherwise. With a mask, the pruned weights are zeroed in place,
+        which `module` sees too, as it shares them."""
         if not isinstance(module, cls._dense_type):
             raise TypeError(f"{cls.__name__}.from_dense: module must be an "
                             f"nn.{cls._dense_type.__name__}, got {type(module).__name__}")
+        if _torch_pruning(module):
+            raise ValueError(f"{cls.__name__}.from_dense: module is pruned by "
+                             "torch.nn.utils.prune; convert it with "
+                             "dsdkern.nn.from_torch_prune instead")
         if isinstance(module.weight, nn.parameter.UninitializedParameter):
             raise ValueError(f"{cls.__name__}.from_dense: module's weight is uninitialised "
                              "(a lazy module); run one forward pass first")
@@ -116,38 +122,44 @@ class MaskedLayer:
         A plain torch checkpoint has no mask: all weights are kept. A torch.nn.utils.prune
         checkpoint has weight_orig and weight_mask: weight := weight_orig ⊙ weight_mask.
         """
-        orig, pruned = prefix + "weight_orig", prefix + "weight_mask"
         if prefix + "bias_orig" in state_dict:
             return (f'"{prefix}bias_orig": a bias pruned by torch.nn.utils.prune cannot be '
                     "loaded, the mask covers the weight only")
-        from_prune = prefix + "weight" not in state_dict and orig in state_dict
-        incoming = {name: state_dict.get(prefix + name) for name in ("weight", "bias", "mask")}
+        keys = {name: prefix + name for name in ("weight", "bias", "mask")}
+        from_prune = keys["weight"] not in state_dict and prefix + "weight_orig" in state_dict
         if from_prune:
-            if pruned not in state_dict:
-                return f'"{orig}" comes without "{pruned}"'
-            incoming["weight"] = state_dict[orig]
-            incoming["mask"] = state_dict[pruned] != 0
+            keys["weight"], keys["mask"] = prefix + "weight_orig", prefix + "weight_mask"
+            if keys["mask"] not in state_dict:
+                return f'"{keys["weight"]}" comes without "{keys["mask"]}"'
         own = {"weight": self.weight, "bias": self.bias, "mask": self.mask}
-        for name, value in incoming.items():
+        incoming = {}
+        for name, key in keys.items():
+            value = state_dict.get(key)
             if value is None or own[name] is None:
                 continue  # missing or unexpected: the base loader reports it
             if not isinstance(value, Tensor):
-                return f'"{prefix}{name}" must be a tensor, got {type(value).__name__}'
+                return f'"{key}" must be a tensor, got {type(value).__name__}'
             if value.shape != own[name].shape:
-                return (f'"{prefix}{name}" has shape {list(value.shape)} but the layer\'s '
-                        f"{name} has shape {list(own[name].shape)}")
-        if incoming["mask"] is not None and incoming["mask"].dtype not in _MASK_DTYPES:
-            return f'"{prefix}mask" must be bool or uint8, got {incoming["mask"].dtype}'
+                return (f'"{key}" has shape {list(value.shape)} but the layer\'s {name} has '
+                        f"shape {list(own[name].shape)}")
+            incoming[name] = value
+        mask = incoming.get("mask")
         if from_prune:
-            del state_dict[orig], state_dict[pruned]
-            state_dict[prefix + "weight"] = incoming["weight"] * incoming["mask"]
-        if incoming["weight"] is not None:
-            mask = incoming["mask"]
-            state_dict[prefix + "mask"] = (torch.ones(self.weight.shape, dtype=torch.bool)
+            mask = mask != 0
+            del state_dict[keys["weight"]], state_dict[keys["mask"]]
+            state_dict[prefix + "weight"] = incoming["weight"] * mask
+        elif mask is not None and mask.dtype not in _MASK_DTYPES:
+            return f'"{keys["mask"]}" must be bool or uint8, got {mask.dtype}'
+        weight = incoming.get("weight")
+        if weight is not None:
+            state_dict[prefix + "mask"] = (torch.ones(weight.shape, dtype=torch.bool,
+                                                      device=weight.device)
                                            if mask is None else mask.bool())
         return None
 
     def extra_repr(self) -> str:
+        if self.mask.is_meta:  # a model built on the meta device has no mask values yet
+            return super().extra_repr()
         return f"{super().extra_repr()}, sparsity={self.sparsity:.4f}"
 
 
@@ -229,10 +241,10 @@ class MaskedLinear(MaskedLayer, nn.Linear):
 _MASKED_TYPES = {nn.Conv2d: MaskedConv2d, nn.Linear: MaskedLinear}
 
 
-def _rebuild(cls: type, module: nn.Module, weight: nn.Parameter, drop_hooks=()) -> nn.Module:
+def _rebuild(cls: type, module: nn.Module, weight: nn.Parameter) -> nn.Module:
     """A `cls` layer with `module`'s hyper-parameters, `weight`, `module.bias`, training mode
-    and hooks (less the hook ids in `drop_hooks`); a masked `cls` gets a mask on the meta
-    device, to be replaced. No weight storage is allocated on the way."""
+    and hook registries (shared with `module`); a masked `cls` gets a mask on the meta device,
+    to be replaced. No weight storage is allocated on the way."""
     if issubclass(cls, nn.Conv2d):
         layer = cls(module.in_channels, module.out_channels, module.kernel_size, module.stride,
                     module.padding, module.dilation, module.groups, module.bias is not None,
@@ -243,9 +255,8 @@ def _rebuild(cls: type, module: nn.Module, weight: nn.Parameter, drop_hooks=()) 
     layer.weight = weight
     layer.bias = module.bias
     layer.train(module.training)
-    for name in _HOOK_DICTS:
-        hooks = getattr(module, name)
-        setattr(layer, name, type(hooks)((k, h) for k, h in hooks.items() if k not in drop_hooks))
+    for name in _HOOK_DICTS + ("_is_full_backward_hook",):
+        setattr(layer, name, getattr(module, name))
     return layer
 
 
@@ -267,18 +278,17 @@ def masked_layers(model: nn.Module) -> list[tuple[str, MaskedLayer]]:
 def _excluded_names(model: nn.Module, exclude) -> set[str]:
     """Qualified names of the modules that `exclude` (names or module types) covers, with
     everything below them."""
-    if isinstance(exclude, (str, type)):
-        exclude = (exclude,)
-    names = dict(model.named_modules())
+    exclude = (exclude,) if isinstance(exclude, (str, type)) else tuple(exclude)
+    modules = dict(model.named_modules())
     for item in exclude:
         if not isinstance(item, (str, type)):
             raise TypeError(f"exclude: entries must be module names (str) or module types, "
                             f"got {item!r}")
-        if isinstance(item, str) and item not in names:
+        if isinstance(item, str) and item not in modules:
             raise ValueError(f"exclude: no module named {item!r} in the model")
-    roots = [name for name, m in names.items()
-             if name in exclude or isinstance(m, tuple(i for i in exclude if isinstance(i, type)))]
-    return {name for name in names for root in roots
+    types = tuple(item for item in exclude if isinstance(item, type))
+    roots = [name for name, m in modules.items() if name in exclude or isinstance(m, types)]
+    return {name for name in modules for root in roots
             if root == "" or name == root or name.startswith(root + ".")}
 
 
@@ -339,27 +349,32 @@ def from_torch_prune(model: nn.Module) -> nn.Module:
     another type is left and named in a warning. Returns the model, or the new layer when
     `model` itself is the pruned layer. ValueError when no layer was pruned by torch.
     """
-    new, others = {}, []
+    pruned, others = [], []
     for name, m in model.named_modules():
         hooks = _torch_pruning(m)
         if not hooks:
             continue
         if type(m) not in _MASKED_TYPES:
             others.append(f"{name or '<model>'} ({type(m).__name__})")
-            continue
-        if any(h._tensor_name != "weight" for h in hooks.values()):
+        elif any(h._tensor_name != "weight" for h in hooks.values()):
             raise ValueError(f"from_torch_prune: {name or '<model>'} has a pruned bias; "
                              "masked layers mask the weight only")
-        layer = _rebuild(_MASKED_TYPES[type(m)], m, m.weight_orig, drop_hooks=hooks)
-        layer.mask = m.weight_mask != 0
-        new[id(m)] = layer
-    if not new:
+        else:
+            pruned.append((m, hooks))
+    if not pruned:
         raise ValueError("from_torch_prune: no nn.Conv2d / nn.Linear of the model was pruned "
                          "by torch.nn.utils.prune")
     if others:
         warnings.warn("from_torch_prune: left as they are (only nn.Conv2d / nn.Linear are "
                       f"converted): {', '.join(others)}", stacklevel=2)
-    with torch.no_grad():
-        for layer in new.values():
+    new = {}
+    for m, hooks in pruned:
+        for name in _HOOK_DICTS:  # the old module is dropped: its registries move on
+            for key in hooks:
+                getattr(m, name).pop(key, None)
+        layer = _rebuild(_MASKED_TYPES[type(m)], m, m.weight_orig)
+        layer.mask = m.weight_mask != 0
+        with torch.no_grad():
             layer.weight.mul_(layer.mask)
+        new[id(m)] = layer
     return _replace(model, new)
