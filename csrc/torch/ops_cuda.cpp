@@ -5,6 +5,7 @@
 #include <torch/library.h>
 
 #include "torch/conv_common.h"
+#include "torch/linear.h"
 
 namespace dsdk_torch {
 namespace {
@@ -45,10 +46,31 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward_cuda(
                               g, output_mask);
 }
 
+at::Tensor masked_linear_cuda(const at::Tensor& input, const at::Tensor& weight,
+                              const at::Tensor& mask, const std::optional<at::Tensor>& bias) {
+  const char* op = "masked_linear";
+  check_masked_linear(op, input, weight, mask, bias, nullptr, kBackend, kConvDtypes);
+  c10::cuda::CUDAGuard guard(input.device());
+  return masked_linear_forward(cuda_handle(input.device(), op), input, weight, mask, bias);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_linear_backward_cuda(
+    const at::Tensor& grad_output, const at::Tensor& input, const at::Tensor& weight,
+    const at::Tensor& mask, std::array<bool, 3> output_mask) {
+  const char* op = "masked_linear_backward";
+  check_masked_linear(op, input, weight, mask, std::nullopt, &grad_output, kBackend,
+                      kConvDtypes);
+  c10::cuda::CUDAGuard guard(input.device());
+  return masked_linear_backward(cuda_handle(input.device(), op), grad_output, input, weight,
+                                mask, output_mask);
+}
+
 }  // namespace
 }  // namespace dsdk_torch
 
 TORCH_LIBRARY_IMPL(dsdkern, CUDA, m) {
   m.impl("masked_conv", &dsdk_torch::masked_conv_cuda);
   m.impl("masked_conv_backward", &dsdk_torch::masked_conv_backward_cuda);
+  m.impl("masked_linear", &dsdk_torch::masked_linear_cuda);
+  m.impl("masked_linear_backward", &dsdk_torch::masked_linear_backward_cuda);
 }
