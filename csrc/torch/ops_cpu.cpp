@@ -5,6 +5,7 @@
 
 #include "torch/conv_common.h"
 #include "torch/linear.h"
+#include "torch/mask.h"
 
 namespace dsdk_torch {
 namespace {
@@ -55,6 +56,20 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_linear_backward_cpu(
   return masked_linear_backward(cpu_handle(op), grad_output, input, weight, mask, output_mask);
 }
 
+at::Tensor magnitude_mask_cpu(const at::Tensor& weight, int64_t keep) {
+  const char* op = "magnitude_mask";
+  const MaskRequest r{DSDK_MASK_TOPK, keep, 0.0};
+  check_mask_args(op, weight, r, kBackend, kConvDtypes);
+  return magnitude_mask(cpu_handle(op), op, weight, r);
+}
+
+at::Tensor threshold_mask_cpu(const at::Tensor& weight, double threshold) {
+  const char* op = "threshold_mask";
+  const MaskRequest r{DSDK_MASK_THRESHOLD, 0, threshold};
+  check_mask_args(op, weight, r, kBackend, kConvDtypes);
+  return magnitude_mask(cpu_handle(op), op, weight, r);
+}
+
 }  // namespace
 }  // namespace dsdk_torch
 
@@ -63,4 +78,6 @@ TORCH_LIBRARY_IMPL(dsdkern, CPU, m) {
   m.impl("masked_conv_backward", &dsdk_torch::masked_conv_backward_cpu);
   m.impl("masked_linear", &dsdk_torch::masked_linear_cpu);
   m.impl("masked_linear_backward", &dsdk_torch::masked_linear_backward_cpu);
+  m.impl("magnitude_mask", &dsdk_torch::magnitude_mask_cpu);
+  m.impl("threshold_mask", &dsdk_torch::threshold_mask_cpu);
 }

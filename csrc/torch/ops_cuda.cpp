@@ -6,6 +6,7 @@
 
 #include "torch/conv_common.h"
 #include "torch/linear.h"
+#include "torch/mask.h"
 
 namespace dsdk_torch {
 namespace {
@@ -65,6 +66,22 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_linear_backward_cuda(
                                 mask, output_mask);
 }
 
+at::Tensor magnitude_mask_cuda(const at::Tensor& weight, int64_t keep) {
+  const char* op = "magnitude_mask";
+  const MaskRequest r{DSDK_MASK_TOPK, keep, 0.0};
+  check_mask_args(op, weight, r, kBackend, kConvDtypes);
+  c10::cuda::CUDAGuard guard(weight.device());
+  return magnitude_mask(cuda_handle(weight.device(), op), op, weight, r);
+}
+
+at::Tensor threshold_mask_cuda(const at::Tensor& weight, double threshold) {
+  const char* op = "threshold_mask";
+  const MaskRequest r{DSDK_MASK_THRESHOLD, 0, threshold};
+  check_mask_args(op, weight, r, kBackend, kConvDtypes);
+  c10::cuda::CUDAGuard guard(weight.device());
+  return magnitude_mask(cuda_handle(weight.device(), op), op, weight, r);
+}
+
 }  // namespace
 }  // namespace dsdk_torch
 
@@ -73,4 +90,6 @@ TORCH_LIBRARY_IMPL(dsdkern, CUDA, m) {
   m.impl("masked_conv_backward", &dsdk_torch::masked_conv_backward_cuda);
   m.impl("masked_linear", &dsdk_torch::masked_linear_cuda);
   m.impl("masked_linear_backward", &dsdk_torch::masked_linear_backward_cuda);
+  m.impl("magnitude_mask", &dsdk_torch::magnitude_mask_cuda);
+  m.impl("threshold_mask", &dsdk_torch::threshold_mask_cuda);
 }

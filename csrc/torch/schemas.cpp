@@ -25,4 +25,11 @@ TORCH_LIBRARY(dsdkern, m) {
       "masked_linear_backward(Tensor grad_output, Tensor input, Tensor weight, Tensor mask, "
       "bool[3] output_mask) -> (Tensor, Tensor, Tensor)",
       {at::Tag::pt2_compliant_tag});
+
+  // Pruning masks (bool, weight's shape; flat indices in row-major order):
+  // magnitude_mask keeps the `keep` entries of largest |weight|, ties to the lower flat
+  // index; threshold_mask keeps |weight| >= threshold.
+  m.def("magnitude_mask(Tensor weight, int keep) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("threshold_mask(Tensor weight, float threshold) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
 }

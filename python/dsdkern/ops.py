@@ -1,6 +1,6 @@
-"""Python side of the masked-convolution and masked-linear custom ops: fake kernels (so
-that torch.compile can trace them), the autograd formulas, and the `masked_conv` and
-`masked_linear` entry points.
+"""Python side of the dsdkern custom ops: fake kernels (so that torch.compile can trace
+them), the autograd formulas, and the entry points `masked_conv`, `masked_linear`,
+`magnitude_mask` and `threshold_mask`.
 
 The C++ kernels (csrc/torch/ops_*.cpp) check every argument; the fake kernels repeat the
 checks that decide the output shape, with the same messages, because under
@@ -13,7 +13,7 @@ from torch import Tensor
 
 from . import _C  # noqa: F401  (loading the extension registers torch.ops.dsdkern.*)
 
-__all__ = ["masked_conv", "masked_linear"]
+__all__ = ["magnitude_mask", "masked_conv", "masked_linear", "threshold_mask"]
 
 _MASK_DTYPES = (torch.bool, torch.uint8)
 # Input dtypes each backend's kernels implement (csrc/torch/ops_cpu.cpp, ops_cuda.cpp).
@@ -260,3 +260,51 @@ torch.library.register_autograd("dsdkern::masked_linear", _linear_backward,
                                 setup_context=_linear_setup_context)
 torch.library.register_autograd("dsdkern::masked_linear_backward", _no_linear_double_backward,
                                 setup_context=lambda ctx, inputs, output: None)
+
+
+def magnitude_mask(weight: Tensor, keep: int) -> Tensor:
+    """Bool mask of weight's shape keeping the `keep` entries of largest |weight|.
+
+    weight: any shape and strides; CPU: float32/float64, CUDA: float32/float64/float16/
+    bfloat16. keep: int in [0, weight.numel()]. Exactly `keep` entries are True; among equal
+    |weight| the lower flat (row-major) index is kept first, so the mask is the same on
+    every run, thread count and device. -0.0 ties with 0.0. A NaN in weight is an error.
+    The result is contiguous, on weight's device, and not differentiable.
+    """
+    return torch.ops.dsdkern.magnitude_mask(weight, keep)
+
+
+def threshold_mask(weight: Tensor, threshold: float) -> Tensor:
+    """Bool mask of weight's shape, True where |weight| >= threshold (>= 0).
+
+    Same weights as magnitude_mask (a NaN is an error); a weight is pruned when
+    |weight| < threshold. The comparison is in float64.
+    """
+    return torch.ops.dsdkern.threshold_mask(weight, threshold)
+
+
+def _check_mask_weight(op: str, weight: Tensor) -> None:
+    backend, dtypes = _BACKEND_DTYPES.get(weight.device.type, (None, ()))
+    if backend is not None and weight.dtype not in dtypes:
+        raise RuntimeError(f"{op}: weight dtype {weight.dtype} is not supported on {backend} "
+                           f"(supported: {', '.join(map(str, dtypes))})")
+
+
+def _empty_mask(weight: Tensor) -> Tensor:
+    return torch.empty(weight.shape, dtype=torch.bool, device=weight.device)
+
+
+@torch.library.register_fake("dsdkern::magnitude_mask")
+def _magnitude_mask_fake(weight, keep):
+    _check_mask_weight("magnitude_mask", weight)
+    _require(0 <= keep <= weight.numel(),
+             f"magnitude_mask: keep must be in [0, weight.numel() = {weight.numel()}], "
+             f"got {keep}")
+    return _empty_mask(weight)
+
+
+@torch.library.register_fake("dsdkern::threshold_mask")
+def _threshold_mask_fake(weight, threshold):
+    _check_mask_weight("threshold_mask", weight)
+    _require(threshold >= 0, f"threshold_mask: threshold must be >= 0, got {threshold}")
+    return _empty_mask(weight)

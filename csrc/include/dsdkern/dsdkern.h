@@ -1,6 +1,6 @@
 /*
- * dsdkern C API: masked convolution, masked GEMM and kernel SVM training behind a
- * cuDNN-style handle and descriptors.
+ * dsdkern C API: masked convolution, masked GEMM, pruning masks and kernel SVM
+ * training behind a cuDNN-style handle and descriptors.
  *
  * Conventions that hold for every call:
  *  - Every entry point returns a dsdkStatus_t. On failure the handle keeps a
@@ -252,6 +252,39 @@ dsdkStatus_t dsdkMaskedGemm(dsdkHandle_t handle, dsdkDataType_t dtype, dsdkOpera
                             int64_t ldb, const uint8_t* maskB, const void* beta, void* C,
                             int64_t ldc, const uint8_t* maskC, void* workspace,
                             size_t workspaceSizeInBytes);
+
+/* ---- pruning masks ----------------------------------------------------- */
+
+typedef enum {
+  DSDK_MASK_TOPK = 0,      /* keep the `keep` entries of largest |w| */
+  DSDK_MASK_THRESHOLD = 1, /* keep the entries with |w| >= threshold */
+  DSDK_MASK_MODE_MAX_ENUM = 0x7fffffff
+} dsdkMaskMode_t;
+
+/* Workspace bytes dsdkMagnitudeMask needs for n values of dtype in `mode`
+ * (the same for every thread count). */
+dsdkStatus_t dsdkGetMagnitudeMaskWorkspaceSize(dsdkHandle_t handle, dsdkMaskMode_t mode,
+                                               dsdkDataType_t dtype, int64_t n,
+                                               size_t* sizeInBytes);
+
+/* mask[i] = 1 where w[i] is kept, 0 where it is pruned, for i < n.
+ * w: n values of dtype (CPU: FLOAT or DOUBLE; CUDA: FLOAT, DOUBLE, HALF,
+ * BFLOAT16), mask: n uint8, workspace: workspaceSizeInBytes bytes, all on the
+ * handle's device (may be NULL when n == 0 or the workspace size is 0).
+ * TOPK keeps exactly `keep` entries (0 <= keep <= n) of largest |w|; among
+ * equal |w| the lower index wins, so the mask is one function of w: the same
+ * for every thread count and on CPU and CUDA. -0.0 and +0.0 tie; infinities
+ * are the largest. `threshold` is ignored.
+ * THRESHOLD keeps |w| >= threshold (threshold >= 0, compared in double;
+ * +infinity keeps only infinite entries). `keep` is ignored.
+ * BAD_PARAM names the argument at fault: keep outside [0, n], a negative or
+ * NaN threshold, or a NaN in w (the message gives the first NaN's index). When
+ * the call fails the contents of mask are unspecified.
+ * A CUDA handle's call runs on its stream and waits for it (the NaN check
+ * needs the answer on the host). */
+dsdkStatus_t dsdkMagnitudeMask(dsdkHandle_t handle, dsdkMaskMode_t mode, dsdkDataType_t dtype,
+                               int64_t n, const void* w, int64_t keep, double threshold,
+                               void* workspace, size_t workspaceSizeInBytes, uint8_t* mask);
 
 /* ---- kernel SVM -------------------------------------------------------- */
 
