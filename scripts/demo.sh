@@ -5,6 +5,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck disable=SC1091
-source "$here/scripts/setup_env.sh" scikit-learn-intelex thundersvm-cpu mnist1d
+source "$here/scripts/setup_env.sh" scikit-learn-intelex thundersvm-cpu
 cd "$here"
 python -m dsdkern demo "$@"

@@ -26,7 +26,7 @@ fingerprint() { sha256sum | cut -c1-32; }
 # torch 2.14.1 is the CUDA build (with the CUDA headers the extension compiles against);
 # set DSDK_TORCH=torch==2.13.0 for the small CPU-only build.
 requirements=("${DSDK_TORCH:-torch==2.14.1}" numpy scipy scikit-learn pytest pytest-benchmark
-              ninja pybind11 matplotlib expecttest setuptools wheel tqdm "$@")
+              ninja pybind11 matplotlib expecttest setuptools wheel tqdm mnist1d "$@")
 pip_stamp=$stamps/pip-$(printf '%s\n' "$(python -V 2>&1)" "${requirements[@]}" | fingerprint)
 if [ -e "$pip_stamp" ]; then
   echo "== pip: this requirement line is installed already ($pip_stamp)"
