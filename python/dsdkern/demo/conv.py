@@ -52,6 +52,7 @@ def run(args) -> int:
     print(f"# {meta['machine']} | torch {meta['torch']} | threads {meta['threads']}")
     print(f"# {meta['peer']}")
     print(conv.format_header(), flush=True)
-    conv.run(conv.LAYERS, (1, 8), (0.9,), threads=args.threads, repeats=5, budget_s=1.0,
+    conv.run(conv.LAYERS, (1, 8), (0.9,), threads=args.threads, warmup=1, repeats=5,
+             budget_s=0.5,
              progress=lambda r: print(conv.format_row(r), flush=True))
     return 0

@@ -20,11 +20,15 @@ SENSITIVITY_SPARSITIES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
 @dataclass(frozen=True)
 class Config:
     han_epochs: int = 30        # dense training before pruning
-    retrain_epochs: int = 6     # after each pruning round
+    han_lr: float = 0.05
+    retrain_epochs: int = 8     # after each pruning round
+    retrain_lr: float = 0.01    # Han retrains at a lower rate than the first training
     # Han's quality parameter per round (threshold = quality × the layer's weight std),
     # rising until the net keeps at most HAN_TARGET of its weights.
-    qualities: tuple = (0.5, 0.8, 1.1, 1.4, 1.7, 2.0, 2.3, 2.6, 2.9, 3.2, 3.5, 3.8)
-    dsd_epochs: tuple = (20, 10, 10)  # dense, sparse, re-dense (the baseline: their sum)
+    # The std is that of the kept weights, which grows as the small ones go, so small
+    # steps in quality already prune a lot.
+    qualities: tuple = tuple(round(0.5 + 0.1 * i, 1) for i in range(20))
+    dsd_epochs: tuple = (16, 8, 8)  # dense, sparse, re-dense (the baseline: their sum)
     dsd_sparsity: float = 0.5
     dsd_lr: float = 0.05
     seeds: tuple = (0, 1, 2)
@@ -94,14 +98,13 @@ def han(ds, cfg, seed=0):
     def optimizer(lr):
         return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 
-    fit(model, optimizer(0.05), train, cfg.han_epochs, progress=False)
+    fit(model, optimizer(cfg.han_lr), train, cfg.han_epochs, progress=False)
     dense_acc = accuracy(model)
     scan = prune.sensitivity(model, accuracy, SENSITIVITY_SPARSITIES)
 
     def retrain(m, round_index):
-        # Han retrains at a lower rate than the original training; the fresh optimizer
-        # carries no momentum that could move a pruned weight.
-        fit(m, optimizer(0.01), train, cfg.retrain_epochs, progress=False)
+        # A fresh optimizer carries no momentum that could move a pruned weight.
+        fit(m, optimizer(cfg.retrain_lr), train, cfg.retrain_epochs, progress=False)
 
     rounds = []
     for quality in cfg.qualities:
@@ -163,7 +166,7 @@ def dsd_vs_dense(ds, cfg):
         runs.append({"seed": seed, "dsd": dense + sparse + redense, "baseline": dense + base,
                      "sparse_layers": layers})
     return {"data": ds.name, "epochs": list(cfg.dsd_epochs), "sparsity": cfg.dsd_sparsity,
-            "runs": runs}
+            "lr": cfg.dsd_lr, "lr_factor": LR_FACTOR, "runs": runs}
 
 
 def run(args) -> int:

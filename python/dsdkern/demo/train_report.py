@@ -46,7 +46,8 @@ def _plot_dsd(path, dsd):
     e_dense, e_sparse, _ = dsd["epochs"]
     for edge in (e_dense + 0.5, e_dense + e_sparse + 0.5):
         ax.axvline(edge, color="k", linestyle=":")
-    ax.set_xlabel("epoch (dotted: DSD goes sparse, then re-dense at 1/10 of the learning rate)")
+    ax.set_xlabel(f"epoch (dotted: DSD goes sparse, then re-dense at {dsd['lr_factor']:g}× "
+                  "the learning rate)")
     ax.set_ylabel("test accuracy")
     ax.set_title(f"DSD vs dense, LeNet-5-shaped CNN, {dsd['data']} (band: ± 1 std)")
     ax.legend()
@@ -67,8 +68,8 @@ def _han_section(r, sensitivity_png):
     lines += ["", "| layer | " + " | ".join(r["layers"]) + " |",
               "| --- |" + " --- |" * len(r["layers"]),
               "| kept fraction | " + " | ".join(f"{v:.2%}" for v in r["layers"].values()) + " |",
-              "", "Sensitivity of the dense net (one layer pruned by magnitude at a time, "
-              f"test accuracy; the dense net's: {r['sensitivity'].baseline:.4f}):", "",
+              "", "Sensitivity of the dense net (test accuracy with one layer pruned by "
+              "magnitude at a time; baseline: the dense net's):", "",
               r["sensitivity"].to_markdown(), "", f"![sensitivity]({sensitivity_png})", ""]
     return lines
 
@@ -80,7 +81,7 @@ def _dsd_section(dsd, plot_png):
     runs = dsd["runs"]
     gain = [r["dsd"][-1] - r["baseline"][-1] for r in runs]
     lines = [f"Epochs: dense {e_dense}, sparse {e_sparse} (sparsity {dsd['sparsity']:.0%}, "
-             f"conv1 left dense), re-dense {e_redense} at 1/10 of the learning rate; the "
+             f"conv1 left dense), re-dense {e_redense} at {dsd['lr_factor']:g}× the learning rate; the "
              f"baseline shares the dense phase and trains on densely for {e_sparse + e_redense} "
              "epochs with the same learning-rate drop. Test accuracy in %, mean ± std over "
              f"{len(runs)} seed(s):", "",
@@ -119,10 +120,12 @@ def write_report(out, command, cfg, han_results, dsd, timings, threads):
                  f"{k} {wall:.0f} s ({cpu:.0f} s)" for k, (wall, cpu) in timings.items())
              + ".", "",
              "## Han prune-and-retrain, LeNet-300-100 (inputs → 300 → 100 → classes)", "",
-             f"SGD (momentum 0.9, lr 0.05, batch {cfg.batch_size}) for {cfg.han_epochs} epochs; "
+             f"SGD (momentum 0.9, lr {cfg.han_lr}, batch {cfg.batch_size}) for "
+             f"{cfg.han_epochs} epochs; "
              "then rounds of `dsdkern.prune.iterative(model, \"std\", [quality], retrain)` "
              "(a weight is pruned when |w| < quality × std of its layer's weights; "
-             f"retraining {cfg.retrain_epochs} epochs at lr 0.01) with rising quality until "
+             f"retraining {cfg.retrain_epochs} epochs at lr {cfg.retrain_lr}) with rising "
+             "quality until "
              "at most 10 % of the weights are left.", "",
              "![kept fraction per layer](han_layers.png)", ""]
     for r in han_results:
@@ -132,7 +135,7 @@ def write_report(out, command, cfg, han_results, dsd, timings, threads):
     lines += [f"## Dense-Sparse-Dense vs a dense baseline, LeNet-5-shaped CNN on {dsd['data']}",
               "", "conv(1→6, 1×5) → pool → conv(6→16, 1×5) → pool → 120 → 84 → 10, "
               "MaskedConv2d / MaskedLinear; SGD (momentum 0.9, lr "
-              f"{cfg.dsd_lr}, batch {cfg.batch_size}).", ""]
+              f"{dsd['lr']}, batch {cfg.batch_size}).", ""]
     lines += _dsd_section(dsd, "dsd_accuracy.png")
     path = os.path.join(out, "report.md")
     with open(path, "w") as f:
