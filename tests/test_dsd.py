@@ -36,6 +36,8 @@ OPTIMIZERS = {
     "sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=1e-3),
     "adam": lambda p: torch.optim.Adam(p, lr=0.01),
     "adamw_amsgrad": lambda p: torch.optim.AdamW(p, lr=0.01, amsgrad=True),
+    "rmsprop_momentum": lambda p: torch.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+    "adagrad": lambda p: torch.optim.Adagrad(p, lr=0.05),
 }
 
 
@@ -197,7 +199,9 @@ def test_load_state_dict_rejects_bad_state():
     dsd = DSD(model, torch.optim.SGD(model.parameters(), lr=0.1))
     good = dsd.state_dict()
     for bad, match in (({**good, "phase": "warm"}, "phase"), ({"phase": "dense"}, "keys"),
-                       ([1, 2], "keys")):
+                       ([1, 2], "keys"), ({**good, "sparse_rounds": -1}, "sparse_rounds"),
+                       ({**good, "lr_factor": 0}, "lr_factor"),
+                       ({**good, "sparsity": 1.0, "phase": "sparse"}, "sparsity")):
         with pytest.raises(ValueError, match=match):
             dsd.load_state_dict(bad)
     assert dsd.state_dict() == good
@@ -233,7 +237,7 @@ def test_fit_returns_mean_epoch_losses_and_trains():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     reference = cnn(seed=7)
     reference_optimizer = torch.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
-    losses = dsd_mod.fit(model, optimizer, loader(), epochs=3, progress=False)
+    losses = dsd_mod.fit(model, optimizer, loader(), epochs=3, progress=True, desc="fit")
     expected = []
     for _ in range(3):
         total = 0.0

@@ -24,6 +24,12 @@ __all__ = ["DSD", "fit", "evaluate"]
 _PHASES = ("dense", "sparse", "redense")
 
 
+def _check_lr_factor(lr_factor) -> None:
+    if isinstance(lr_factor, bool) or not isinstance(lr_factor, (int, float)) \
+            or not 0 < lr_factor < math.inf:
+        raise ValueError(f"lr_factor must be a finite number > 0, got {lr_factor!r}")
+
+
 class DSD:
     """The DSD phase machine over `model` and `optimizer` (any torch.optim.Optimizer).
 
@@ -42,11 +48,10 @@ class DSD:
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
                             f"{type(optimizer).__name__}")
         prune._check_sparsity(sparsity)
-        if isinstance(lr_factor, bool) or not isinstance(lr_factor, (int, float)) \
-                or not 0 < lr_factor < math.inf:
-            raise ValueError(f"lr_factor must be a finite number > 0, got {lr_factor!r}")
+        _check_lr_factor(lr_factor)
         self.model = sparsify(model)
         prune._prunable(self.model, exclude_first_conv)
+        self._layers = [layer for _, layer in masked_layers(self.model)]
         self.optimizer, self.sparsity, self.lr_factor = optimizer, sparsity, lr_factor
         self.exclude_first_conv = exclude_first_conv
         self.phase = "dense"
@@ -56,7 +61,7 @@ class DSD:
     def _after_step(self, optimizer, args, kwargs) -> None:
         if self.phase == "sparse":
             with torch.no_grad():
-                for _, layer in masked_layers(self.model):
+                for layer in self._layers:
                     layer.weight.mul_(layer.mask)
 
     def sparse(self) -> dict[str, float]:
@@ -67,7 +72,7 @@ class DSD:
             raise RuntimeError("DSD.sparse() called in the sparse phase; call .dense() first")
         kept = prune.magnitude(self.model, self.sparsity, "layer", self.exclude_first_conv)
         with torch.no_grad():
-            for _, layer in masked_layers(self.model):
+            for layer in self._layers:
                 for value in self.optimizer.state.get(layer.weight, {}).values():
                     if torch.is_tensor(value) and value.shape == layer.weight.shape:
                         value.masked_fill_(~layer.mask, 0)
@@ -82,7 +87,7 @@ class DSD:
             raise RuntimeError(f"DSD.dense() called in the {self.phase} phase; it must follow "
                                ".sparse()")
         with torch.no_grad():
-            for _, layer in masked_layers(self.model):
+            for layer in self._layers:
                 layer.set_mask(torch.ones_like(layer.mask))
         for group in self.optimizer.param_groups:
             if torch.is_tensor(group["lr"]):
@@ -99,6 +104,8 @@ class DSD:
                 "exclude_first_conv": self.exclude_first_conv}
 
     def load_state_dict(self, state: dict) -> None:
+        """Resume from what state_dict() gave; load the model's and the optimizer's
+        state_dicts too. The state is checked whole before anything changes."""
         expected = set(self.state_dict())
         if not isinstance(state, dict) or set(state) != expected:
             got = sorted(state) if isinstance(state, dict) else type(state).__name__
@@ -108,6 +115,11 @@ class DSD:
             raise ValueError(f"DSD.load_state_dict: phase must be one of {_PHASES}, got "
                              f"{state['phase']!r}")
         prune._check_sparsity(state["sparsity"])
+        _check_lr_factor(state["lr_factor"])
+        rounds = state["sparse_rounds"]
+        if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
+            raise ValueError(f"DSD.load_state_dict: sparse_rounds must be an int >= 0, got "
+                             f"{rounds!r}")
         self.phase, self.sparse_rounds = state["phase"], state["sparse_rounds"]
         self.sparsity, self.lr_factor = state["sparsity"], state["lr_factor"]
         self.exclude_first_conv = state["exclude_first_conv"]
