@@ -172,11 +172,21 @@ def dsd_vs_dense(ds, cfg):
 def run(args) -> int:
     import torch
 
-    import dsdkern  # noqa: F401  (registers the ops)
-
+    threads = torch.get_num_threads()
     # One thread unless told: these nets are too small for intra-op threads to pay for
     # their synchronisation, which on a busy machine costs more than the arithmetic.
     torch.set_num_threads(args.threads or 1)
+    try:
+        return _run(args)
+    finally:
+        torch.set_num_threads(threads)  # the other demo areas run with torch's own
+
+
+def _run(args) -> int:
+    import torch
+
+    import dsdkern  # noqa: F401  (registers the ops)
+
     cfg = QUICK if args.quick else FULL
     timings = {}
 
