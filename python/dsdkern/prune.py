@@ -232,6 +232,7 @@ class Sensitivity:
         self.baseline, self.table = baseline, table
 
     def to_markdown(self) -> str:
+        """The baseline, then a table: one row per layer, one column per sparsity."""
         sparsities = sorted({s for row in self.table.values() for s in row})
         lines = [f"baseline: {self.baseline:.4g}", "",
                  "| layer | " + " | ".join(f"{s:.0%}" for s in sparsities) + " |",
