@@ -47,7 +47,8 @@ def _check_quality(quality, name: str) -> float:
 
 
 def _kept_fraction(layer: MaskedLayer) -> float:
-    return layer.mask.count_nonzero().item() / layer.mask.numel()
+    numel = layer.mask.numel()
+    return layer.mask.count_nonzero().item() / numel if numel else 1.0
 
 
 def _n_pruned(sparsity: float, numel: int) -> int:
