@@ -13,13 +13,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import prune
 
-import dsdkern  # noqa: F401  (registers the ops)
 from dsdkern.nn import (MaskedConv2d, MaskedLayer, MaskedLinear, densify, from_torch_prune,
                         masked_layers, sparsify)
 
-HAS_LINEAR = hasattr(torch.ops.dsdkern, "masked_linear")
-needs_linear = pytest.mark.skipif(not HAS_LINEAR,
-                                  reason="torch.ops.dsdkern.masked_linear is not built yet")
 TIGHT = dict(rtol=1e-12, atol=1e-12)
 
 
@@ -37,7 +33,7 @@ def masked_copy(dense, masked_cls, gen, keep=0.5):
     return layer, dense
 
 
-def small_cnn(dtype=torch.float64, with_linear=HAS_LINEAR):
+def small_cnn(dtype=torch.float64, with_linear=True):
     torch.manual_seed(0)
     layers = [nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, stride=2, groups=2),
               nn.ReLU(), nn.Flatten()]
@@ -86,7 +82,8 @@ CONV_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "-".join(f"{k}{v}" for k, v in c.items()))
+@pytest.mark.parametrize("case", CONV_CASES,
+                         ids=lambda c: "-".join(f"{k}{v}" for k, v in c.items()))
 @pytest.mark.parametrize("unbatched", [False, True])
 @pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
 def test_conv_matches_torch(case, unbatched, device):
@@ -109,7 +106,6 @@ def test_conv_matches_torch(case, unbatched, device):
         torch.testing.assert_close(layer.bias.grad, ref.bias.grad, **TIGHT)
 
 
-@needs_linear
 @pytest.mark.parametrize("shape", [(7,), (5, 7), (2, 3, 7), (0, 7)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_matches_torch(shape, bias, device):
@@ -179,8 +175,10 @@ def test_set_mask_rejects(bad, error, words):
         assert torch.equal(value, state[key])
 
 
-@pytest.mark.parametrize("dense", [nn.Conv2d(2, 3, 3), nn.Linear(4, 5), nn.Linear(4, 5, bias=False)])
-def test_from_dense_shares_parameters(dense):
+@pytest.mark.parametrize("make", [lambda: nn.Conv2d(2, 3, 3), lambda: nn.Linear(4, 5),
+                                  lambda: nn.Linear(4, 5, bias=False)])
+def test_from_dense_shares_parameters(make):
+    dense = make()
     cls = MaskedConv2d if isinstance(dense, nn.Conv2d) else MaskedLinear
     dense.eval()
     layer = cls.from_dense(dense)
@@ -402,7 +400,7 @@ def test_sparsify_keeps_parameters_and_optimizer():
     step(dense, opt_dense)
     model = sparsify(model)
     assert [id(p) for p in model.parameters()] == ids
-    assert len(masked_layers(model)) == (4 if HAS_LINEAR else 2)
+    assert len(masked_layers(model)) == 4
     for _ in range(2):
         step(model, opt)
         step(dense, opt_dense)
@@ -534,7 +532,7 @@ def test_from_torch_prune_converts_in_place():
 def test_from_torch_prune_rejects():
     with pytest.raises(ValueError, match="no nn.Conv2d / nn.Linear"):
         from_torch_prune(small_cnn())
-    model = small_cnn(with_linear=True)
+    model = small_cnn()
     prune.random_unstructured(model[0], "weight", 0.5)
     prune.random_unstructured(model[5], "bias", 0.5)
     with pytest.raises(ValueError, match="bias"):

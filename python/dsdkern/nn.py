@@ -1,10 +1,10 @@
 """Drop-in masked layers and the functions that swap them into (and out of) a model.
 
 A masked layer is a plain ``nn.Conv2d`` / ``nn.Linear`` plus one bool buffer ``mask`` of the
-weight's shape (False = pruned). It holds nothing else: no second weight, no hooks, so
-optimizers, deepcopy, pickle, state_dict, ``.to()`` and torch.compile see plain torch. The
-forward runs ``masked_conv`` / ``masked_linear``, whose weight gradient is masked, so a
-pruned weight gets a zero gradient.
+weight's shape (False = pruned). It holds nothing else: no second weight, no hooks of its
+own, so optimizers, deepcopy, pickle, state_dict, ``.to()`` and torch.compile see plain
+torch. The forward runs ``masked_conv`` / ``masked_linear``, whose weight gradient is
+masked, so a pruned weight gets a zero gradient.
 
 Only layers of exactly the types ``nn.Conv2d`` and ``nn.Linear`` are swapped: a subclass
 (``nn.LazyLinear`` before its first forward, a user class with its own forward, the
@@ -51,7 +51,9 @@ class MaskedLayer:
     """Mixin of MaskedConv2d and MaskedLinear: the `mask` buffer and what works on it.
 
     `mask` is a bool tensor of the weight's shape on the weight's device; False marks a pruned
-    weight. The forward uses W ⊙ M, and the invariant W ⊙ M == W is kept by `set_mask`.
+    weight. The forward uses W ⊙ M whatever W holds at pruned entries; `set_mask` zeroes them,
+    and as their gradient is zero only optimizer state from before the mask (momentum) can
+    move them again, which dsdkern.dsd clears.
     """
 
     mask: Tensor
