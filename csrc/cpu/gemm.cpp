@@ -1,7 +1,8 @@
 // Row-major GEMM on the packed engine: each thread takes a block of C (choose_split) and
 // runs the BLIS loops on it: column tile (nc) > K block (kc, pack B, masked) > row block
-// (mc, pack A) > micro-tiles (C masked in the tile update). Packing buffers come from
-// the caller's workspace; plain gemm allocates one.
+// (mc, pack A) > micro-tiles (C masked in the tile update). A C of a few rows streams B
+// instead (gemm_few_rows). Buffers come from the caller's workspace; plain gemm
+// allocates one.
 #include "cpu/gemm.h"
 
 #include <algorithm>
@@ -30,26 +31,38 @@ template <typename T>
 void pack_panels(const Microkernel<T>& k, const T* x, const uint8_t* mask, int64_t ld,
                  bool trans, int64_t i0, int64_t rows, int64_t j0, int64_t cols, int width,
                  T* dst) {
-  for (int64_t p = 0; p * width < rows; ++p) {
-    const int64_t r0 = i0 + p * width;
-    const int nrow = int(std::min<int64_t>(width, rows - p * width));
-    T* d = dst + p * cols * width;
-    if (!trans) {
-      // Row i of the panel is contiguous in X: a transposing pack.
+  const int64_t panels = (rows + width - 1) / width;
+  if (!trans) {
+    // Row i of a panel is contiguous in X: a transposing pack per panel.
+    for (int64_t p = 0; p < panels; ++p) {
+      const int64_t r0 = i0 + p * width;
+      const int nrow = int(std::min<int64_t>(width, rows - p * width));
       k.pack_rows(x + r0 * ld + j0, ld, mask ? mask + r0 * ld + j0 : nullptr, nrow, width, cols,
-                  d, width);
-      continue;
+                  dst + p * cols * width, width);
     }
-    // Column j of the panel is contiguous in X: plain copies.
-    for (int64_t j = 0; j < cols; ++j) {
-      const int64_t o = (j0 + j) * ld + r0;
-      const T* s = x + o;
-      T* dj = d + j * width;
-      if (mask) {
-        const uint8_t* m = mask + o;
-        for (int i = 0; i < nrow; ++i) dj[i] = m[i] ? s[i] : T(0);
+    return;
+  }
+  // Column j of every panel is contiguous in X: plain copies, one source row at a time
+  // across all panels (a stream the prefetcher follows, where panel by panel would hop
+  // rows).
+  for (int64_t j = 0; j < cols; ++j) {
+    const int64_t o = (j0 + j) * ld + i0;
+    const T* __restrict s = x + o;
+    const uint8_t* __restrict m = mask ? mask + o : nullptr;
+    for (int64_t p = 0; p < panels; ++p) {
+      const int nrow = int(std::min<int64_t>(width, rows - p * width));
+      const T* __restrict sp = s + p * width;
+      T* __restrict dj = dst + (p * cols + j) * width;
+      if (m) {
+        // Loading unconditionally lets the select vectorise (a branch per element
+        // mispredicts on random masks).
+        const uint8_t* __restrict mp = m + p * width;
+        for (int i = 0; i < nrow; ++i) {
+          const T v = sp[i];
+          dj[i] = mp[i] ? v : T(0);
+        }
       } else {
-        for (int i = 0; i < nrow; ++i) dj[i] = s[i];
+        for (int i = 0; i < nrow; ++i) dj[i] = sp[i];
       }
       for (int i = nrow; i < width; ++i) dj[i] = T(0);
     }
@@ -77,12 +90,103 @@ T* carve_buffers(Carver& cv, const PackSizes& ps, int num_threads) {
   return cv.take<T>(ps.per_thread() * std::max(1, num_threads));
 }
 
+// At most this many rows of C run on gemm_few_rows: the packed engine's mr-row tiles
+// would mostly multiply zero padding, and packing B would cost more than the single
+// pass over it that the product needs (GEMV-like shapes: a linear layer at batch 1).
+constexpr int64_t kFewRows = 4;
+
+// Workspace of gemm_few_rows: op(A) as contiguous rows, and (transB == false) one
+// accumulator row per row of C.
+template <typename T>
+void carve_few_rows(Carver& cv, int64_t M, int64_t N, int64_t K, T** ap, T** acc) {
+  *ap = cv.take<T>(M * K);
+  *acc = cv.take<T>(M * N);
+}
+
+// C = alpha * (op(A) · op(B ⊙ maskB)) ⊙ maskC + beta * C streaming B once: dot products
+// with B's rows (transB) or row-by-row updates of accumulators (not transB), columns of
+// C split over the threads.
+template <typename T>
+void gemm_few_rows(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha,
+                   const T* A, int64_t lda, const T* B, int64_t ldb, const uint8_t* maskB,
+                   T beta, T* C, int64_t ldc, const uint8_t* maskC, void* workspace, int nt) {
+  Carver cv(workspace);
+  T* ap;
+  T* acc;
+  carve_few_rows(cv, M, N, K, &ap, &acc);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t p = 0; p < K; ++p) ap[i * K + p] = transA ? A[p * lda + i] : A[i * lda + p];
+  const auto store = [&](int64_t i, int64_t j, T v) {
+    const int64_t o = i * ldc + j;
+    const T r = (maskC && !maskC[o]) ? T(0) : alpha * v;
+    C[o] = beta == T(0) ? r : r + beta * C[o];
+  };
+#pragma omp parallel num_threads(nt)
+  {
+#if defined(_OPENMP)
+    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+#else
+    const int tid = 0, nth = 1;
+#endif
+    const int64_t n0 = chunk_begin(N, nth, tid), n1 = chunk_begin(N, nth, tid + 1);
+    if (transB) {
+      for (int64_t j = n0; j < n1; ++j) {
+        const T* __restrict b = B + j * ldb;
+        const uint8_t* __restrict m = maskB ? maskB + j * ldb : nullptr;
+        for (int64_t i = 0; i < M; ++i) {
+          const T* __restrict a = ap + i * K;
+          T sum = T(0);
+          if (m) {
+#pragma omp simd reduction(+ : sum)
+            for (int64_t p = 0; p < K; ++p) {
+              const T v = b[p];
+              sum += a[p] * (m[p] ? v : T(0));
+            }
+          } else {
+#pragma omp simd reduction(+ : sum)
+            for (int64_t p = 0; p < K; ++p) sum += a[p] * b[p];
+          }
+          store(i, j, sum);
+        }
+      }
+    } else {
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = n0; j < n1; ++j) acc[i * N + j] = T(0);
+      for (int64_t p = 0; p < K; ++p) {
+        const T* __restrict b = B + p * ldb;
+        const uint8_t* __restrict m = maskB ? maskB + p * ldb : nullptr;
+        for (int64_t i = 0; i < M; ++i) {
+          const T a = ap[i * K + p];
+          T* __restrict c = acc + i * N;
+          if (m) {
+#pragma omp simd
+            for (int64_t j = n0; j < n1; ++j) {
+              const T v = b[j];
+              c[j] += a * (m[j] ? v : T(0));
+            }
+          } else {
+#pragma omp simd
+            for (int64_t j = n0; j < n1; ++j) c[j] += a * b[j];
+          }
+        }
+      }
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = n0; j < n1; ++j) store(i, j, acc[i * N + j]);
+    }
+  }
+}
+
 }  // namespace
 
 template <typename T>
 size_t gemm_masked_workspace(int64_t M, int64_t N, int64_t K, int num_threads) {
   Carver cv(nullptr);
-  carve_buffers<T>(cv, pack_sizes(microkernel<T>(), M, N, K), num_threads);
+  if (M <= kFewRows) {
+    T *ap, *acc;
+    carve_few_rows(cv, M, N, K, &ap, &acc);
+  } else {
+    carve_buffers<T>(cv, pack_sizes(microkernel<T>(), M, N, K), num_threads);
+  }
   return cv.size();
 }
 
@@ -91,8 +195,11 @@ void gemm_masked(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T al
                  int64_t lda, const T* B, int64_t ldb, const uint8_t* maskB, T beta, T* C,
                  int64_t ldc, const uint8_t* maskC, void* workspace, int num_threads) {
   if (M <= 0 || N <= 0) return;
-  const Microkernel<T>& k = microkernel<T>();
   const int nt = std::max(1, num_threads);
+  if (M <= kFewRows)
+    return gemm_few_rows(transA, transB, M, N, K, alpha, A, lda, B, ldb, maskB, beta, C, ldc,
+                         maskC, workspace, nt);
+  const Microkernel<T>& k = microkernel<T>();
   // Columns are dealt to threads in vectors (half a panel; half-width tiles are cheap).
   const int unit = k.nr / 2;
   const int64_t mp = (M + k.mr - 1) / k.mr, np = (N + unit - 1) / unit;

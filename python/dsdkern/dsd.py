@@ -82,7 +82,9 @@ class DSD:
 
     def dense(self) -> None:
         """Enter the re-dense phase: lift every mask (the pruned weights restart at exactly
-        zero) and multiply every param group's lr by lr_factor. Only after .sparse()."""
+        zero) and multiply every param group's lr by lr_factor. Only after .sparse().
+        An lr scheduler that recomputes lr from its own base_lrs would undo the factor:
+        scale its base_lrs too."""
         if self.phase != "sparse":
             raise RuntimeError(f"DSD.dense() called in the {self.phase} phase; it must follow "
                                ".sparse()")

@@ -47,7 +47,8 @@ def _check_quality(quality, name: str) -> float:
 
 
 def _kept_fraction(layer: MaskedLayer) -> float:
-    return layer.mask.count_nonzero().item() / layer.mask.numel()
+    numel = layer.mask.numel()
+    return layer.mask.count_nonzero().item() / numel if numel else 1.0
 
 
 def _n_pruned(sparsity: float, numel: int) -> int:
@@ -232,6 +233,7 @@ class Sensitivity:
         self.baseline, self.table = baseline, table
 
     def to_markdown(self) -> str:
+        """The baseline, then a table: one row per layer, one column per sparsity."""
         sparsities = sorted({s for row in self.table.values() for s in row})
         lines = [f"baseline: {self.baseline:.4g}", "",
                  "| layer | " + " | ".join(f"{s:.0%}" for s in sparsities) + " |",

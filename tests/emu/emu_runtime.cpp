@@ -539,6 +539,14 @@ cudaError_t cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t) {
   std::memset(p, v, n);
   return cudaSuccess;
 }
+// Work runs to completion at launch, so a stream is only a distinct token.
+cudaError_t cudaStreamCreate(cudaStream_t* s) {
+  static char tokens[64];
+  static int next = 0;
+  *s = reinterpret_cast<cudaStream_t>(&tokens[next++ % 64]);
+  return cudaSuccess;
+}
+cudaError_t cudaStreamDestroy(cudaStream_t) { return cudaSuccess; }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
 cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
 cudaError_t cudaGetLastError(void) {

@@ -1,7 +1,8 @@
 #!/bin/bash
-# Runs the CUDA SVM code on the CPU, no GPU needed: builds the real csrc/cuda
-# kernels under the emulator of this folder (see emu_runtime.cpp for what it
-# checks) and runs tests/cpp/test_svm_cuda.cpp and gemm_check.cu with them.
+# Runs the CUDA SVM and masked-GEMM code on the CPU, no GPU needed: builds the
+# real csrc/cuda kernels under the emulator of this folder (see emu_runtime.cpp
+# for what it checks) and runs tests/cpp/test_svm_cuda.cpp,
+# tests/cpp/test_masked_gemm_cuda.cpp and gemm_check.cu with them.
 #
 #   tests/emu/run.sh            -O2 build
 #   tests/emu/run.sh asan       AddressSanitizer + UBSan build (about 3x slower)
@@ -25,3 +26,4 @@ cmake -S "$ROOT/tests/emu" -B "$OUT" -G Ninja -DCMAKE_BUILD_TYPE= -DEMU_SANITIZE
 cmake --build "$OUT" -j "${JOBS:-2}"
 "$OUT/gemm_check"
 "$OUT/test_svm_cuda"
+"$OUT/test_masked_gemm_cuda"
