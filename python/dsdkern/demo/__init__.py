@@ -2,17 +2,33 @@
 dsdkern does next to the library a user would pick instead. Each area is a module with
 register(subparsers) and run(args) listed in AREAS; with no area (the README's main
 job), every area runs in turn."""
+import argparse
 import importlib
 
-AREAS = ("dsdkern.demo.conv", "dsdkern.demo.svm")
+AREAS = ("dsdkern.demo.train", "dsdkern.demo.svm", "dsdkern.demo.conv")
+
+
+def add_options(parser, area=False) -> None:
+    """The options every area reads. The demo parser sets their defaults; an area's own
+    parser leaves them unset unless given (SUPPRESS), so `demo --threads 2 svm` keeps 2."""
+    def default(value):
+        return argparse.SUPPRESS if area else value
+
+    parser.add_argument("--threads", type=int, default=default(None),
+                        help="CPU threads for dsdkern and its peers (default: torch's; "
+                             "the training demo: 1)")
+    parser.add_argument("--out", default=default("results"),
+                        help="folder for the training report: report.md, report.json, "
+                             "PNG plots (default: results)")
+    parser.add_argument("--quick", action="store_true", default=default(False),
+                        help="training demo: a few epochs and one seed (a smoke run)")
 
 
 def register(commands) -> None:
     parser = commands.add_parser("demo", help="short demonstrations on packaged data sets "
                                               "(every area when none is named)",
                                  description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=None,
-                        help="CPU threads for dsdkern and its peers (default: torch's)")
+    add_options(parser)
     areas = parser.add_subparsers(dest="area", metavar="area")
     for module in AREAS:
         importlib.import_module(module).register(areas)

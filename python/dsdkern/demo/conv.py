@@ -2,13 +2,13 @@
 ResNet-18 layer, then prints the convolution benchmark table (bench conv) at 90 %
 weight sparsity. svm: both SVM solvers against LIBSVM on digits and breast_cancer.
 """
+from . import add_options
 
 
 def register(areas) -> None:
     p = areas.add_parser("conv", help="masked_conv vs F.conv2d: check, then the ResNet-18 table",
                          description=__doc__.splitlines()[0])
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for dsdkern and torch (default: torch's)")
+    add_options(p, area=True)
     p.set_defaults(func=run)
 
 
@@ -29,7 +29,7 @@ def _check_conv() -> None:
     ref.square().sum().backward()
 
     def rel(a, b):
-        return float((a - b).abs().max() / b.abs().max())
+        return float((a.detach() - b.detach()).abs().max() / b.detach().abs().max())
 
     print(f"masked_conv vs F.conv2d(x, w*m), {LAYERS[0].name}, N=2, 90 % pruned: max relative "
           f"error y {rel(ours, ref):.1e}, dx {rel(x.grad, x_ref.grad):.1e}, "
@@ -52,6 +52,7 @@ def run(args) -> int:
     print(f"# {meta['machine']} | torch {meta['torch']} | threads {meta['threads']}")
     print(f"# {meta['peer']}")
     print(conv.format_header(), flush=True)
-    conv.run(conv.LAYERS, (1, 8), (0.9,), threads=args.threads, repeats=5, budget_s=1.0,
+    conv.run(conv.LAYERS, (1, 8), (0.9,), threads=args.threads, warmup=1, repeats=5,
+             budget_s=0.5,
              progress=lambda r: print(conv.format_row(r), flush=True))
     return 0

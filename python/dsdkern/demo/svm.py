@@ -1,16 +1,17 @@
 """`python -m dsdkern demo svm`: trains dsdkern's two SVM solvers and LIBSVM
 (sklearn.svm.SVC) on two packaged data sets and on a generated one large enough
-for the solvers' speed to show (BENCHMARKS.md's make_classification, 10000
+for the solvers' speed to show (BENCHMARKS.md's make_classification, 5000
 training points), and prints fit time, test accuracy, support-vector count and
 how often each agrees with LIBSVM."""
 import time
+
+from . import add_options
 
 
 def register(areas):
     p = areas.add_parser("svm", help="both SVM solvers against LIBSVM on digits, "
                                      "breast_cancer and a generated set", description=__doc__)
-    p.add_argument("--threads", type=int, default=None,
-                   help="dsdkern CPU threads (default: torch.get_num_threads())")
+    add_options(p, area=True)
     p.set_defaults(func=run)
 
 
@@ -26,7 +27,7 @@ def _data():
     scaler = StandardScaler().fit(Xtr)
     yield "breast_cancer (2 classes)", (scaler.transform(Xtr), scaler.transform(Xte), ytr, yte)
     from ..bench.svm import load
-    yield "make_classification (2 classes, generated)", load(10000)
+    yield "make_classification (2 classes, generated)", load(5000)
 
 
 def run(args):

@@ -1,0 +1,122 @@
+"""DSD under DistributedDataParallel: two gloo processes on CPU against one process on the
+union of their data shards."""
+import datetime
+import socket
+import time
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+import torch.nn.functional as F
+from torch import nn
+
+from dsdkern.dsd import DSD
+from dsdkern.nn import masked_layers
+from pending_ops import needs_training
+
+pytestmark = [
+    pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
+                       reason="torch.distributed with gloo is unavailable"),
+    needs_training,
+]
+
+WORLD, PER_RANK, STEPS = 2, 8, 12
+TIMEOUT_S = 180
+
+
+def net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 6, 3), nn.ReLU(),
+                         nn.Flatten(), nn.Linear(6 * 4 * 4, 16), nn.ReLU(), nn.Linear(16, 3))
+
+
+def dataset():
+    gen = torch.Generator().manual_seed(1)
+    n = STEPS * WORLD * PER_RANK
+    return torch.randn(n, 1, 8, 8, generator=gen), torch.randint(0, 3, (n,), generator=gen)
+
+
+def train(model, dsd, optimizer, rows):
+    """DSD over STEPS steps (dense 4, sparse 4, redense 4); rows(step) picks the batch."""
+    x, y = dataset()
+    for step in range(STEPS):
+        if step == 4:
+            dsd.sparse()
+        elif step == 8:
+            dsd.dense()
+        batch = rows(step)
+        optimizer.zero_grad()
+        F.cross_entropy(model(x[batch]), y[batch]).backward()
+        optimizer.step()
+
+
+def state(model):
+    return {"params": {n: p.detach().clone() for n, p in model.named_parameters()},
+            "masks": {n: m.mask.clone() for n, m in masked_layers(model)}}
+
+
+def worker(rank, port, out):
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                            world_size=WORLD, timeout=datetime.timedelta(seconds=60))
+    try:
+        model = nn.parallel.DistributedDataParallel(net())
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        dsd = DSD(model, optimizer, sparsity=0.5)
+        start = lambda step: step * WORLD * PER_RANK + rank * PER_RANK  # noqa: E731
+        masks = {}
+
+        def rows(step):
+            if step == 7:  # the sparse phase's masks, before .dense() lifts them
+                masks.update({n: m.clone() for n, m in state(model.module)["masks"].items()})
+            return slice(start(step), start(step) + PER_RANK)
+
+        train(model, dsd, optimizer, rows)
+        torch.save({**state(model.module), "sparse_masks": masks}, f"{out}/rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ddp_dsd_matches_single_process_on_the_union_of_shards(tmp_path):
+    context = mp.start_processes(worker, args=(free_port(), str(tmp_path)), nprocs=WORLD,
+                                 join=False, start_method="spawn")
+    deadline = time.monotonic() + TIMEOUT_S
+    try:
+        while not context.join(timeout=5):
+            if time.monotonic() > deadline:
+                pytest.fail(f"the DDP workers did not finish in {TIMEOUT_S} s")
+    finally:
+        for process in context.processes:
+            if process.is_alive():
+                process.terminate()
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(WORLD)]
+
+    model = net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    sparse_masks = {}
+
+    def rows(step):
+        if step == 7:
+            sparse_masks.update(state(model)["masks"])
+        return slice(step * WORLD * PER_RANK, (step + 1) * WORLD * PER_RANK)
+
+    train(model, DSD(model, optimizer, sparsity=0.5), optimizer, rows)
+    single = state(model)
+
+    for key in ("masks", "sparse_masks"):
+        assert ranks[0][key].keys() == ranks[1][key].keys()
+        for name in ranks[0][key]:
+            assert torch.equal(ranks[0][key][name], ranks[1][key][name]), (key, name)
+    assert ranks[0]["sparse_masks"].keys() == sparse_masks.keys()
+    assert not ranks[0]["sparse_masks"]["5"].all() and ranks[0]["sparse_masks"]["0"].all()
+    for name, p in single["params"].items():
+        for r in range(WORLD):
+            torch.testing.assert_close(ranks[r]["params"][name], p, rtol=1e-4, atol=1e-5,
+                                       msg=lambda m: f"rank {r}, {name}: {m}")
