@@ -139,6 +139,9 @@ def save_sparse(model: nn.Module, f) -> None:
     load_sparse, every entry bit for bit, with the pruned weights as zeros. ValueError for a
     state_dict entry that is not a dense tensor (extra state, sparse or quantized tensors).
     """
+    if not isinstance(f, (str, os.PathLike)) and not hasattr(f, "write"):
+        raise TypeError(f"save_sparse: f must be a path or a binary file object, got "
+                        f"{type(f).__name__}")
     state, keys = _fingerprint(model, "save_sparse")
     pairs = _sparse_pairs(model, state)
     covered = set(pairs.values())
@@ -170,12 +173,9 @@ def save_sparse(model: nn.Module, f) -> None:
     if isinstance(f, (str, os.PathLike)):
         with open(f, "wb") as out:
             out.writelines([prefix, header, *segments])
-    elif hasattr(f, "write"):
+    else:
         for part in (prefix, header, *segments):
             f.write(part)
-    else:
-        raise TypeError(f"save_sparse: f must be a path or a binary file object, got "
-                        f"{type(f).__name__}")
 
 
 # ---------------------------------------------------------------- load
