@@ -168,7 +168,9 @@ def save_sparse(model: nn.Module, f) -> None:
         records.append({"key": key, "mask": pairs[key], "bits": bits, "codes": len(codes),
                         "values": add(_tensor_bytes(values)), "index": add(_pack(codes, bits))})
     header = json.dumps({"keys": keys, "records": records}, separators=(",", ":")).encode()
-    crc = zlib.crc32(b"".join(segments), zlib.crc32(header))
+    crc = zlib.crc32(header)
+    for data in segments:
+        crc = zlib.crc32(data, crc)
     prefix = _PREFIX.pack(_MAGIC, _VERSION, len(header), offset, crc)
     if isinstance(f, (str, os.PathLike)):
         with open(f, "wb") as out:
