@@ -9,6 +9,7 @@ import torch  # noqa: F401  (loads libtorch, which _C links against)
 from . import _C  # noqa: F401
 from . import nn, ops
 from .ops import masked_conv, masked_linear
+from .storage import load_sparse, save_sparse
 
-__all__ = ["masked_conv", "masked_linear", "nn", "ops"]
+__all__ = ["load_sparse", "masked_conv", "masked_linear", "nn", "ops", "save_sparse"]
 __version__ = "0.1.0"
