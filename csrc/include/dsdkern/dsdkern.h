@@ -137,6 +137,8 @@ dsdkStatus_t dsdkGetConvolution2dForwardOutputDim(dsdkHandle_t handle,
  * here; DSDK_CONV_ALGO_COUNT is the size of the registry. */
 typedef enum {
   DSDK_CONV_ALGO_IMPLICIT_GEMM = 0, /* mask applied while packing weight tiles */
+  DSDK_CONV_ALGO_DIRECT_SPARSE = 1, /* CSR of W ⊙ M per output channel (Park et al. 2017);
+                                       CPU, forward only */
   DSDK_CONV_ALGO_COUNT,
   DSDK_CONV_ALGO_MAX_ENUM = 0x7fffffff
 } dsdkConvAlgo_t;

@@ -1,0 +1,207 @@
+// Direct sparse convolution (Park et al., ICLR 2017), forward, float and double.
+//
+// The input is copied once per call into a zero-padded, stride-decomposed form: for
+// stride (sh, sw) each channel becomes sh * sw planes, plane (a, b) holding padded rows
+// a, a + sh, ... and columns b, b + sw, ... with one row pitch `ws` for all of them. A
+// filter tap (c, r, s) then reads plane ((r·dh) % sh, (s·dw) % sw) shifted by
+// ((r·dh) / sh, (s·dw) / sw), so output pixel (oh, ow), flattened as j = oh·ws + ow,
+// reads element j + off(c, r, s) for every tap: a contiguous run in j whatever the
+// stride, dilation or padding. Each output channel's CSR row (W ⊙ M, column = tap)
+// times those runs is one call of the sparse row kernel (cpu/sparse_kernels.h) per
+// tile of j, with the tile's accumulators in registers; lanes with ow >= q are
+// computed and dropped. OpenMP runs over images × groups × tiles × output-channel
+// blocks.
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "core/context.h"
+#include "core/conv_backends.h"
+#include "core/sparse_csr.h"
+#include "cpu/gemm_kernels.h"
+#include "cpu/sparse_kernels.h"
+#include "cpu/threads.h"
+
+namespace dsdk {
+namespace cpu {
+namespace {
+
+constexpr size_t kAlign = 64;
+size_t align_up(size_t b) { return (b + kAlign - 1) / kAlign * kAlign; }
+// Vector lanes of the widest ISA, so that workspace sizes do not depend on the ISA.
+int64_t max_lanes(size_t elem) { return int64_t(64 / elem); }
+
+struct Geometry {
+  int64_t hs, ws, plane;  // plane extent and its size
+  int64_t chan;           // elements of one input channel: sh * sw planes
+  int64_t image;          // elements of one image
+  int64_t len;            // flattened output lanes of one image: p * ws
+  int64_t tail;           // zeros after the last image, covering the tiles' overrun
+};
+
+Geometry geometry(const ConvShape& sh, size_t elem) {
+  Geometry g;
+  const int64_t hp = sh.h + 2 * int64_t(sh.pad_h), wp = sh.w + 2 * int64_t(sh.pad_w);
+  g.hs = (hp + sh.stride_h - 1) / sh.stride_h;
+  g.ws = (wp + sh.stride_w - 1) / sh.stride_w;
+  g.plane = g.hs * g.ws;
+  g.chan = g.plane * sh.stride_h * sh.stride_w;
+  g.image = g.chan * sh.c;
+  g.len = int64_t(sh.p) * g.ws;
+  g.tail = 2 * g.len + 2 * kSparseMaxVectors * max_lanes(elem);
+  return g;
+}
+
+// Workspace: [packed filter, when the call brings a dense one][tap offsets][images].
+struct Layout {
+  size_t csr, tab, images, total;
+};
+
+Layout layout(const ConvFwdArgs& a) {
+  const ConvShape& sh = a.sh;
+  const size_t elem = dtype_size(a.dtype);
+  const Geometry g = geometry(sh, elem);
+  Layout l;
+  l.csr = a.sparse ? 0 : csr_bytes(a.dtype, sh.k, sh.crs(), int64_t(sh.k) * sh.crs());
+  l.tab = align_up(size_t(sh.crs()) * sizeof(int32_t));
+  l.images = align_up(size_t(int64_t(sh.n) * g.image + g.tail) * elem);
+  l.total = kAlign + l.csr + l.tab + l.images;  // kAlign: room to align the caller's pointer
+  return l;
+}
+
+template <typename T>
+void pad_image(const ConvShape& sh, const Geometry& g, const T* x, const Strides4& xs, int c,
+               T* dst) {
+  for (int a = 0; a < sh.stride_h; ++a)
+    for (int b = 0; b < sh.stride_w; ++b) {
+      T* d = dst + (int64_t(a) * sh.stride_w + b) * g.plane;
+      int lo, hi;
+      valid_lanes(b - sh.pad_w, sh.stride_w, sh.w, int(g.ws), &lo, &hi);
+      for (int64_t i = 0; i < g.hs; ++i) {
+        T* row = d + i * g.ws;
+        const int64_t hr = a + i * sh.stride_h - sh.pad_h;
+        if (hr < 0 || hr >= sh.h || lo >= hi) {
+          std::fill(row, row + g.ws, T(0));
+          continue;
+        }
+        std::fill(row, row + lo, T(0));
+        std::fill(row + hi, row + g.ws, T(0));
+        const T* s = x + c * xs.c + hr * xs.h + (b + int64_t(lo) * sh.stride_w - sh.pad_w) * xs.w;
+        const int64_t step = int64_t(sh.stride_w) * xs.w;
+        if (step == 1)
+          std::memcpy(row + lo, s, size_t(hi - lo) * sizeof(T));
+        else
+          for (int l = lo; l < hi; ++l) row[l] = s[(l - lo) * step];
+      }
+    }
+}
+
+// y[k] lanes [j0, j0 + n) of the flattened output from acc, with alpha and beta.
+template <typename T>
+void store(const ConvShape& sh, const Geometry& g, const T* acc, int64_t j0, int64_t n, T* yk,
+           const Strides4& ys, T alpha, T beta) {
+  const int64_t j1 = std::min(g.len, j0 + n);
+  for (int64_t j = j0; j < j1;) {
+    const int64_t oh = j / g.ws, ow = j % g.ws;
+    const int64_t end = std::min(j1, (oh + 1) * g.ws);
+    const int64_t owe = std::min<int64_t>(sh.q, ow + (end - j));
+    T* yr = yk + oh * ys.h;
+    const T* ar = acc + (j - j0) - ow;
+    for (int64_t o = ow; o < owe; ++o) {
+      const T v = alpha * ar[o];
+      yr[o * ys.w] = beta == T(0) ? v : v + beta * yr[o * ys.w];
+    }
+    j = end;
+  }
+}
+
+template <typename T, typename I>
+dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout& l, int nt) {
+  const ConvShape& sh = a.sh;
+  const Geometry g = geometry(sh, sizeof(T));
+  const SparseKernels<T>& kern = sparse_kernels<T>();
+  const SparseRowFn<T, I> row = row_fn(kern, I());
+  const int lanes = kern.lanes;
+  const int64_t nvt = (g.len + lanes - 1) / lanes;
+  const int64_t ntiles = (nvt + kSparseMaxVectors - 1) / kSparseMaxVectors;
+  const int nv = int((nvt + ntiles - 1) / ntiles);
+  const int64_t tile = int64_t(nv) * lanes;
+
+  int32_t* tab = reinterpret_cast<int32_t*>(ws + l.csr);
+  for (int c = 0; c < sh.c_per_group(); ++c)
+    for (int r = 0; r < sh.r; ++r)
+      for (int s = 0; s < sh.s; ++s) {
+        const int rr = r * sh.dil_h, ss = s * sh.dil_w;
+        tab[(int64_t(c) * sh.r + r) * sh.s + s] = int32_t(
+            c * g.chan + (int64_t(rr % sh.stride_h) * sh.stride_w + ss % sh.stride_w) * g.plane +
+            int64_t(rr / sh.stride_h) * g.ws + ss / sh.stride_w);
+      }
+  T* img = reinterpret_cast<T*>(ws + l.csr + l.tab);
+  std::fill(img + int64_t(sh.n) * g.image, img + int64_t(sh.n) * g.image + g.tail, T(0));
+
+  const int kg = sh.k_per_group();
+  const int64_t cells = int64_t(sh.n) * sh.groups * ntiles;
+  const int64_t want = 4 * int64_t(nt);
+  const int64_t kblocks = std::min<int64_t>(kg, std::max<int64_t>(1, (want + cells - 1) / cells));
+  const int kb = int((kg + kblocks - 1) / kblocks);
+  const int64_t items = cells * kblocks;
+  const T alpha = T(a.alpha), beta = T(a.beta);
+  const T* x = static_cast<const T*>(a.x);
+  T* y = static_cast<T*>(a.y);
+  const T* val = static_cast<const T*>(w.val);
+  const I* col = static_cast<const I*>(w.col);
+  const int threads = threads_for(w.nnz * g.len * sh.n + int64_t(sh.n) * g.image, nt);
+
+#pragma omp parallel num_threads(threads)
+  {
+#pragma omp for schedule(static) collapse(2)
+    for (int n = 0; n < sh.n; ++n)
+      for (int c = 0; c < sh.c; ++c)
+        pad_image(sh, g, x + n * a.xs.n, a.xs, c, img + n * g.image + c * g.chan);
+
+    alignas(64) T acc[kSparseMaxVectors * 64 / sizeof(T)];
+#pragma omp for schedule(dynamic)
+    for (int64_t it = 0; it < items; ++it) {
+      const int64_t kbi = it % kblocks, t = (it / kblocks) % ntiles;
+      const int64_t gi = (it / kblocks / ntiles) % sh.groups, n = it / kblocks / ntiles / sh.groups;
+      const T* base = img + n * g.image + gi * sh.c_per_group() * g.chan + t * tile;
+      const int k0 = int(gi * kg + kbi * kb), k1 = std::min(int(gi * kg) + kg, k0 + kb);
+      for (int k = k0; k < k1; ++k) {
+        const int64_t e0 = w.row_ptr[k];
+        row(base, tab, val + e0, col + e0, w.row_ptr[k + 1] - e0, nv, acc);
+        store(sh, g, acc, t * tile, tile, y + n * a.ys.n + k * a.ys.c, a.ys, alpha, beta);
+      }
+    }
+  }
+  return DSDK_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+bool direct_sparse_fits(const ConvShape& sh, std::string* why) {
+  const Geometry g = geometry(sh, sizeof(double));
+  if (g.chan * sh.c_per_group() + g.tail > INT32_MAX) {
+    if (why) *why = "a group's padded input exceeds 2^31 elements (32-bit tap offsets)";
+    return false;
+  }
+  return true;
+}
+
+size_t direct_sparse_workspace(const ConvFwdArgs& a) { return layout(a).total; }
+
+dsdkStatus_t direct_sparse_fwd(const ConvFwdArgs& a, void* ws, size_t, int nt, std::string*) {
+  const Layout l = layout(a);
+  char* base = reinterpret_cast<char*>(
+      (reinterpret_cast<uintptr_t>(ws) + kAlign - 1) / kAlign * kAlign);
+  CsrView w = a.sparse ? *a.sparse
+                       : csr_pack(a.dtype, a.sh.k, a.sh.crs(), a.w, a.mask,
+                                  int64_t(a.sh.k) * a.sh.crs(), base, nt);
+  auto go = [&](auto z) {
+    using T = decltype(z);
+    return w.col16() ? run<T, uint16_t>(a, w, base, l, nt) : run<T, uint32_t>(a, w, base, l, nt);
+  };
+  return a.dtype == DSDK_DATA_DOUBLE ? go(double()) : go(float());
+}
+
+}  // namespace cpu
+}  // namespace dsdk
