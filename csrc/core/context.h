@@ -42,6 +42,13 @@ dsdkStatus_t guarded(dsdkHandle_t h, const char* api, F&& body) noexcept {
 }
 
 size_t dtype_size(dsdkDataType_t t);
+
+// *a, *b = the host scalars alpha, beta (double for DOUBLE data, float otherwise).
+dsdkStatus_t read_scalars(dsdkHandle_t h, const char* api, dsdkDataType_t t, const void* alpha,
+                          const void* beta, double* a, double* b);
+// BAD_PARAM unless `bytes` bytes at `ws` cover the `need` an algorithm asked for.
+dsdkStatus_t check_workspace(dsdkHandle_t h, const char* api, size_t need, const void* ws,
+                             size_t bytes);
 const char* dtype_name(dsdkDataType_t t);
 
 }  // namespace dsdk

@@ -9,6 +9,7 @@
 #include "core/conv_backends.h"
 #include "core/conv_index.h"
 #include "core/descriptors.h"
+#include "core/sparse_objects.h"
 
 namespace dsdk {
 namespace {
@@ -71,20 +72,6 @@ dsdkStatus_t make_shape(dsdkHandle_t h, const char* api, const dsdkTensorStruct*
 
 Strides4 strides(const dsdkTensorStruct* t) { return Strides4{t->ns, t->cs, t->hs, t->ws}; }
 
-dsdkStatus_t read_scalars(dsdkHandle_t h, const char* api, dsdkDataType_t t, const void* alpha,
-                          const void* beta, double* a, double* b) {
-  if (!alpha) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: alpha is NULL", api);
-  if (!beta) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: beta is NULL", api);
-  if (t == DSDK_DATA_DOUBLE) {
-    *a = *static_cast<const double*>(alpha);
-    *b = *static_cast<const double*>(beta);
-  } else {
-    *a = *static_cast<const float*>(alpha);
-    *b = *static_cast<const float*>(beta);
-  }
-  return DSDK_STATUS_SUCCESS;
-}
-
 // The registered algorithm `id` (a valid id) on the handle's backend, or nullptr.
 const ConvAlgorithm* registered(dsdkHandle_t h, dsdkConvAlgo_t id) {
 #ifdef DSDK_WITH_CUDA
@@ -122,15 +109,6 @@ dsdkStatus_t pick(dsdkHandle_t h, const char* api, const ConvCall& c, dsdkConvAl
     return fail(h, st, "%s: algo %s cannot run this problem: %s", api, kAlgorithmNames[algo],
                 why.c_str());
   *out = a;
-  return DSDK_STATUS_SUCCESS;
-}
-
-dsdkStatus_t check_workspace(dsdkHandle_t h, const char* api, size_t need, const void* ws,
-                             size_t bytes) {
-  if (need > bytes)
-    return fail(h, DSDK_STATUS_BAD_PARAM,
-                "%s: workspaceSizeInBytes is %zu but the algorithm needs %zu", api, bytes, need);
-  if (need > 0 && !ws) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: workspace is NULL", api);
   return DSDK_STATUS_SUCCESS;
 }
 
@@ -222,6 +200,24 @@ ConvCall find_call(dsdkConvDirection_t dir, const ConvShape& sh, dsdkDataType_t 
   if (dir == DSDK_CONV_FORWARD) return forward_call(sh, t, x, xs, w, mask, y, ys, 1.0, 0.0);
   if (dir == DSDK_CONV_BACKWARD_DATA) return bwd_data_call(sh, t, w, mask, y, ys, x, xs, 1.0, 0.0);
   return bwd_filter_call(sh, t, x, xs, y, ys, w, mask, 1.0, 0.0);
+}
+
+// The forward call of a packed filter: the convolution's shape, with the filter's groups.
+dsdkStatus_t sparse_forward_call(dsdkHandle_t h, const char* api, const dsdkTensorStruct* x,
+                                 const void* xp, dsdkSparseFilter_t f,
+                                 const dsdkConvolutionStruct* cv, const dsdkTensorStruct* y,
+                                 void* yp, double alpha, double beta, ConvCall* c) {
+  if (!f) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: filter is NULL", api);
+  if (!y) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: yDesc is NULL", api);
+  ConvShape sh;
+  dsdkStatus_t st = make_shape(h, api, x, "xDesc", &f->desc, "filter", cv, y, "yDesc", &sh);
+  if (st != DSDK_STATUS_SUCCESS) return st;
+  if (cv->groups != f->groups)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: convDesc has %d groups but the filter was packed for %d",
+                api, cv->groups, f->groups);
+  *c = forward_call(sh, x->dtype, xp, strides(x), nullptr, nullptr, yp, strides(y), alpha, beta);
+  c->fwd.sparse = &f->csr;
+  return DSDK_STATUS_SUCCESS;
 }
 
 }  // namespace
@@ -433,6 +429,46 @@ dsdkStatus_t dsdkFindConvolutionAlgorithm(dsdkHandle_t h, dsdkConvDirection_t di
     std::copy(all.begin(), all.begin() + count, perf);
     *returned = count;
     return succeed(h);
+  });
+}
+
+dsdkStatus_t dsdkGetSparseConvolutionForwardWorkspaceSize(dsdkHandle_t h,
+                                                          dsdkTensorDescriptor_t xD,
+                                                          dsdkSparseFilter_t f,
+                                                          dsdkConvolutionDescriptor_t cv,
+                                                          dsdkTensorDescriptor_t yD,
+                                                          dsdkConvAlgo_t algo, size_t* bytes) {
+  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
+  static const char* api = "dsdkGetSparseConvolutionForwardWorkspaceSize";
+  return guarded(h, api, [&]() -> dsdkStatus_t {
+    if (!bytes) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: sizeInBytes is NULL", api);
+    ConvCall c;
+    dsdkStatus_t st = sparse_forward_call(h, api, xD, nullptr, f, cv, yD, nullptr, 1.0, 0.0, &c);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    const ConvAlgorithm* a = nullptr;
+    st = pick(h, api, c, algo, &a);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    *bytes = a->workspace(c, exec_of(h));
+    return succeed(h);
+  });
+}
+
+dsdkStatus_t dsdkSparseConvolutionForward(dsdkHandle_t h, const void* alpha,
+                                          dsdkTensorDescriptor_t xD, const void* x,
+                                          dsdkSparseFilter_t f, dsdkConvolutionDescriptor_t cv,
+                                          dsdkConvAlgo_t algo, void* ws, size_t wsBytes,
+                                          const void* beta, dsdkTensorDescriptor_t yD, void* y) {
+  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
+  static const char* api = "dsdkSparseConvolutionForward";
+  return guarded(h, api, [&]() -> dsdkStatus_t {
+    if (!f) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: filter is NULL", api);
+    double a = 0.0, b = 0.0;
+    dsdkStatus_t st = read_scalars(h, api, f->desc.dtype, alpha, beta, &a, &b);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    ConvCall c;
+    st = sparse_forward_call(h, api, xD, x, f, cv, yD, y, a, b, &c);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    return dispatch(h, api, c, algo, ws, wsBytes);
   });
 }
 

@@ -46,6 +46,29 @@ const char* dtype_name(dsdkDataType_t t) {
   return "unknown";
 }
 
+dsdkStatus_t read_scalars(dsdkHandle_t h, const char* api, dsdkDataType_t t, const void* alpha,
+                          const void* beta, double* a, double* b) {
+  if (!alpha) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: alpha is NULL", api);
+  if (!beta) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: beta is NULL", api);
+  if (t == DSDK_DATA_DOUBLE) {
+    *a = *static_cast<const double*>(alpha);
+    *b = *static_cast<const double*>(beta);
+  } else {
+    *a = *static_cast<const float*>(alpha);
+    *b = *static_cast<const float*>(beta);
+  }
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t check_workspace(dsdkHandle_t h, const char* api, size_t need, const void* ws,
+                             size_t bytes) {
+  if (need > bytes)
+    return fail(h, DSDK_STATUS_BAD_PARAM,
+                "%s: workspaceSizeInBytes is %zu but the algorithm needs %zu", api, bytes, need);
+  if (need > 0 && !ws) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: workspace is NULL", api);
+  return DSDK_STATUS_SUCCESS;
+}
+
 }  // namespace dsdk
 
 using dsdk::fail;

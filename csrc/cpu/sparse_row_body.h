@@ -21,17 +21,34 @@ struct SparseRow {
     return v;
   }
 
+  // Few vectors per row would leave one FMA latency chain per vector; S interleaved
+  // accumulator sets keep at least four chains in flight.
   template <int NV, typename I>
   static void tile(const T* base, const int32_t* tab, const T* val, const I* col, int64_t nnz,
                    T* acc) {
-    V a[NV] = {};
-    for (int64_t e = 0; e < nnz; ++e) {
+    constexpr int S = NV >= 4 ? 1 : (NV == 1 ? 4 : 2);
+    V a[S][NV] = {};
+    int64_t e = 0;
+    for (; e + S <= nnz; e += S) {
+#pragma GCC unroll 4
+      for (int u = 0; u < S; ++u) {
+        const V w = V{} + val[e + u];
+        const T* p = base + tab[col[e + u]];
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) a[u][v] += w * load(p + v * L);
+      }
+    }
+    for (; e < nnz; ++e) {
       const V w = V{} + val[e];
       const T* p = base + tab[col[e]];
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) a[v] += w * load(p + v * L);
+      for (int v = 0; v < NV; ++v) a[0][v] += w * load(p + v * L);
     }
-    std::memcpy(acc, a, sizeof a);
+#pragma GCC unroll 4
+    for (int u = 1; u < S; ++u)
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) a[0][v] += a[u][v];
+    std::memcpy(acc, a[0], sizeof a[0]);
   }
 
   template <typename I>
