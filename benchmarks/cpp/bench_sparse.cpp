@@ -5,6 +5,8 @@
 // reads lines
 //   conv n c hw k stride sparsity% algo reps threads      (3x3, pad 1; algo = dsdkConvAlgo_t)
 //   linear m rows cols sparsity% reps threads               (Y[m, rows] = X[m, cols] W^T)
+//   isa level                  (0 generic, 1 AVX2, 2 AVX-512: the highest kernels to use;
+//                               answered with the level in use)
 // and answers each with "median_ms best_ms" of `reps` timed runs after one warm-up;
 // benchmarks/sparse_vs_torch.py drives it against torch.
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/gemm_kernels.h"
 #include "dsdkern/dsdkern.h"
 
 namespace {
@@ -144,6 +147,11 @@ int main(int argc, char** argv) {
       if (std::scanf("%d %d %d %d %d %d", &m, &rows, &cols, &sp, &reps, &th) != 6) break;
       dsdkSetNumThreads(h, th);
       linear(h, m, rows, cols, sp, std::max(reps, 1), rng);
+    } else if (std::strcmp(kind, "isa") == 0) {
+      int level;
+      if (std::scanf("%d", &level) != 1) break;
+      std::printf("%d\n", int(dsdk::cpu::force_isa(dsdk::cpu::Isa(level))));
+      std::fflush(stdout);
     } else {
       break;
     }
