@@ -15,6 +15,8 @@
 #include <climits>
 #include <cstring>
 
+#include <omp.h>
+
 #include "core/context.h"
 #include "core/conv_backends.h"
 #include "core/sparse_csr.h"
@@ -27,6 +29,9 @@ namespace cpu {
 namespace {
 
 constexpr size_t kAlign = 64;
+// L1 shares of a work item: its partial output tiles and its block of input rows.
+constexpr size_t kPartialBytes = 16 * 1024, kInputBytes = 24 * 1024;
+constexpr int kMaxKb = int(kPartialBytes / 64);  // a tile is at least one 64-byte vector
 size_t align_up(size_t b) { return (b + kAlign - 1) / kAlign * kAlign; }
 // Vector lanes of the widest ISA, so that workspace sizes do not depend on the ISA.
 int64_t max_lanes(size_t elem) { return int64_t(64 / elem); }
@@ -54,10 +59,10 @@ Geometry geometry(const ConvShape& sh, size_t elem) {
 
 // Workspace: [packed filter, when the call brings a dense one][tap offsets][images].
 struct Layout {
-  size_t csr, tab, images, total;
+  size_t csr, tab, images, partials, total;
 };
 
-Layout layout(const ConvFwdArgs& a) {
+Layout layout(const ConvFwdArgs& a, int nt) {
   const ConvShape& sh = a.sh;
   const size_t elem = dtype_size(a.dtype);
   const Geometry g = geometry(sh, elem);
@@ -65,7 +70,8 @@ Layout layout(const ConvFwdArgs& a) {
   l.csr = a.sparse ? 0 : csr_bytes(a.dtype, sh.k, sh.crs(), int64_t(sh.k) * sh.crs());
   l.tab = align_up(size_t(sh.crs()) * sizeof(int32_t));
   l.images = align_up(size_t(int64_t(sh.n) * g.image + g.tail) * elem);
-  l.total = kAlign + l.csr + l.tab + l.images;  // kAlign: room to align the caller's pointer
+  l.partials = size_t(std::max(nt, 1)) * kPartialBytes;  // one kb x tile block per thread
+  l.total = kAlign + l.csr + l.tab + l.images + l.partials;  // kAlign: to align the pointer
   return l;
 }
 
@@ -139,18 +145,25 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
   T* img = reinterpret_cast<T*>(ws + l.csr + l.tab);
   std::fill(img + int64_t(sh.n) * g.image, img + int64_t(sh.n) * g.image + g.tail, T(0));
 
-  const int kg = sh.k_per_group();
-  const int64_t cells = int64_t(sh.n) * sh.groups * ntiles;
-  const int64_t want = 4 * int64_t(nt);
-  const int64_t kblocks = std::min<int64_t>(kg, std::max<int64_t>(1, (want + cells - 1) / cells));
-  const int kb = int((kg + kblocks - 1) / kblocks);
-  const int64_t items = cells * kblocks;
+  // A work item is one tile of kb output channels. Its input rows are read in blocks
+  // of cb input channels, small enough to stay in L1 while all kb channels' entries in
+  // them are applied (the whole tile's rows, read once per output channel, would come
+  // from L2); the kb partial tiles stay in L1 too.
+  const int kg = sh.k_per_group(), cg = sh.c_per_group();
+  const int64_t taps = int64_t(sh.r) * sh.s;
+  const int kb = std::max(1, std::min(kg, int(kPartialBytes / (size_t(tile) * sizeof(T)))));
+  const int64_t span = int64_t(sh.stride_h) * sh.stride_w *
+                       (tile + int64_t(sh.r - 1) * sh.dil_h / sh.stride_h * g.ws + sh.s);
+  const int cb = std::max(1, std::min(cg, int(kInputBytes / (size_t(span) * sizeof(T)))));
+  const int64_t kblocks = (kg + kb - 1) / kb;
+  const int64_t items = int64_t(sh.n) * sh.groups * ntiles * kblocks;
   const T alpha = T(a.alpha), beta = T(a.beta);
   const T* x = static_cast<const T*>(a.x);
   T* y = static_cast<T*>(a.y);
   const T* val = static_cast<const T*>(w.val);
   const I* col = static_cast<const I*>(w.col);
   const int threads = threads_for(w.nnz * g.len * sh.n + int64_t(sh.n) * g.image, nt);
+  T* partials = reinterpret_cast<T*>(ws + l.csr + l.tab + l.images);
 
 #pragma omp parallel num_threads(threads)
   {
@@ -159,18 +172,31 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
       for (int c = 0; c < sh.c; ++c)
         pad_image(sh, g, x + n * a.xs.n, a.xs, c, img + n * g.image + c * g.chan);
 
-    alignas(64) T acc[kSparseMaxVectors * 64 / sizeof(T)];
+    T* partial = partials + size_t(omp_get_thread_num()) * kb * tile;
+    const I* cursor[kMaxKb];
 #pragma omp for schedule(dynamic)
     for (int64_t it = 0; it < items; ++it) {
       const int64_t kbi = it % kblocks, t = (it / kblocks) % ntiles;
       const int64_t gi = (it / kblocks / ntiles) % sh.groups, n = it / kblocks / ntiles / sh.groups;
-      const T* base = img + n * g.image + gi * sh.c_per_group() * g.chan + t * tile;
+      const T* base = img + n * g.image + gi * cg * g.chan + t * tile;
       const int k0 = int(gi * kg + kbi * kb), k1 = std::min(int(gi * kg) + kg, k0 + kb);
-      for (int k = k0; k < k1; ++k) {
-        const int64_t e0 = w.row_ptr[k];
-        row(base, tab, val + e0, col + e0, w.row_ptr[k + 1] - e0, nv, acc);
-        store(sh, g, acc, t * tile, tile, y + n * a.ys.n + k * a.ys.c, a.ys, alpha, beta);
+      std::fill(partial, partial + size_t(k1 - k0) * tile, T(0));
+      for (int k = k0; k < k1; ++k) cursor[k - k0] = col + w.row_ptr[k];
+      for (int c0 = 0; c0 < cg; c0 += cb) {
+        const int64_t hi = std::min(cg, c0 + cb) * taps;
+        for (int k = k0; k < k1; ++k) {
+          const I* e0 = cursor[k - k0];
+          const I* end = col + w.row_ptr[k + 1];
+          const I* e1 = e0;
+          while (e1 < end && *e1 < hi) ++e1;
+          cursor[k - k0] = e1;
+          if (e1 > e0)
+            row(base, tab, val + (e0 - col), e0, e1 - e0, nv, partial + size_t(k - k0) * tile);
+        }
       }
+      for (int k = k0; k < k1; ++k)
+        store(sh, g, partial + size_t(k - k0) * tile, t * tile, tile, y + n * a.ys.n + k * a.ys.c,
+              a.ys, alpha, beta);
     }
   }
   return DSDK_STATUS_SUCCESS;
@@ -187,10 +213,12 @@ bool direct_sparse_fits(const ConvShape& sh, std::string* why) {
   return true;
 }
 
-size_t direct_sparse_workspace(const ConvFwdArgs& a) { return layout(a).total; }
+size_t direct_sparse_workspace(const ConvFwdArgs& a, int num_threads) {
+  return layout(a, num_threads).total;
+}
 
 dsdkStatus_t direct_sparse_fwd(const ConvFwdArgs& a, void* ws, size_t, int nt, std::string*) {
-  const Layout l = layout(a);
+  const Layout l = layout(a, nt);
   char* base = reinterpret_cast<char*>(
       (reinterpret_cast<uintptr_t>(ws) + kAlign - 1) / kAlign * kAlign);
   CsrView w = a.sparse ? *a.sparse

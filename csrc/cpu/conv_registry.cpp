@@ -36,8 +36,8 @@ class DirectSparse final : public ConvAlgorithm {
     }
     return direct_sparse_fits(c.fwd.sh, why) ? DSDK_STATUS_SUCCESS : DSDK_STATUS_NOT_SUPPORTED;
   }
-  size_t workspace(const ConvCall& c, const ConvExec&) const override {
-    return direct_sparse_workspace(c.fwd);
+  size_t workspace(const ConvCall& c, const ConvExec& e) const override {
+    return direct_sparse_workspace(c.fwd, e.num_threads);
   }
   dsdkStatus_t run(const ConvCall& c, void* ws, size_t bytes, const ConvExec& e,
                    std::string* msg) const override {

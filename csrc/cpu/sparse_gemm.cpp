@@ -8,6 +8,7 @@
 // memory once per panel.
 #include <algorithm>
 #include <climits>
+#include <iterator>
 
 #include "core/context.h"
 #include "core/sparse_backends.h"
@@ -112,6 +113,7 @@ void gemm(const SparseGemmArgs& a, char* ws, const Layout& l, int nt) {
         const T* base = xt + p * K * l.panel;
         for (int64_t v0 = 0; v0 * lanes < rows; v0 += kSparseMaxVectors) {
           const int64_t i0 = v0 * lanes, span = std::min<int64_t>(rows - i0, kSparseMaxVectors * lanes);
+          std::fill(std::begin(acc), std::end(acc), T(0));
           row(base + i0, tab, val + e0, col + e0, nnz, int((span + lanes - 1) / lanes), acc);
           for (int64_t i = 0; i < span; ++i) {
             T* yp = y + (r0 + i0 + i) * a.ldy + n;

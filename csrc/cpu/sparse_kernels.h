@@ -1,6 +1,6 @@
 // The inner kernel of the sparse algorithms (direct sparse convolution, sparse GEMM):
 // one sparse row times a dense panel, vectorised over the panel's contiguous lanes,
-//   acc[l] = sum_e val[e] * base[tab[col[e]] + l]   for l < nv * lanes,
+//   acc[l] += sum_e val[e] * base[tab[col[e]] + l]   for l < nv * lanes,
 // with the nv accumulator vectors held in registers for the whole row. `tab` turns a
 // column index into an element offset into `base` (a (padded) input image, or a
 // transposed GEMM operand), so one kernel serves both. Compiled once per ISA

@@ -28,6 +28,8 @@ struct SparseRow {
                    T* acc) {
     constexpr int S = NV >= 4 ? 1 : (NV == 1 ? 4 : 2);
     V a[S][NV] = {};
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) a[0][v] = load(acc + v * L);
     int64_t e = 0;
     for (; e + S <= nnz; e += S) {
 #pragma GCC unroll 4
