@@ -6,11 +6,12 @@
 // filter tap (c, r, s) then reads plane ((r·dh) % sh, (s·dw) % sw) shifted by
 // ((r·dh) / sh, (s·dw) / sw), so output pixel (oh, ow), flattened as j = oh·ws + ow,
 // reads element j + off(c, r, s) for every tap: a contiguous run in j whatever the
-// stride, dilation or padding. Each output channel's CSR row (W ⊙ M, column = tap)
-// times those runs is one call of the sparse row kernel (cpu/sparse_kernels.h) per
-// tile of j, with the tile's accumulators in registers; lanes with ow >= q are
-// computed and dropped. OpenMP runs over images × groups × tiles × output-channel
-// blocks.
+// stride, dilation or padding. An output channel's CSR row (W ⊙ M, column = tap, so
+// sorted by input channel) times those runs is the sparse row kernel
+// (cpu/sparse_kernels.h) over a tile of j, the tile's accumulators in registers; the
+// row is applied one input-channel block at a time (see run) so that the input stays
+// in L1. Lanes with ow >= q are computed and dropped. OpenMP runs over images ×
+// groups × tiles × output-channel blocks.
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -57,7 +58,8 @@ Geometry geometry(const ConvShape& sh, size_t elem) {
   return g;
 }
 
-// Workspace: [packed filter, when the call brings a dense one][tap offsets][images].
+// Workspace: [packed filter, when the call brings a dense one][tap offsets][one padded
+// image][per-thread partial tiles].
 struct Layout {
   size_t csr, tab, images, partials, total;
 };
@@ -69,7 +71,7 @@ Layout layout(const ConvFwdArgs& a, int nt) {
   Layout l;
   l.csr = a.sparse ? 0 : csr_bytes(a.dtype, sh.k, sh.crs(), int64_t(sh.k) * sh.crs());
   l.tab = align_up(size_t(sh.crs()) * sizeof(int32_t));
-  l.images = align_up(size_t(int64_t(sh.n) * g.image + g.tail) * elem);
+  l.images = align_up(size_t(g.image + g.tail) * elem);
   l.partials = size_t(std::max(nt, 1)) * kPartialBytes;  // one kb x tile block per thread
   l.total = kAlign + l.csr + l.tab + l.images + l.partials;  // kAlign: to align the pointer
   return l;
@@ -143,7 +145,7 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
             int64_t(rr / sh.stride_h) * g.ws + ss / sh.stride_w);
       }
   T* img = reinterpret_cast<T*>(ws + l.csr + l.tab);
-  std::fill(img + int64_t(sh.n) * g.image, img + int64_t(sh.n) * g.image + g.tail, T(0));
+  std::fill(img + g.image, img + g.image + g.tail, T(0));
 
   // A work item is one tile of kb output channels. Its input rows are read in blocks
   // of cb input channels, small enough to stay in L1 while all kb channels' entries in
@@ -156,7 +158,7 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
                        (tile + int64_t(sh.r - 1) * sh.dil_h / sh.stride_h * g.ws + sh.s);
   const int cb = std::max(1, std::min(cg, int(kInputBytes / (size_t(span) * sizeof(T)))));
   const int64_t kblocks = (kg + kb - 1) / kb;
-  const int64_t items = int64_t(sh.n) * sh.groups * ntiles * kblocks;
+  const int64_t items = int64_t(sh.groups) * ntiles * kblocks;  // per image
   const T alpha = T(a.alpha), beta = T(a.beta);
   const T* x = static_cast<const T*>(a.x);
   T* y = static_cast<T*>(a.y);
@@ -165,38 +167,38 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
   const int threads = threads_for(w.nnz * g.len * sh.n + int64_t(sh.n) * g.image, nt);
   T* partials = reinterpret_cast<T*>(ws + l.csr + l.tab + l.images);
 
+  // One image at a time, so that its padded copy stays in L2 while its tiles run.
 #pragma omp parallel num_threads(threads)
   {
-#pragma omp for schedule(static) collapse(2)
-    for (int n = 0; n < sh.n; ++n)
-      for (int c = 0; c < sh.c; ++c)
-        pad_image(sh, g, x + n * a.xs.n, a.xs, c, img + n * g.image + c * g.chan);
-
     T* partial = partials + size_t(omp_get_thread_num()) * kb * tile;
     const I* cursor[kMaxKb];
+    for (int n = 0; n < sh.n; ++n) {
+#pragma omp for schedule(static)
+      for (int c = 0; c < sh.c; ++c)
+        pad_image(sh, g, x + n * a.xs.n, a.xs, c, img + c * g.chan);
 #pragma omp for schedule(dynamic)
-    for (int64_t it = 0; it < items; ++it) {
-      const int64_t kbi = it % kblocks, t = (it / kblocks) % ntiles;
-      const int64_t gi = (it / kblocks / ntiles) % sh.groups, n = it / kblocks / ntiles / sh.groups;
-      const T* base = img + n * g.image + gi * cg * g.chan + t * tile;
-      const int k0 = int(gi * kg + kbi * kb), k1 = std::min(int(gi * kg) + kg, k0 + kb);
-      std::fill(partial, partial + size_t(k1 - k0) * tile, T(0));
-      for (int k = k0; k < k1; ++k) cursor[k - k0] = col + w.row_ptr[k];
-      for (int c0 = 0; c0 < cg; c0 += cb) {
-        const int64_t hi = std::min(cg, c0 + cb) * taps;
-        for (int k = k0; k < k1; ++k) {
-          const I* e0 = cursor[k - k0];
-          const I* end = col + w.row_ptr[k + 1];
-          const I* e1 = e0;
-          while (e1 < end && *e1 < hi) ++e1;
-          cursor[k - k0] = e1;
-          if (e1 > e0)
-            row(base, tab, val + (e0 - col), e0, e1 - e0, nv, partial + size_t(k - k0) * tile);
+      for (int64_t it = 0; it < items; ++it) {
+        const int64_t kbi = it % kblocks, t = (it / kblocks) % ntiles, gi = it / kblocks / ntiles;
+        const T* base = img + gi * cg * g.chan + t * tile;
+        const int k0 = int(gi * kg + kbi * kb), k1 = std::min(int(gi * kg) + kg, k0 + kb);
+        std::fill(partial, partial + size_t(k1 - k0) * tile, T(0));
+        for (int k = k0; k < k1; ++k) cursor[k - k0] = col + w.row_ptr[k];
+        for (int c0 = 0; c0 < cg; c0 += cb) {
+          const int64_t hi = std::min(cg, c0 + cb) * taps;
+          for (int k = k0; k < k1; ++k) {
+            const I* e0 = cursor[k - k0];
+            const I* end = col + w.row_ptr[k + 1];
+            const I* e1 = e0;
+            while (e1 < end && *e1 < hi) ++e1;
+            cursor[k - k0] = e1;
+            if (e1 > e0)
+              row(base, tab, val + (e0 - col), e0, e1 - e0, nv, partial + size_t(k - k0) * tile);
+          }
         }
+        for (int k = k0; k < k1; ++k)
+          store(sh, g, partial + size_t(k - k0) * tile, t * tile, tile,
+                y + n * a.ys.n + k * a.ys.c, a.ys, alpha, beta);
       }
-      for (int k = k0; k < k1; ++k)
-        store(sh, g, partial + size_t(k - k0) * tile, t * tile, tile, y + n * a.ys.n + k * a.ys.c,
-              a.ys, alpha, beta);
     }
   }
   return DSDK_STATUS_SUCCESS;
