@@ -32,7 +32,7 @@ namespace {
 constexpr size_t kAlign = 64;
 // L1 shares of a work item: its partial output tiles and its block of input rows.
 constexpr size_t kPartialBytes = 16 * 1024, kInputBytes = 24 * 1024;
-constexpr int kMaxKb = int(kPartialBytes / 64);  // a tile is at least one 64-byte vector
+constexpr int kMaxKb = 256;
 size_t align_up(size_t b) { return (b + kAlign - 1) / kAlign * kAlign; }
 // Vector lanes of the widest ISA, so that workspace sizes do not depend on the ISA.
 int64_t max_lanes(size_t elem) { return int64_t(64 / elem); }
@@ -153,7 +153,7 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
   // from L2); the kb partial tiles stay in L1 too.
   const int kg = sh.k_per_group(), cg = sh.c_per_group();
   const int64_t taps = int64_t(sh.r) * sh.s;
-  const int kb = std::max(1, std::min(kg, int(kPartialBytes / (size_t(tile) * sizeof(T)))));
+  const int kb = std::max(1, std::min({kg, kMaxKb, int(kPartialBytes / (size_t(tile) * sizeof(T)))}));
   const int64_t span = int64_t(sh.stride_h) * sh.stride_w *
                        (tile + int64_t(sh.r - 1) * sh.dil_h / sh.stride_h * g.ws + sh.s);
   const int cb = std::max(1, std::min(cg, int(kInputBytes / (size_t(span) * sizeof(T)))));

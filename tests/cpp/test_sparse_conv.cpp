@@ -253,6 +253,9 @@ void run_grid(dsdkHandle_t h, std::mt19937& rng, int cases) {
   // A wider layer: several register tiles per output row, two images, 90 % sparse.
   const Case big{2, 64, 23, 30, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, 90, true, 1.0, 0.0, 2};
   run_case<float>(h, make_problem(big, rng), DSDK_DATA_FLOAT);
+  // Many output channels over a one-lane output: more channels than a work item takes.
+  const Case narrow{1, 2, 1, 1, 300, 1, 1, 1, 0, 0, 1, 1, 1, 1, false, 50, false, 1.0, 0.0, 1};
+  run_case<float>(h, make_problem(narrow, rng), DSDK_DATA_FLOAT);
   // More taps than 16-bit column indices address (c·r·s = 73728): the 32-bit path.
   const Case deep{1, 8192, 3, 4, 3, 3, 3, 1, 1, 0, 1, 1, 1, 1, false, 50, false, 1.0, 0.5, 2};
   run_case<double>(h, make_problem(deep, rng), DSDK_DATA_DOUBLE);
