@@ -10,13 +10,23 @@
 
 namespace dsdk {
 
+// The sparse algorithms' buffers (CSR parts, workspace parts) start on 64-byte lines.
+constexpr size_t kLine = 64;
+inline size_t line_up(size_t bytes) { return (bytes + kLine - 1) / kLine * kLine; }
+inline char* line_up(void* p) {
+  return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + kLine - 1) / kLine * kLine);
+}
+
+// Column indices fit 16 bits up to 65536 columns.
+inline bool csr_col16(int64_t cols) { return cols <= 65536; }
+
 struct CsrView {
   dsdkDataType_t dtype;
   int64_t rows, cols, nnz;
   const int64_t* row_ptr;
   const void* val;  // nnz values of dtype
   const void* col;  // nnz uint16 (col16()) or uint32 column indices
-  bool col16() const { return cols <= 65536; }
+  bool col16() const { return csr_col16(cols); }
 };
 
 // Bytes of a rows x cols CSR with room for nnz_cap entries.

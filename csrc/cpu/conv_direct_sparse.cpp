@@ -29,11 +29,9 @@ namespace dsdk {
 namespace cpu {
 namespace {
 
-constexpr size_t kAlign = 64;
 // L1 shares of a work item: its partial output tiles and its block of input rows.
 constexpr size_t kPartialBytes = 16 * 1024, kInputBytes = 24 * 1024;
 constexpr int kMaxKb = 256;
-size_t align_up(size_t b) { return (b + kAlign - 1) / kAlign * kAlign; }
 // Vector lanes of the widest ISA, so that workspace sizes do not depend on the ISA.
 int64_t max_lanes(size_t elem) { return int64_t(64 / elem); }
 
@@ -70,10 +68,10 @@ Layout layout(const ConvFwdArgs& a, int nt) {
   const Geometry g = geometry(sh, elem);
   Layout l;
   l.csr = a.sparse ? 0 : csr_bytes(a.dtype, sh.k, sh.crs(), int64_t(sh.k) * sh.crs());
-  l.tab = align_up(size_t(sh.crs()) * sizeof(int32_t));
-  l.images = align_up(size_t(g.image + g.tail) * elem);
+  l.tab = line_up(size_t(sh.crs()) * sizeof(int32_t));
+  l.images = line_up(size_t(g.image + g.tail) * elem);
   l.partials = size_t(std::max(nt, 1)) * kPartialBytes;  // one kb x tile block per thread
-  l.total = kAlign + l.csr + l.tab + l.images + l.partials;  // kAlign: to align the pointer
+  l.total = kLine + l.csr + l.tab + l.images + l.partials;  // kLine: to align the pointer
   return l;
 }
 
@@ -221,8 +219,7 @@ size_t direct_sparse_workspace(const ConvFwdArgs& a, int num_threads) {
 
 dsdkStatus_t direct_sparse_fwd(const ConvFwdArgs& a, void* ws, size_t, int nt, std::string*) {
   const Layout l = layout(a, nt);
-  char* base = reinterpret_cast<char*>(
-      (reinterpret_cast<uintptr_t>(ws) + kAlign - 1) / kAlign * kAlign);
+  char* base = line_up(ws);
   CsrView w = a.sparse ? *a.sparse
                        : csr_pack(a.dtype, a.sh.k, a.sh.crs(), a.w, a.mask,
                                   int64_t(a.sh.k) * a.sh.crs(), base, nt);

@@ -19,8 +19,6 @@ namespace dsdk {
 namespace cpu {
 namespace {
 
-constexpr size_t kAlign = 64;
-size_t align_up(size_t b) { return (b + kAlign - 1) / kAlign * kAlign; }
 
 // Panel width in rows of X: a multiple of every ISA's lane count, at most four
 // AVX-512 vectors, so that a panel of X^T stays in L2 for long rows.
@@ -40,9 +38,9 @@ Layout layout(const CsrView& w, int64_t m) {
   const size_t elem = dtype_size(w.dtype);
   l.panel = panel_of(m, elem);
   l.panels = (m + l.panel - 1) / l.panel;
-  l.tab = align_up(size_t(w.cols) * sizeof(int32_t));
-  l.xt = align_up(size_t(l.panels * l.panel * w.cols) * elem);
-  l.total = kAlign + l.tab + l.xt;
+  l.tab = line_up(size_t(w.cols) * sizeof(int32_t));
+  l.xt = line_up(size_t(l.panels * l.panel * w.cols) * elem);
+  l.total = kLine + l.tab + l.xt;
   return l;
 }
 
@@ -138,8 +136,7 @@ bool sparse_gemm_fits(const CsrView& w, int64_t m, std::string* why) {
 
 dsdkStatus_t sparse_gemm(const SparseGemmArgs& a, void* ws, size_t, int nt, std::string*) {
   const Layout l = layout(*a.w, a.m);
-  char* base = reinterpret_cast<char*>(
-      (reinterpret_cast<uintptr_t>(ws) + kAlign - 1) / kAlign * kAlign);
+  char* base = line_up(ws);
   auto go = [&](auto z) {
     using T = decltype(z);
     if (a.m == 1) {

@@ -8,9 +8,7 @@
 namespace dsdk {
 namespace {
 
-constexpr size_t kAlign = 64;
-size_t align_up(size_t b) { return (b + kAlign - 1) / kAlign * kAlign; }
-size_t col_bytes(int64_t cols) { return cols <= 65536 ? 2 : 4; }
+size_t col_bytes(int64_t cols) { return csr_col16(cols) ? 2 : 4; }
 
 template <typename T, typename I>
 void fill_rows(int64_t rows, int64_t cols, const T* w, const uint8_t* mask,
@@ -30,8 +28,8 @@ void fill_rows(int64_t rows, int64_t cols, const T* w, const uint8_t* mask,
 }  // namespace
 
 size_t csr_bytes(dsdkDataType_t t, int64_t rows, int64_t cols, int64_t nnz_cap) {
-  return align_up(size_t(rows + 1) * sizeof(int64_t)) + align_up(size_t(nnz_cap) * dtype_size(t)) +
-         align_up(size_t(nnz_cap) * col_bytes(cols));
+  return line_up(size_t(rows + 1) * sizeof(int64_t)) + line_up(size_t(nnz_cap) * dtype_size(t)) +
+         line_up(size_t(nnz_cap) * col_bytes(cols));
 }
 
 namespace cpu {
@@ -49,8 +47,8 @@ CsrView csr_pack(dsdkDataType_t t, int64_t rows, int64_t cols, const void* w,
                  const uint8_t* mask, int64_t cap, void* mem, int num_threads) {
   char* p = static_cast<char*>(mem);
   int64_t* row_ptr = reinterpret_cast<int64_t*>(p);
-  void* val = p + align_up(size_t(rows + 1) * sizeof(int64_t));
-  void* col = static_cast<char*>(val) + align_up(size_t(cap) * dtype_size(t));
+  void* val = p + line_up(size_t(rows + 1) * sizeof(int64_t));
+  void* col = static_cast<char*>(val) + line_up(size_t(cap) * dtype_size(t));
   const int nt = threads_for(rows * cols, num_threads);
   row_ptr[0] = 0;
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -65,7 +63,7 @@ CsrView csr_pack(dsdkDataType_t t, int64_t rows, int64_t cols, const void* w,
   for (int64_t i = 0; i < rows; ++i) row_ptr[i + 1] += row_ptr[i];
   auto fill = [&](auto z) {
     using T = decltype(z);
-    if (cols <= 65536)
+    if (csr_col16(cols))
       fill_rows(rows, cols, static_cast<const T*>(w), mask, row_ptr, static_cast<T*>(val),
                 static_cast<uint16_t*>(col), nt);
     else
