@@ -180,7 +180,6 @@ ConvCall bwd_data_call(const ConvShape& sh, dsdkDataType_t t, const void* w, con
                        double beta) {
   ConvCall c{};
   c.dir = DSDK_CONV_BACKWARD_DATA;
-  c.fwd.dtype = t;
   c.bwd_data = ConvBwdDataArgs{sh, t, w, mask, dy, dys, dx, dxs, alpha, beta};
   return c;
 }
@@ -189,7 +188,6 @@ ConvCall bwd_filter_call(const ConvShape& sh, dsdkDataType_t t, const void* x, S
                          double alpha, double beta) {
   ConvCall c{};
   c.dir = DSDK_CONV_BACKWARD_FILTER;
-  c.fwd.dtype = t;
   c.bwd_filter = ConvBwdFilterArgs{sh, t, x, xs, dy, dys, dw, mask, alpha, beta};
   return c;
 }

@@ -26,7 +26,10 @@ struct ConvCall {
     return dir == DSDK_CONV_FORWARD ? fwd.sh : dir == DSDK_CONV_BACKWARD_DATA ? bwd_data.sh
                                                                               : bwd_filter.sh;
   }
-  dsdkDataType_t dtype() const { return fwd.dtype; }
+  dsdkDataType_t dtype() const {
+    return dir == DSDK_CONV_FORWARD ? fwd.dtype : dir == DSDK_CONV_BACKWARD_DATA ? bwd_data.dtype
+                                                                                 : bwd_filter.dtype;
+  }
 };
 
 class ConvAlgorithm {

@@ -205,7 +205,7 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
 }  // namespace
 
 bool direct_sparse_fits(const ConvShape& sh, std::string* why) {
-  const Geometry g = geometry(sh, sizeof(double));
+  const Geometry g = geometry(sh, sizeof(float));  // float: the most lanes, the longest tail
   if (g.chan * sh.c_per_group() + g.tail > INT32_MAX) {
     if (why) *why = "a group's padded input exceeds 2^31 elements (32-bit tap offsets)";
     return false;

@@ -138,7 +138,10 @@ dsdkStatus_t dsdkGetConvolution2dForwardOutputDim(dsdkHandle_t handle,
 typedef enum {
   DSDK_CONV_ALGO_IMPLICIT_GEMM = 0, /* mask applied while packing weight tiles */
   DSDK_CONV_ALGO_DIRECT_SPARSE = 1, /* CSR of W ⊙ M per output channel (Park et al. 2017);
-                                       CPU, forward only */
+                                       CPU, forward only. Through the masked call it packs
+                                       W ⊙ M into the workspace on every call (the
+                                       workspace covers a fully dense CSR); pack once with
+                                       dsdkCreateSparseFilter to run many times. */
   DSDK_CONV_ALGO_COUNT,
   DSDK_CONV_ALGO_MAX_ENUM = 0x7fffffff
 } dsdkConvAlgo_t;
