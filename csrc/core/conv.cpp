@@ -5,41 +5,18 @@
 #include <vector>
 
 #include "core/context.h"
+#include "core/conv_algorithm.h"
 #include "core/conv_backends.h"
 #include "core/conv_index.h"
 #include "core/descriptors.h"
+#include "core/sparse_objects.h"
 
 namespace dsdk {
 namespace {
 
-// One registered algorithm: its workspace query and its three directions per backend.
-struct ConvAlgorithm {
-  dsdkConvAlgo_t id;
-  const char* name;
-  size_t (*cpu_workspace)(dsdkConvDirection_t, const ConvShape&, dsdkDataType_t, int);
-  dsdkStatus_t (*cpu_fwd)(const ConvFwdArgs&, void*, size_t, int, std::string*);
-  dsdkStatus_t (*cpu_bwd_data)(const ConvBwdDataArgs&, void*, size_t, int, std::string*);
-  dsdkStatus_t (*cpu_bwd_filter)(const ConvBwdFilterArgs&, void*, size_t, int, std::string*);
-#ifdef DSDK_WITH_CUDA
-  size_t (*cuda_workspace)(dsdkConvDirection_t, const ConvShape&, dsdkDataType_t);
-  dsdkStatus_t (*cuda_fwd)(const ConvFwdArgs&, void*, size_t, void*, std::string*);
-  dsdkStatus_t (*cuda_bwd_data)(const ConvBwdDataArgs&, void*, size_t, void*, std::string*);
-  dsdkStatus_t (*cuda_bwd_filter)(const ConvBwdFilterArgs&, void*, size_t, void*, std::string*);
-#endif
-};
-
-const ConvAlgorithm kAlgorithms[] = {
-    {DSDK_CONV_ALGO_IMPLICIT_GEMM, "implicit_gemm", cpu::conv_implicit_gemm_workspace,
-     cpu::conv_implicit_gemm_fwd, cpu::conv_implicit_gemm_bwd_data,
-     cpu::conv_implicit_gemm_bwd_filter,
-#ifdef DSDK_WITH_CUDA
-     cuda::conv_implicit_gemm_workspace, cuda::conv_implicit_gemm_fwd,
-     cuda::conv_implicit_gemm_bwd_data, cuda::conv_implicit_gemm_bwd_filter
-#endif
-    },
-};
-static_assert(sizeof(kAlgorithms) / sizeof(kAlgorithms[0]) == DSDK_CONV_ALGO_COUNT,
-              "every dsdkConvAlgo_t needs a registry entry");
+const char* const kAlgorithmNames[] = {"implicit_gemm", "direct_sparse"};
+static_assert(sizeof(kAlgorithmNames) / sizeof(kAlgorithmNames[0]) == DSDK_CONV_ALGO_COUNT,
+              "every dsdkConvAlgo_t needs a name");
 
 bool supported_dtype(dsdkBackend_t b, dsdkDataType_t t) {
   if (b == DSDK_BACKEND_CPU) return t == DSDK_DATA_FLOAT || t == DSDK_DATA_DOUBLE;
@@ -95,74 +72,146 @@ dsdkStatus_t make_shape(dsdkHandle_t h, const char* api, const dsdkTensorStruct*
 
 Strides4 strides(const dsdkTensorStruct* t) { return Strides4{t->ns, t->cs, t->hs, t->ws}; }
 
-dsdkStatus_t read_scalars(dsdkHandle_t h, const char* api, dsdkDataType_t t, const void* alpha,
-                          const void* beta, double* a, double* b) {
-  if (!alpha) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: alpha is NULL", api);
-  if (!beta) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: beta is NULL", api);
-  if (t == DSDK_DATA_DOUBLE) {
-    *a = *static_cast<const double*>(alpha);
-    *b = *static_cast<const double*>(beta);
-  } else {
-    *a = *static_cast<const float*>(alpha);
-    *b = *static_cast<const float*>(beta);
-  }
-  return DSDK_STATUS_SUCCESS;
+// The registered algorithm `id` (a valid id) on the handle's backend, or nullptr.
+const ConvAlgorithm* registered(dsdkHandle_t h, dsdkConvAlgo_t id) {
+#ifdef DSDK_WITH_CUDA
+  if (h->backend == DSDK_BACKEND_CUDA) return cuda::conv_algorithm(id);
+#else
+  (void)h;
+#endif
+  return cpu::conv_algorithm(id);
 }
 
+// The algorithm `algo` on the handle's backend; nullptr (with the message set) if none.
 const ConvAlgorithm* find_algo(dsdkHandle_t h, const char* api, dsdkConvAlgo_t algo) {
-  for (const auto& a : kAlgorithms)
-    if (a.id == algo) return &a;
-  fail(h, DSDK_STATUS_BAD_PARAM, "%s: algo %d is not a registered algorithm", api, int(algo));
-  return nullptr;
+  if (algo < 0 || algo >= DSDK_CONV_ALGO_COUNT) {
+    fail(h, DSDK_STATUS_BAD_PARAM, "%s: algo %d is not a registered algorithm", api, int(algo));
+    return nullptr;
+  }
+  const ConvAlgorithm* a = registered(h, algo);
+  if (!a)
+    fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: algo %s has no implementation on this backend", api,
+         kAlgorithmNames[algo]);
+  return a;
 }
 
-size_t workspace_of(dsdkHandle_t h, const ConvAlgorithm& a, dsdkConvDirection_t dir,
-                    const ConvShape& sh, dsdkDataType_t t) {
-#ifdef DSDK_WITH_CUDA
-  if (h->backend == DSDK_BACKEND_CUDA) return a.cuda_workspace(dir, sh, t);
-#endif
-  return a.cpu_workspace(dir, sh, t, h->num_threads);
-}
+ConvExec exec_of(dsdkHandle_t h) { return ConvExec{h->num_threads, h->stream}; }
 
-dsdkStatus_t check_workspace(dsdkHandle_t h, const char* api, size_t need, const void* ws,
-                             size_t bytes) {
-  if (need > bytes)
-    return fail(h, DSDK_STATUS_BAD_PARAM,
-                "%s: workspaceSizeInBytes is %zu but the algorithm needs %zu", api, bytes, need);
-  if (need > 0 && !ws) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: workspace is NULL", api);
+// The algorithm for `c`, checked to implement it (messages name `algo`).
+dsdkStatus_t pick(dsdkHandle_t h, const char* api, const ConvCall& c, dsdkConvAlgo_t algo,
+                  const ConvAlgorithm** out) {
+  const ConvAlgorithm* a = find_algo(h, api, algo);
+  if (!a) return algo < 0 || algo >= DSDK_CONV_ALGO_COUNT ? DSDK_STATUS_BAD_PARAM
+                                                          : DSDK_STATUS_NOT_SUPPORTED;
+  std::string why;
+  dsdkStatus_t st = a->can_implement(c, &why);
+  if (st != DSDK_STATUS_SUCCESS)
+    return fail(h, st, "%s: algo %s cannot run this problem: %s", api, kAlgorithmNames[algo],
+                why.c_str());
+  *out = a;
   return DSDK_STATUS_SUCCESS;
-}
-
-dsdkStatus_t finish(dsdkHandle_t h, const char* api, dsdkStatus_t st, const std::string& msg) {
-  if (st == DSDK_STATUS_SUCCESS) return succeed(h);
-  return fail(h, st, "%s: %s", api, msg.c_str());
-}
-
-// The three directions, after validation; shared by the public calls and Find.
-dsdkStatus_t run_fwd(dsdkHandle_t h, const ConvAlgorithm& a, const ConvFwdArgs& args, void* ws,
-                     size_t bytes, std::string* msg) {
-#ifdef DSDK_WITH_CUDA
-  if (h->backend == DSDK_BACKEND_CUDA) return a.cuda_fwd(args, ws, bytes, h->stream, msg);
-#endif
-  return a.cpu_fwd(args, ws, bytes, h->num_threads, msg);
-}
-dsdkStatus_t run_bwd_data(dsdkHandle_t h, const ConvAlgorithm& a, const ConvBwdDataArgs& args,
-                          void* ws, size_t bytes, std::string* msg) {
-#ifdef DSDK_WITH_CUDA
-  if (h->backend == DSDK_BACKEND_CUDA) return a.cuda_bwd_data(args, ws, bytes, h->stream, msg);
-#endif
-  return a.cpu_bwd_data(args, ws, bytes, h->num_threads, msg);
-}
-dsdkStatus_t run_bwd_filter(dsdkHandle_t h, const ConvAlgorithm& a, const ConvBwdFilterArgs& args,
-                            void* ws, size_t bytes, std::string* msg) {
-#ifdef DSDK_WITH_CUDA
-  if (h->backend == DSDK_BACKEND_CUDA) return a.cuda_bwd_filter(args, ws, bytes, h->stream, msg);
-#endif
-  return a.cpu_bwd_filter(args, ws, bytes, h->num_threads, msg);
 }
 
 #define DSDK_REQUIRE(h, cond, api, what) \
   if (!(cond)) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: %s is NULL", api, what)
+
+// The data buffers a direction reads and writes; an empty batch needs only what it
+// defines (dw = beta * dw).
+dsdkStatus_t require_buffers(dsdkHandle_t h, const char* api, const ConvCall& c) {
+  const bool any = c.shape().n > 0;
+  switch (c.dir) {
+    case DSDK_CONV_FORWARD:
+      if (!any) return DSDK_STATUS_SUCCESS;
+      DSDK_REQUIRE(h, c.fwd.x, api, "x");
+      DSDK_REQUIRE(h, c.fwd.w || c.fwd.sparse, api, "w");
+      DSDK_REQUIRE(h, c.fwd.y, api, "y");
+      return DSDK_STATUS_SUCCESS;
+    case DSDK_CONV_BACKWARD_DATA:
+      if (!any) return DSDK_STATUS_SUCCESS;
+      DSDK_REQUIRE(h, c.bwd_data.w, api, "w");
+      DSDK_REQUIRE(h, c.bwd_data.dy, api, "dy");
+      DSDK_REQUIRE(h, c.bwd_data.dx, api, "dx");
+      return DSDK_STATUS_SUCCESS;
+    default:
+      DSDK_REQUIRE(h, c.bwd_filter.dw, api, "dw");
+      if (any) {
+        DSDK_REQUIRE(h, c.bwd_filter.x, api, "x");
+        DSDK_REQUIRE(h, c.bwd_filter.dy, api, "dy");
+      }
+      return DSDK_STATUS_SUCCESS;
+  }
+}
+
+bool has_work(const ConvCall& c) {
+  return c.shape().n > 0 || c.dir == DSDK_CONV_BACKWARD_FILTER;
+}
+
+// The one path of every compute call, after its arguments became `c`:
+// pick the algorithm → can_implement → workspace check → buffers → run.
+dsdkStatus_t dispatch(dsdkHandle_t h, const char* api, const ConvCall& c, dsdkConvAlgo_t algo,
+                      void* ws, size_t ws_bytes) {
+  const ConvAlgorithm* a = nullptr;
+  dsdkStatus_t st = pick(h, api, c, algo, &a);
+  if (st != DSDK_STATUS_SUCCESS) return st;
+  const ConvExec e = exec_of(h);
+  st = check_workspace(h, api, a->workspace(c, e), ws, ws_bytes);
+  if (st == DSDK_STATUS_SUCCESS) st = require_buffers(h, api, c);
+  if (st != DSDK_STATUS_SUCCESS) return st;
+  if (!has_work(c)) return succeed(h);
+  std::string msg;
+  return kernel_result(h, api, a->run(c, ws, ws_bytes, e, &msg), msg);
+}
+
+ConvCall forward_call(const ConvShape& sh, dsdkDataType_t t, const void* x, Strides4 xs,
+                      const void* w, const uint8_t* mask, void* y, Strides4 ys, double alpha,
+                      double beta) {
+  ConvCall c{};
+  c.dir = DSDK_CONV_FORWARD;
+  c.fwd = ConvFwdArgs{sh, t, x, xs, w, mask, y, ys, alpha, beta};
+  return c;
+}
+ConvCall bwd_data_call(const ConvShape& sh, dsdkDataType_t t, const void* w, const uint8_t* mask,
+                       const void* dy, Strides4 dys, void* dx, Strides4 dxs, double alpha,
+                       double beta) {
+  ConvCall c{};
+  c.dir = DSDK_CONV_BACKWARD_DATA;
+  c.bwd_data = ConvBwdDataArgs{sh, t, w, mask, dy, dys, dx, dxs, alpha, beta};
+  return c;
+}
+ConvCall bwd_filter_call(const ConvShape& sh, dsdkDataType_t t, const void* x, Strides4 xs,
+                         const void* dy, Strides4 dys, void* dw, const uint8_t* mask,
+                         double alpha, double beta) {
+  ConvCall c{};
+  c.dir = DSDK_CONV_BACKWARD_FILTER;
+  c.bwd_filter = ConvBwdFilterArgs{sh, t, x, xs, dy, dys, dw, mask, alpha, beta};
+  return c;
+}
+
+// Find's call of `dir` on the forward problem's buffers (see dsdkFindConvolutionAlgorithm).
+ConvCall find_call(dsdkConvDirection_t dir, const ConvShape& sh, dsdkDataType_t t, void* x,
+                   Strides4 xs, void* w, const uint8_t* mask, void* y, Strides4 ys) {
+  if (dir == DSDK_CONV_FORWARD) return forward_call(sh, t, x, xs, w, mask, y, ys, 1.0, 0.0);
+  if (dir == DSDK_CONV_BACKWARD_DATA) return bwd_data_call(sh, t, w, mask, y, ys, x, xs, 1.0, 0.0);
+  return bwd_filter_call(sh, t, x, xs, y, ys, w, mask, 1.0, 0.0);
+}
+
+// The forward call of a packed filter: the convolution's shape, with the filter's groups.
+dsdkStatus_t sparse_forward_call(dsdkHandle_t h, const char* api, const dsdkTensorStruct* x,
+                                 const void* xp, dsdkSparseFilter_t f,
+                                 const dsdkConvolutionStruct* cv, const dsdkTensorStruct* y,
+                                 void* yp, double alpha, double beta, ConvCall* c) {
+  if (!f) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: filter is NULL", api);
+  if (!y) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: yDesc is NULL", api);
+  ConvShape sh;
+  dsdkStatus_t st = make_shape(h, api, x, "xDesc", &f->desc, "filter", cv, y, "yDesc", &sh);
+  if (st != DSDK_STATUS_SUCCESS) return st;
+  if (cv->groups != f->groups)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: convDesc has %d groups but the filter was packed for %d",
+                api, cv->groups, f->groups);
+  *c = forward_call(sh, x->dtype, xp, strides(x), nullptr, nullptr, yp, strides(y), alpha, beta);
+  c->fwd.sparse = &f->csr;
+  return DSDK_STATUS_SUCCESS;
+}
 
 }  // namespace
 }  // namespace dsdk
@@ -199,9 +248,7 @@ dsdkStatus_t dsdkGetConvolutionAlgorithmMaxCount(dsdkHandle_t h, int* count) {
 }
 
 const char* dsdkGetConvolutionAlgorithmName(dsdkConvAlgo_t algo) {
-  for (const auto& a : kAlgorithms)
-    if (a.id == algo) return a.name;
-  return "unknown";
+  return algo >= 0 && algo < DSDK_CONV_ALGO_COUNT ? kAlgorithmNames[algo] : "unknown";
 }
 
 dsdkStatus_t dsdkGetConvolutionWorkspaceSize(dsdkHandle_t h, dsdkConvDirection_t dir,
@@ -219,9 +266,12 @@ dsdkStatus_t dsdkGetConvolutionWorkspaceSize(dsdkHandle_t h, dsdkConvDirection_t
     ConvShape sh;
     dsdkStatus_t st = make_shape(h, api, x, "xDesc", w, "wDesc", cv, y, "yDesc", &sh);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    const ConvAlgorithm* a = find_algo(h, api, algo);
-    if (!a) return DSDK_STATUS_BAD_PARAM;
-    *bytes = workspace_of(h, *a, dir, sh, x->dtype);
+    const ConvCall c = find_call(dir, sh, x->dtype, nullptr, strides(x), nullptr, nullptr,
+                                 nullptr, strides(y));
+    const ConvAlgorithm* a = nullptr;
+    st = pick(h, api, c, algo, &a);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    *bytes = a->workspace(c, exec_of(h));
     return succeed(h);
   });
 }
@@ -239,19 +289,12 @@ dsdkStatus_t dsdkMaskedConvolutionForward(dsdkHandle_t h, const void* alpha,
     ConvShape sh;
     dsdkStatus_t st = make_shape(h, api, xD, "xDesc", wD, "wDesc", cv, yD, "yDesc", &sh);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    ConvFwdArgs args{sh, xD->dtype, x, strides(xD), w, mask, y, strides(yD), 0.0, 0.0};
-    st = read_scalars(h, api, xD->dtype, alpha, beta, &args.alpha, &args.beta);
+    double a = 0.0, b = 0.0;
+    st = read_scalars(h, api, xD->dtype, alpha, beta, &a, &b);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    const ConvAlgorithm* a = find_algo(h, api, algo);
-    if (!a) return DSDK_STATUS_BAD_PARAM;
-    st = check_workspace(h, api, workspace_of(h, *a, DSDK_CONV_FORWARD, sh, xD->dtype), ws, wsBytes);
-    if (st != DSDK_STATUS_SUCCESS) return st;
-    if (sh.n == 0) return succeed(h);
-    DSDK_REQUIRE(h, x, api, "x");
-    DSDK_REQUIRE(h, w, api, "w");
-    DSDK_REQUIRE(h, y, api, "y");
-    std::string msg;
-    return finish(h, api, run_fwd(h, *a, args, ws, wsBytes, &msg), msg);
+    return dispatch(h, api,
+                    forward_call(sh, xD->dtype, x, strides(xD), w, mask, y, strides(yD), a, b),
+                    algo, ws, wsBytes);
   });
 }
 
@@ -269,20 +312,12 @@ dsdkStatus_t dsdkMaskedConvolutionBackwardData(dsdkHandle_t h, const void* alpha
     ConvShape sh;
     dsdkStatus_t st = make_shape(h, api, dxD, "dxDesc", wD, "wDesc", cv, dyD, "dyDesc", &sh);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    ConvBwdDataArgs args{sh, dxD->dtype, w, mask, dy, strides(dyD), dx, strides(dxD), 0.0, 0.0};
-    st = read_scalars(h, api, dxD->dtype, alpha, beta, &args.alpha, &args.beta);
+    double a = 0.0, b = 0.0;
+    st = read_scalars(h, api, dxD->dtype, alpha, beta, &a, &b);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    const ConvAlgorithm* a = find_algo(h, api, algo);
-    if (!a) return DSDK_STATUS_BAD_PARAM;
-    st = check_workspace(h, api, workspace_of(h, *a, DSDK_CONV_BACKWARD_DATA, sh, dxD->dtype), ws,
-                         wsBytes);
-    if (st != DSDK_STATUS_SUCCESS) return st;
-    if (sh.n == 0) return succeed(h);
-    DSDK_REQUIRE(h, w, api, "w");
-    DSDK_REQUIRE(h, dy, api, "dy");
-    DSDK_REQUIRE(h, dx, api, "dx");
-    std::string msg;
-    return finish(h, api, run_bwd_data(h, *a, args, ws, wsBytes, &msg), msg);
+    return dispatch(h, api,
+                    bwd_data_call(sh, dxD->dtype, w, mask, dy, strides(dyD), dx, strides(dxD), a, b),
+                    algo, ws, wsBytes);
   });
 }
 
@@ -300,22 +335,12 @@ dsdkStatus_t dsdkMaskedConvolutionBackwardFilter(dsdkHandle_t h, const void* alp
     ConvShape sh;
     dsdkStatus_t st = make_shape(h, api, xD, "xDesc", dwD, "dwDesc", cv, dyD, "dyDesc", &sh);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    ConvBwdFilterArgs args{sh, xD->dtype, x, strides(xD), dy, strides(dyD), dw, mask, 0.0, 0.0};
-    st = read_scalars(h, api, xD->dtype, alpha, beta, &args.alpha, &args.beta);
+    double a = 0.0, b = 0.0;
+    st = read_scalars(h, api, xD->dtype, alpha, beta, &a, &b);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    const ConvAlgorithm* a = find_algo(h, api, algo);
-    if (!a) return DSDK_STATUS_BAD_PARAM;
-    st = check_workspace(h, api, workspace_of(h, *a, DSDK_CONV_BACKWARD_FILTER, sh, xD->dtype), ws,
-                         wsBytes);
-    if (st != DSDK_STATUS_SUCCESS) return st;
-    DSDK_REQUIRE(h, dw, api, "dw");
-    if (sh.n > 0) {
-      DSDK_REQUIRE(h, x, api, "x");
-      DSDK_REQUIRE(h, dy, api, "dy");
-    }
-    // An empty batch still defines dw (= beta * dw), so the kernel runs.
-    std::string msg;
-    return finish(h, api, run_bwd_filter(h, *a, args, ws, wsBytes, &msg), msg);
+    return dispatch(h, api,
+                    bwd_filter_call(sh, xD->dtype, x, strides(xD), dy, strides(dyD), dw, mask, a, b),
+                    algo, ws, wsBytes);
   });
 }
 
@@ -343,30 +368,33 @@ dsdkStatus_t dsdkFindConvolutionAlgorithm(dsdkHandle_t h, dsdkConvDirection_t di
     DSDK_REQUIRE(h, y, api, "y");
     if (sh.n > 0) DSDK_REQUIRE(h, x, api, "x");
 
+    const ConvCall c = find_call(dir, sh, xD->dtype, x, strides(xD), w, mask, y, strides(yD));
+    const ConvExec e = exec_of(h);
     std::vector<dsdkConvAlgoPerf_t> all;
-    for (const auto& a : kAlgorithms) {
-      dsdkConvAlgoPerf_t p{a.id, DSDK_STATUS_SUCCESS, -1.0f, workspace_of(h, a, dir, sh, xD->dtype)};
+    for (int id = 0; id < DSDK_CONV_ALGO_COUNT; ++id) {
+      dsdkConvAlgoPerf_t p{dsdkConvAlgo_t(id), DSDK_STATUS_NOT_SUPPORTED, -1.0f, 0};
+      const ConvAlgorithm* a = registered(h, p.algo);
+      std::string msg;
+      if (!a || a->can_implement(c, &msg) != DSDK_STATUS_SUCCESS) {
+        all.push_back(p);
+        continue;
+      }
+      p.memory = a->workspace(c, e);
       if (p.memory > wsBytes || (p.memory > 0 && !ws)) {
         p.status = DSDK_STATUS_ALLOC_FAILED;
         all.push_back(p);
         continue;
       }
-      const double one = 1.0;
-      ConvFwdArgs fa{sh, xD->dtype, x, strides(xD), w, mask, y, strides(yD), one, 0.0};
-      ConvBwdDataArgs da{sh, xD->dtype, w, mask, y, strides(yD), x, strides(xD), one, 0.0};
-      ConvBwdFilterArgs fi{sh, xD->dtype, x, strides(xD), y, strides(yD), w, mask, one, 0.0};
-      std::string msg;
       auto once = [&]() -> dsdkStatus_t {
-        dsdkStatus_t s = dir == DSDK_CONV_FORWARD       ? run_fwd(h, a, fa, ws, wsBytes, &msg)
-                         : dir == DSDK_CONV_BACKWARD_DATA ? run_bwd_data(h, a, da, ws, wsBytes, &msg)
-                                                          : run_bwd_filter(h, a, fi, ws, wsBytes, &msg);
+        dsdkStatus_t s = a->run(c, ws, wsBytes, e, &msg);
 #ifdef DSDK_WITH_CUDA
         if (s == DSDK_STATUS_SUCCESS && h->backend == DSDK_BACKEND_CUDA)
           s = cuda::synchronize(h->stream, &msg);
 #endif
         return s;
       };
-      if (sh.n == 0 && dir != DSDK_CONV_BACKWARD_FILTER) {
+      if (!has_work(c)) {
+        p.status = DSDK_STATUS_SUCCESS;
         p.time = 0.0f;
         all.push_back(p);
         continue;
@@ -394,6 +422,46 @@ dsdkStatus_t dsdkFindConvolutionAlgorithm(dsdkHandle_t h, dsdkConvDirection_t di
     std::copy(all.begin(), all.begin() + count, perf);
     *returned = count;
     return succeed(h);
+  });
+}
+
+dsdkStatus_t dsdkGetSparseConvolutionForwardWorkspaceSize(dsdkHandle_t h,
+                                                          dsdkTensorDescriptor_t xD,
+                                                          dsdkSparseFilter_t f,
+                                                          dsdkConvolutionDescriptor_t cv,
+                                                          dsdkTensorDescriptor_t yD,
+                                                          dsdkConvAlgo_t algo, size_t* bytes) {
+  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
+  static const char* api = "dsdkGetSparseConvolutionForwardWorkspaceSize";
+  return guarded(h, api, [&]() -> dsdkStatus_t {
+    if (!bytes) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: sizeInBytes is NULL", api);
+    ConvCall c;
+    dsdkStatus_t st = sparse_forward_call(h, api, xD, nullptr, f, cv, yD, nullptr, 1.0, 0.0, &c);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    const ConvAlgorithm* a = nullptr;
+    st = pick(h, api, c, algo, &a);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    *bytes = a->workspace(c, exec_of(h));
+    return succeed(h);
+  });
+}
+
+dsdkStatus_t dsdkSparseConvolutionForward(dsdkHandle_t h, const void* alpha,
+                                          dsdkTensorDescriptor_t xD, const void* x,
+                                          dsdkSparseFilter_t f, dsdkConvolutionDescriptor_t cv,
+                                          dsdkConvAlgo_t algo, void* ws, size_t wsBytes,
+                                          const void* beta, dsdkTensorDescriptor_t yD, void* y) {
+  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
+  static const char* api = "dsdkSparseConvolutionForward";
+  return guarded(h, api, [&]() -> dsdkStatus_t {
+    if (!f) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: filter is NULL", api);
+    double a = 0.0, b = 0.0;
+    dsdkStatus_t st = read_scalars(h, api, f->desc.dtype, alpha, beta, &a, &b);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    ConvCall c;
+    st = sparse_forward_call(h, api, xD, x, f, cv, yD, y, a, b, &c);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    return dispatch(h, api, c, algo, ws, wsBytes);
   });
 }
 

@@ -18,6 +18,13 @@ dsdkStatus_t conv_implicit_gemm_bwd_data(const ConvBwdDataArgs& a, void* ws, siz
                                          int num_threads, std::string* msg);
 dsdkStatus_t conv_implicit_gemm_bwd_filter(const ConvBwdFilterArgs& a, void* ws,
                                            size_t ws_bytes, int num_threads, std::string* msg);
+
+// Direct sparse convolution, forward. Data types: FLOAT, DOUBLE. Packs a.w ⊙ a.mask
+// into the workspace when a.sparse is null.
+bool direct_sparse_fits(const ConvShape& sh, std::string* why);
+size_t direct_sparse_workspace(const ConvFwdArgs& a, int num_threads);
+dsdkStatus_t direct_sparse_fwd(const ConvFwdArgs& a, void* ws, size_t ws_bytes, int num_threads,
+                               std::string* msg);
 }  // namespace cpu
 
 namespace cuda {

@@ -7,6 +7,8 @@
 
 namespace dsdk {
 
+struct CsrView;
+
 struct ConvShape {
   int n, c, h, w;  // input batch, channels, height, width
   int k, r, s;     // output channels and filter taps (the filter is k x c/groups x r x s)
@@ -32,6 +34,8 @@ struct ConvFwdArgs {
   const uint8_t* mask;
   void* y; Strides4 ys;
   double alpha, beta;
+  // W ⊙ M already packed (dsdkSparseConvolutionForward): w and mask are then null.
+  const CsrView* sparse = nullptr;
 };
 
 // dx = alpha * conv_transpose(dy, w ⊙ mask) + beta * dx

@@ -95,9 +95,9 @@ dsdkStatus_t dsdkMaskedGemm(dsdkHandle_t h, dsdkDataType_t dtype, dsdkOperation_
     if (st == DSDK_STATUS_SUCCESS) st = check_ld(h, api, "ldc", ldc, m, n);
     if (st != DSDK_STATUS_SUCCESS) return st;
     GemmArgs args{dtype, ta, tb, m, n, k, A, lda, B, ldb, maskB, C, ldc, maskC, 0.0, 0.0};
-    st = read_scaling(h, api, dtype, alpha, beta, &args.alpha, &args.beta);
+    st = read_scalars(h, api, dtype, alpha, beta, &args.alpha, &args.beta);
     if (st == DSDK_STATUS_SUCCESS)
-      st = check_caller_workspace(h, api, workspace_of(h, dtype, m, n, k), ws, wsBytes);
+      st = check_workspace(h, api, workspace_of(h, dtype, m, n, k), ws, wsBytes);
     if (st != DSDK_STATUS_SUCCESS) return st;
     if (m == 0 || n == 0) return succeed(h);
     if (!C) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: C is NULL", api);

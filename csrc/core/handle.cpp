@@ -46,7 +46,7 @@ const char* dtype_name(dsdkDataType_t t) {
   return "unknown";
 }
 
-dsdkStatus_t read_scaling(dsdkHandle_t h, const char* api, dsdkDataType_t t, const void* alpha,
+dsdkStatus_t read_scalars(dsdkHandle_t h, const char* api, dsdkDataType_t t, const void* alpha,
                           const void* beta, double* a, double* b) {
   if (!alpha) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: alpha is NULL", api);
   if (!beta) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: beta is NULL", api);
@@ -60,8 +60,8 @@ dsdkStatus_t read_scaling(dsdkHandle_t h, const char* api, dsdkDataType_t t, con
   return DSDK_STATUS_SUCCESS;
 }
 
-dsdkStatus_t check_caller_workspace(dsdkHandle_t h, const char* api, size_t need, const void* ws,
-                                    size_t bytes) {
+dsdkStatus_t check_workspace(dsdkHandle_t h, const char* api, size_t need, const void* ws,
+                             size_t bytes) {
   if (need > bytes)
     return fail(h, DSDK_STATUS_BAD_PARAM,
                 "%s: workspaceSizeInBytes is %zu but the call needs %zu", api, bytes, need);

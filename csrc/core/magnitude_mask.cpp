@@ -80,11 +80,9 @@ dsdkStatus_t dsdkMagnitudeMask(dsdkHandle_t h, dsdkMaskMode_t mode, dsdkDataType
     if (mode == DSDK_MASK_THRESHOLD && !(threshold >= 0.0))
       return fail(h, DSDK_STATUS_BAD_PARAM, "%s: threshold must be >= 0, got %g", kApi,
                   threshold);
-    const size_t need = workspace_size(h, mode, dtype, n);
-    if (need > workspaceSizeInBytes)
-      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: workspaceSizeInBytes is %zu but %zu are needed",
-                  kApi, workspaceSizeInBytes, need);
-    if (need > 0 && !workspace) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: workspace is NULL", kApi);
+    st = check_workspace(h, kApi, workspace_size(h, mode, dtype, n), workspace,
+                         workspaceSizeInBytes);
+    if (st != DSDK_STATUS_SUCCESS) return st;
 
     const MagnitudeMaskArgs a{mode, dtype, n, w, keep, threshold, workspace, mask};
     std::string msg;
@@ -93,8 +91,7 @@ dsdkStatus_t dsdkMagnitudeMask(dsdkHandle_t h, dsdkMaskMode_t mode, dsdkDataType
     else
 #endif
       st = cpu::magnitude_mask(a, h->num_threads, &msg);
-    if (st != DSDK_STATUS_SUCCESS) return fail(h, st, "%s: %s", kApi, msg.c_str());
-    return succeed(h);
+    return kernel_result(h, kApi, st, msg);
   });
 }
 

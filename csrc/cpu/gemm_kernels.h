@@ -87,6 +87,9 @@ enum class Isa { kGeneric = 0, kAvx2 = 1, kAvx512 = 2 };
 template <typename T>
 const Microkernel<T>& microkernel();
 
+// The ISA the kernels use now: the best the CPU supports, at most force_isa's level.
+Isa active_isa();
+
 // Restricts kernel selection to `isa` or below (for tests and benchmarks); returns the
 // level actually in use. Not thread-safe with running kernels.
 Isa force_isa(Isa isa);

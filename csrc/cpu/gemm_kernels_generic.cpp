@@ -91,10 +91,14 @@ Isa force_isa(Isa isa) {
   return std::min(detect(), isa);
 }
 
+Isa active_isa() {
+  static const Isa best = detect();
+  return std::min(best, Isa(g_limit.load()));
+}
+
 template <typename T>
 const Microkernel<T>& microkernel() {
-  static const Isa best = detect();
-  const Isa use = std::min(best, Isa(g_limit.load()));
+  const Isa use = active_isa();
   if (use == Isa::kAvx512 && avx512_kernel<T>()) return *avx512_kernel<T>();
   if (use >= Isa::kAvx2 && avx2_kernel<T>()) return *avx2_kernel<T>();
   return kGeneric<T>;

@@ -137,6 +137,11 @@ dsdkStatus_t dsdkGetConvolution2dForwardOutputDim(dsdkHandle_t handle,
  * here; DSDK_CONV_ALGO_COUNT is the size of the registry. */
 typedef enum {
   DSDK_CONV_ALGO_IMPLICIT_GEMM = 0, /* mask applied while packing weight tiles */
+  DSDK_CONV_ALGO_DIRECT_SPARSE = 1, /* CSR of W ⊙ M per output channel (Park et al. 2017);
+                                       CPU, forward only. Through the masked call it packs
+                                       W ⊙ M into the workspace on every call (the
+                                       workspace covers a fully dense CSR); pack once with
+                                       dsdkCreateSparseFilter to run many times. */
   DSDK_CONV_ALGO_COUNT,
   DSDK_CONV_ALGO_MAX_ENUM = 0x7fffffff
 } dsdkConvAlgo_t;
@@ -285,6 +290,67 @@ dsdkStatus_t dsdkGetMagnitudeMaskWorkspaceSize(dsdkHandle_t handle, dsdkMaskMode
 dsdkStatus_t dsdkMagnitudeMask(dsdkHandle_t handle, dsdkMaskMode_t mode, dsdkDataType_t dtype,
                                int64_t n, const void* w, int64_t keep, double threshold,
                                void* workspace, size_t workspaceSizeInBytes, uint8_t* mask);
+
+/* ---- sparse execution: packed sparse filters and matrices -------------- */
+
+/* Prepare once, run many. W ⊙ M is packed once into compressed sparse rows
+ * (one row per output channel or output feature, 16-bit column indices where
+ * they fit) and then used by every call. The packed objects live in host
+ * memory and are for CPU handles; they do not depend on the input's size,
+ * batch or layout. The sequence is CUTLASS's: create (can the data be packed),
+ * query the workspace size, run. */
+typedef struct dsdkSparseFilterStruct* dsdkSparseFilter_t;
+typedef struct dsdkSparseMatrixStruct* dsdkSparseMatrix_t;
+
+/* Packs w ⊙ mask: w and mask are host arrays in the packed KCRS layout of
+ * wDesc (FLOAT or DOUBLE), mask may be NULL (every weight kept). convDesc's
+ * groups must divide wDesc's k; the filter then runs only with that group
+ * count. A kept weight that is 0.0 stays an entry. */
+dsdkStatus_t dsdkCreateSparseFilter(dsdkHandle_t handle, dsdkSparseFilter_t* filter,
+                                    dsdkFilterDescriptor_t wDesc, const void* w,
+                                    const uint8_t* mask, dsdkConvolutionDescriptor_t convDesc);
+/* Kept entries and the host bytes the packed filter holds. */
+dsdkStatus_t dsdkGetSparseFilterInfo(dsdkSparseFilter_t filter, int64_t* nnz, size_t* bytes);
+dsdkStatus_t dsdkDestroySparseFilter(dsdkSparseFilter_t filter);
+
+/* Workspace bytes of dsdkSparseConvolutionForward with these descriptors;
+ * NOT_SUPPORTED when `algo` cannot run from a packed filter (the dense
+ * implicit GEMM cannot). */
+dsdkStatus_t dsdkGetSparseConvolutionForwardWorkspaceSize(dsdkHandle_t handle,
+                                                          dsdkTensorDescriptor_t xDesc,
+                                                          dsdkSparseFilter_t filter,
+                                                          dsdkConvolutionDescriptor_t convDesc,
+                                                          dsdkTensorDescriptor_t yDesc,
+                                                          dsdkConvAlgo_t algo,
+                                                          size_t* sizeInBytes);
+/* y = alpha * conv(x, W ⊙ M) + beta * y with the packed filter; x: [n, c, h, w]
+ * (xDesc strides), y: yDesc, both host memory of the filter's data type. */
+dsdkStatus_t dsdkSparseConvolutionForward(dsdkHandle_t handle, const void* alpha,
+                                          dsdkTensorDescriptor_t xDesc, const void* x,
+                                          dsdkSparseFilter_t filter,
+                                          dsdkConvolutionDescriptor_t convDesc,
+                                          dsdkConvAlgo_t algo, void* workspace,
+                                          size_t workspaceSizeInBytes, const void* beta,
+                                          dsdkTensorDescriptor_t yDesc, void* y);
+
+/* Packs W ⊙ mask for a linear layer: W is rows x cols row-major (rows = output
+ * features, cols = input features, >= 1 each), host, FLOAT or DOUBLE; mask the
+ * same shape (uint8), or NULL (every weight kept). */
+dsdkStatus_t dsdkCreateSparseMatrix(dsdkHandle_t handle, dsdkSparseMatrix_t* matrix,
+                                    dsdkDataType_t dtype, int64_t rows, int64_t cols,
+                                    const void* W, const uint8_t* mask);
+dsdkStatus_t dsdkGetSparseMatrixInfo(dsdkSparseMatrix_t matrix, int64_t* nnz, size_t* bytes);
+dsdkStatus_t dsdkDestroySparseMatrix(dsdkSparseMatrix_t matrix);
+
+/* Workspace bytes of dsdkSparseGemm for a batch of m rows. */
+dsdkStatus_t dsdkGetSparseGemmWorkspaceSize(dsdkHandle_t handle, dsdkSparseMatrix_t matrix,
+                                            int64_t m, size_t* sizeInBytes);
+/* Y = alpha * X · (W ⊙ M)^T + beta * Y. X: m x cols row-major with leading
+ * dimension ldx >= cols; Y: m x rows row-major with ldy >= rows; host memory of
+ * the matrix's data type (alpha/beta as everywhere). m may be 0. */
+dsdkStatus_t dsdkSparseGemm(dsdkHandle_t handle, const void* alpha, int64_t m, const void* X,
+                            int64_t ldx, dsdkSparseMatrix_t matrix, void* workspace,
+                            size_t workspaceSizeInBytes, const void* beta, void* Y, int64_t ldy);
 
 /* ---- kernel SVM -------------------------------------------------------- */
 

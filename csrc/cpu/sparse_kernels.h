@@ -1,0 +1,53 @@
+// The inner kernel of the sparse algorithms (direct sparse convolution, sparse GEMM):
+// one sparse row times a dense panel, vectorised over the panel's contiguous lanes,
+//   acc[l] += sum_e val[e] * base[tab[col[e]] + l]   for l < nv * lanes,
+// with the nv accumulator vectors held in registers for the whole row. `tab` turns a
+// column index into an element offset into `base` (a (padded) input image, or a
+// transposed GEMM operand), so one kernel serves both. Compiled once per ISA
+// (sparse_kernels_*.cpp) and chosen at run time like the GEMM microkernels.
+#pragma once
+#include <cstdint>
+
+#include <cstddef>
+
+namespace dsdk {
+namespace cpu {
+
+// Vectors per register tile (the accumulators of one call).
+constexpr int kSparseMaxVectors = 8;
+
+template <typename T, typename I>
+using SparseRowFn = void (*)(const T* base, const int32_t* tab, const T* val, const I* col,
+                             int64_t nnz, int nv, T* acc);
+
+template <typename T>
+struct SparseKernels {
+  const char* isa;
+  int lanes;  // elements per vector
+  SparseRowFn<T, uint16_t> row16;
+  SparseRowFn<T, uint32_t> row32;
+};
+
+// The row kernel for column indices of type I.
+template <typename T>
+SparseRowFn<T, uint16_t> row_fn(const SparseKernels<T>& k, uint16_t) {
+  return k.row16;
+}
+template <typename T>
+SparseRowFn<T, uint32_t> row_fn(const SparseKernels<T>& k, uint32_t) {
+  return k.row32;
+}
+
+// The kernels of the ISA in use (see force_isa).
+template <typename T>
+const SparseKernels<T>& sparse_kernels();
+
+template <typename T>
+const SparseKernels<T>* avx512_sparse_kernels();
+template <typename T>
+const SparseKernels<T>* avx2_sparse_kernels();
+template <typename T>
+const SparseKernels<T>* generic_sparse_kernels();
+
+}  // namespace cpu
+}  // namespace dsdk

@@ -1,0 +1,78 @@
+// The body of SparseRowFn (cpu/sparse_kernels.h), written once over GCC vector types
+// of `Bytes` bytes; each sparse_kernels_*.cpp includes it under its own target pragma,
+// so the same source becomes AVX-512, AVX2+FMA or SSE2 code.
+#include <cstdint>
+#include <cstring>
+
+#include "cpu/sparse_kernels.h"
+
+namespace dsdk {
+namespace cpu {
+namespace {
+
+template <typename T, int Bytes>
+struct SparseRow {
+  typedef T V __attribute__((vector_size(Bytes)));
+  static constexpr int L = Bytes / int(sizeof(T));
+
+  static V load(const T* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+
+  // Few vectors per row would leave one FMA latency chain per vector; S interleaved
+  // accumulator sets keep at least four chains in flight.
+  template <int NV, typename I>
+  static void tile(const T* base, const int32_t* tab, const T* val, const I* col, int64_t nnz,
+                   T* acc) {
+    constexpr int S = NV >= 4 ? 1 : (NV == 1 ? 4 : 2);
+    V a[S][NV] = {};
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) a[0][v] = load(acc + v * L);
+    int64_t e = 0;
+    for (; e + S <= nnz; e += S) {
+#pragma GCC unroll 4
+      for (int u = 0; u < S; ++u) {
+        const V w = V{} + val[e + u];
+        const T* p = base + tab[col[e + u]];
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) a[u][v] += w * load(p + v * L);
+      }
+    }
+    for (; e < nnz; ++e) {
+      const V w = V{} + val[e];
+      const T* p = base + tab[col[e]];
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) a[0][v] += w * load(p + v * L);
+    }
+#pragma GCC unroll 4
+    for (int u = 1; u < S; ++u)
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) a[0][v] += a[u][v];
+    std::memcpy(acc, a[0], sizeof a[0]);
+  }
+
+  template <typename I>
+  static void run(const T* base, const int32_t* tab, const T* val, const I* col, int64_t nnz,
+                  int nv, T* acc) {
+    switch (nv) {
+      case 1: return tile<1>(base, tab, val, col, nnz, acc);
+      case 2: return tile<2>(base, tab, val, col, nnz, acc);
+      case 3: return tile<3>(base, tab, val, col, nnz, acc);
+      case 4: return tile<4>(base, tab, val, col, nnz, acc);
+      case 5: return tile<5>(base, tab, val, col, nnz, acc);
+      case 6: return tile<6>(base, tab, val, col, nnz, acc);
+      case 7: return tile<7>(base, tab, val, col, nnz, acc);
+      default: return tile<kSparseMaxVectors>(base, tab, val, col, nnz, acc);
+    }
+  }
+
+  static SparseKernels<T> table(const char* isa) {
+    return SparseKernels<T>{isa, L, run<uint16_t>, run<uint32_t>};
+  }
+};
+
+}  // namespace
+}  // namespace cpu
+}  // namespace dsdk
