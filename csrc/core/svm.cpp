@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/context.h"
 #include "core/svm_backends.h"
@@ -124,6 +125,25 @@ dsdkStatus_t check_not_null(dsdkHandle_t h, const char* api,
   return DSDK_STATUS_SUCCESS;
 }
 
+// The descriptor's sample weights against the training call: one per row,
+// finite and > 0, and only where the backend implements them.
+dsdkStatus_t check_sample_weights(dsdkHandle_t h, const char* api, const dsdkSVMStruct& desc,
+                                  int64_t n) {
+  const std::vector<double>& w = desc.sample_weight;
+  if (w.empty()) return DSDK_STATUS_SUCCESS;
+  if (h->backend != DSDK_BACKEND_CPU)
+    return fail(h, DSDK_STATUS_NOT_SUPPORTED,
+                "%s: sample weights are not supported by the CUDA backend", api);
+  if (int64_t(w.size()) != n)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: %lld sample weights were set for n = %lld rows",
+                api, (long long)w.size(), (long long)n);
+  for (size_t i = 0; i < w.size(); ++i)
+    if (!positive(w[i]))
+      return fail(h, DSDK_STATUS_BAD_PARAM,
+                  "%s: sample weight %zu must be a finite value > 0, got %g", api, i, w[i]);
+  return DSDK_STATUS_SUCCESS;
+}
+
 // Runs f(T{}) with T the host element type of a CPU call's dtype (FLOAT or
 // DOUBLE, already checked).
 template <class F>
@@ -233,6 +253,17 @@ dsdkStatus_t dsdkSetSVMClassWeights(dsdkSVMDescriptor_t desc, double weightPosit
   return DSDK_STATUS_SUCCESS;
 }
 
+dsdkStatus_t dsdkSetSVMSampleWeights(dsdkSVMDescriptor_t desc, int64_t n, const double* weights) {
+  if (!desc || n < 0) return DSDK_STATUS_BAD_PARAM;
+  try {
+    if (n == 0 || !weights) desc->sample_weight.clear();
+    else desc->sample_weight.assign(weights, weights + n);
+  } catch (const std::bad_alloc&) {
+    return DSDK_STATUS_ALLOC_FAILED;
+  }
+  return DSDK_STATUS_SUCCESS;
+}
+
 dsdkStatus_t dsdkSetSVMSolverOptions(dsdkSVMDescriptor_t desc, int workingSetSize, int maxBasis,
                                      int candidates, uint64_t seed) {
   if (!desc) return DSDK_STATUS_BAD_PARAM;
@@ -265,15 +296,18 @@ dsdkStatus_t dsdkSVMTrain(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkSVMSolve
         (st = dsdk::check_at_least(h, api, "d", d, 1)) != DSDK_STATUS_SUCCESS ||
         (st = dsdk::check_not_null(h, api, {{"X", X}, {"y", y}})) != DSDK_STATUS_SUCCESS)
       return st;
+    if ((st = dsdk::check_sample_weights(h, api, *desc, n)) != DSDK_STATUS_SUCCESS) return st;
     if (h->backend == DSDK_BACKEND_CPU) {
       st = dsdk::check_host_data(h, api, dtype, n, d, X, y);
       if (st != DSDK_STATUS_SUCCESS) return st;
     }
     auto* m = new dsdkSVMModelStruct;
-    m->params = p;
+    m->params = p;  // without the weights: the model outlives them
     m->n = n;
     m->d = d;
-    st = dsdk::train(h, api, p, solver, dtype, n, d, X, y, &m->result);
+    dsdk::SVMParams run = p;
+    if (!desc->sample_weight.empty()) run.sample_weight = desc->sample_weight.data();
+    st = dsdk::train(h, api, run, solver, dtype, n, d, X, y, &m->result);
     if (st != DSDK_STATUS_SUCCESS) {
       delete m;
       return st;

@@ -109,7 +109,7 @@ class SmoSolver {
         alpha_(size_t(n), 0.0), G_(size_t(n), -1.0), C_(size_t(n)), kdiag_(size_t(n)),
         in_ws_(size_t(n), 0) {
     for (int64_t t = 0; t < n; ++t) {
-      C_[size_t(t)] = y[t] > 0 ? p.C * p.weight_pos : p.C * p.weight_neg;
+      C_[size_t(t)] = row_C(p, t, y[t]);
       kdiag_[size_t(t)] = double(engine_.self(t));
     }
     int64_t q = p.working_set > 0 ? p.working_set : auto_working_set(n);

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 
@@ -123,7 +124,8 @@ py::tuple train(const at::Tensor& X, const at::Tensor& y, const std::string& ker
                 double gamma, double coef0, int64_t degree, double tol, int64_t max_iter,
                 int64_t cache_bytes, double weight_pos, double weight_neg,
                 const std::string& solver, int64_t working_set, int64_t max_basis,
-                int64_t candidates, uint64_t seed, int64_t num_threads) {
+                int64_t candidates, uint64_t seed, int64_t num_threads,
+                const std::optional<at::Tensor>& sample_weight) {
   check_matrix(X, "X");
   dsdkDataType_t dtype = data_type(X, "X");
   TORCH_CHECK_VALUE(y.dim() == 1 && y.size(0) == X.size(0), "y must be 1-D with ", X.size(0),
@@ -137,6 +139,15 @@ py::tuple train(const at::Tensor& X, const at::Tensor& y, const std::string& ker
                         working_set <= INT32_MAX && max_basis <= INT32_MAX &&
                         candidates <= INT32_MAX,
                     "working_set, max_basis and candidates must be in [0, 2^31)");
+  if (sample_weight) {
+    const at::Tensor& w = *sample_weight;
+    TORCH_CHECK_VALUE(w.dim() == 1 && w.size(0) == X.size(0), "sample_weight must be 1-D with ",
+                      X.size(0), " weights (one per row of X), got shape ", w.sizes());
+    TORCH_CHECK_TYPE(w.scalar_type() == at::kDouble, "sample_weight must be float64, got ",
+                     w.scalar_type());
+    TORCH_CHECK_VALUE(w.is_cpu() && w.is_contiguous(),
+                      "sample_weight must be a contiguous CPU tensor");
+  }
   dsdkSVMSolver_t solver_id = parse_solver(solver);
   dsdkSVMKernel_t kernel_id = parse_kernel(kernel);
 
@@ -149,6 +160,10 @@ py::tuple train(const at::Tensor& X, const at::Tensor& y, const std::string& ker
   check(dsdkSetSVMClassWeights(d.get(), weight_pos, weight_neg), h.get(), "dsdkSetSVMClassWeights");
   check(dsdkSetSVMSolverOptions(d.get(), int(working_set), int(max_basis), int(candidates), seed),
         h.get(), "dsdkSetSVMSolverOptions");
+  if (sample_weight)
+    check(dsdkSetSVMSampleWeights(d.get(), sample_weight->size(0),
+                                  sample_weight->data_ptr<double>()),
+          h.get(), "dsdkSetSVMSampleWeights");
 
   dsdkSVMModel_t raw = nullptr;
   dsdkStatus_t st;
@@ -210,14 +225,15 @@ void register_svm_bindings(py::module_& m) {
         "(CUDA: float32) on the CPU or a CUDA device; y: [n] int32 labels +1/-1 on X's device. "
         "Returns (index int64[nSV] into X's rows, coef float64[nSV], bias, objective, "
         "iterations, converged) with f(x) = sum coef[j] K(x, X[index[j]]) + bias. "
-        "num_threads <= 0 uses torch's intra-op thread count.",
+        "num_threads <= 0 uses torch's intra-op thread count. sample_weight: None or [n] "
+        "float64 CPU multipliers of C per row, each > 0 (CPU handles only).",
         py::arg("X"), py::arg("y"), py::arg("kernel") = "rbf", py::arg("C") = 1.0,
         py::arg("gamma") = 1.0, py::arg("coef0") = 0.0, py::arg("degree") = 3,
         py::arg("tol") = 1e-3, py::arg("max_iter") = -1,
         py::arg("cache_bytes") = int64_t(200) << 20, py::arg("weight_pos") = 1.0,
         py::arg("weight_neg") = 1.0, py::arg("solver") = "smo", py::arg("working_set") = 0,
         py::arg("max_basis") = 0, py::arg("candidates") = 0, py::arg("seed") = 0,
-        py::arg("num_threads") = 0);
+        py::arg("num_threads") = 0, py::arg("sample_weight") = py::none());
   m.def("svm_kernel_matrix", &kernel_matrix,
         "K[i, j] = kernel(X[i], Z[j]) (dsdkSVMKernelMatrix). X: [n, d], Z: [m, d], same dtype "
         "and device; returns K: [n, m] of that dtype on that device.",

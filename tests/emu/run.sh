@@ -9,7 +9,7 @@
 # Environment: EMU_SEED (thread-order seed, default 12345), EMU_FREE_MB (what
 # cudaMemGetInfo reports free), DSDK_TEST_QUICK=1 (skip the slowest test case),
 # EMU_NO_POISON=1 (device and shared memory not filled with 0xff bytes),
-# EMU_NO_DEVICE=1 (no device visible: the test must skip), JOBS (parallel
+# EMU_NO_DEVICE=1 (no device visible: the test must skip, and run.sh exits 77), JOBS (parallel
 # compile jobs, default 2). Build folder: build-emu/<config>. x86-64 only.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,4 +24,18 @@ cmake -S "$ROOT/tests/emu" -B "$OUT" -G Ninja -DCMAKE_BUILD_TYPE= -DEMU_SANITIZE
   -DEMU_CUDA_INCLUDE="${CUDA_HOME:-/usr/local/cuda}/include" > /dev/null
 cmake --build "$OUT" -j "${JOBS:-2}"
 "$OUT/gemm_check"
-"$OUT/test_svm_cuda"
+# The emulator always has a device, so a skip (exit 77, tests/cpp/check.h) is a
+# failure here, unless EMU_NO_DEVICE hides it: then the test must skip, and
+# this script exits 77 as the test did.
+rc=0
+"$OUT/test_svm_cuda" || rc=$?
+if [ -n "${EMU_NO_DEVICE:-}" ]; then
+  [ $rc -eq 77 ] && exit 77
+  echo "run.sh: test_svm_cuda exited $rc with EMU_NO_DEVICE set; a skip (77) was expected" >&2
+  exit 1
+fi
+if [ $rc -eq 77 ]; then
+  echo "run.sh: test_svm_cuda skipped although the emulator has a device" >&2
+  exit 1
+fi
+exit $rc

@@ -256,6 +256,12 @@ dsdkStatus_t dsdkSetSVMDescriptor(dsdkSVMDescriptor_t desc, dsdkSVMKernel_t kern
 /* Per-class multipliers of C for the +1 and -1 class (LIBSVM's weight). > 0. */
 dsdkStatus_t dsdkSetSVMClassWeights(dsdkSVMDescriptor_t desc, double weightPositive,
                                     double weightNegative);
+/* Per-row multipliers of C (LIBSVM's instance weights): row i's C is
+ * C * class weight * weights[i]. weights: n host doubles, each finite and > 0
+ * (drop zero-weight rows before training, as LIBSVM does); copied. n must be
+ * the training call's n; n = 0 or weights = NULL clears them. CPU backend only
+ * (the CUDA backend returns NOT_SUPPORTED while weights are set). */
+dsdkStatus_t dsdkSetSVMSampleWeights(dsdkSVMDescriptor_t desc, int64_t n, const double* weights);
 /* SMO working-set size q (even, >= 2; 0 = automatic); SPSVM maximum basis
  * size (>= 1; 0 = automatic), candidate batch size (0 = automatic) and seed. */
 dsdkStatus_t dsdkSetSVMSolverOptions(dsdkSVMDescriptor_t desc, int workingSetSize,
