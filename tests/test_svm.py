@@ -348,7 +348,7 @@ def Xy():
 @SOLVERS
 def test_bad_parameters_raise_value_error(Xy, params, match, solver):
     with pytest.raises(ValueError, match=match):
-        SVC(solver=solver, **params).fit(*Xy)
+        SVC(**{"solver": solver, **params}).fit(*Xy)
 
 
 @pytest.mark.parametrize("bad,match", [(np.nan, "Input X contains NaN"),

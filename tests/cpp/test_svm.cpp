@@ -81,7 +81,7 @@ dsdkStatus_t train(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkSVMSolver_t sol
 // the dual objective, and that free SVs sit on the margin with the bias.
 void check_smo_optimal(const Data& D, const Fit& fit, dsdkSVMKernel_t kern, double C,
                        double gamma, double coef0, int degree, double tol, double wpos,
-                       double wneg, double slack) {
+                       double wneg, double slack, const double* sample_weight = nullptr) {
   const int64_t n = D.n, d = D.d;
   const size_t N = size_t(n);
   std::vector<double> alpha(N, 0.0);
@@ -95,7 +95,8 @@ void check_smo_optimal(const Data& D, const Fit& fit, dsdkSVMKernel_t kern, doub
   double ya = 0, box_violation = 0;
   std::vector<double> Ci(N);
   for (int64_t i = 0; i < n; ++i) {
-    Ci[size_t(i)] = D.y[size_t(i)] > 0 ? C * wpos : C * wneg;
+    Ci[size_t(i)] = (D.y[size_t(i)] > 0 ? C * wpos : C * wneg) *
+                    (sample_weight ? sample_weight[i] : 1.0);
     ya += D.y[size_t(i)] * alpha[size_t(i)];
     box_violation = std::max(box_violation, alpha[size_t(i)] - Ci[size_t(i)]);
   }
@@ -200,6 +201,19 @@ void test_bad_params(dsdkHandle_t h) {
   expect_bad(h, run(DSDK_SVM_SOLVER_SPSVM), "candidates");
   CHECK_OK(dsdkSetSVMSolverOptions(desc, 0, 0, 0, 0));
   expect_bad(h, run(dsdkSVMSolver_t(5)), "solver");
+  std::vector<double> w(size_t(D.n), 1.0);
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, D.n - 1, w.data()));
+  expect_bad(h, run(), "sample weights");
+  w[3] = 0.0;
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, D.n, w.data()));
+  expect_bad(h, run(DSDK_SVM_SOLVER_SPSVM), "sample weight 3");
+  w[3] = std::numeric_limits<double>::quiet_NaN();
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, D.n, w.data()));
+  expect_bad(h, run(), "sample weight 3");
+  CHECK_STATUS(dsdkSetSVMSampleWeights(desc, -1, w.data()), DSDK_STATUS_BAD_PARAM);
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, 0, nullptr));
+  CHECK_OK(run());
+  CHECK_OK(dsdkDestroySVMModel(model));
 
   // Arguments of the call itself.
   auto train = [&](dsdkDataType_t t, int64_t n, int64_t d, const void* X, const int32_t* y,
@@ -519,11 +533,48 @@ void test_decision_function(dsdkHandle_t h) {
   CHECK_OK(dsdkDestroySVMDescriptor(desc));
 }
 
+// Per-row C (sample weights): the SMO solution satisfies the KKT conditions
+// with the bound C * class weight * w_i, C = 100 with all weights 0.01 is the
+// C = 1 problem, and SPSVM trains with them.
+void test_sample_weights(dsdkHandle_t h) {
+  const Data D = blobs(300, 4, 1.5, 5);
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<double> u(0.2, 3.0);
+  std::vector<double> w(size_t(D.n));
+  for (double& v : w) v = u(rng);
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 2.0, 0.3, 0.0, 3, 1e-4, -1, 0));
+  CHECK_OK(dsdkSetSVMClassWeights(desc, 1.5, 0.5));
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, D.n, w.data()));
+  Fit fit;
+  CHECK_OK(train<double>(h, desc, DSDK_SVM_SOLVER_SMO, D, &fit));
+  check_smo_optimal(D, fit, DSDK_SVM_KERNEL_RBF, 2.0, 0.3, 0.0, 3, 1e-4, 1.5, 0.5, 1.01,
+                    w.data());
+  Fit sp;
+  CHECK_OK(train<double>(h, desc, DSDK_SVM_SOLVER_SPSVM, D, &sp));
+  CHECK(sp.info.nSupport > 0);
+
+  std::vector<double> hundredth(size_t(D.n), 0.01);
+  CHECK_OK(dsdkSetSVMClassWeights(desc, 1.0, 1.0));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 100.0, 0.3, 0.0, 3, 1e-4, -1, 0));
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, D.n, hundredth.data()));
+  Fit scaled, plain;
+  CHECK_OK(train<double>(h, desc, DSDK_SVM_SOLVER_SMO, D, &scaled));
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, 0, nullptr));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 1.0, 0.3, 0.0, 3, 1e-4, -1, 0));
+  CHECK_OK(train<double>(h, desc, DSDK_SVM_SOLVER_SMO, D, &plain));
+  CHECK(scaled.index == plain.index);
+  CHECK_NEAR(scaled.info.objective, plain.info.objective, 1e-9 * std::fabs(plain.info.objective));
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
 int main() {
   dsdkHandle_t h;
   CHECK_OK(dsdkCreate(&h, DSDK_BACKEND_CPU));
   CHECK_OK(dsdkSetNumThreads(h, 2));
   test_bad_params(h);
+  test_sample_weights(h);
   test_smo_optimal<double>(h);
   test_smo_optimal<float>(h);
   test_smo_precisions_agree(h);
