@@ -327,6 +327,14 @@ class SVC(ClassifierMixin, BaseEstimator):
             sample_weight=None if w is None else torch.from_numpy(np.ascontiguousarray(w)),
             **self._kernel_args())
 
+    @staticmethod
+    def _pair_problem(codes, w, i, j):
+        """Rows of classes i and j (ascending, on codes' device), their labels
+        (+1 for class i, int32) and sample weights (numpy or None)."""
+        rows = torch.nonzero((codes == i) | (codes == j)).squeeze(1)
+        yp = torch.where(codes.index_select(0, rows) == i, 1, -1).to(torch.int32)
+        return rows, yp, None if w is None else w[rows.cpu().numpy()]
+
     def _cross_validated_decisions(self, X, y, w, weight_pos, weight_neg, seed):
         """LIBSVM's decision values for Platt scaling: each row's value from a
         model trained on the other folds of a random split into 5."""
@@ -403,31 +411,47 @@ class SVC(ClassifierMixin, BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(np.iinfo("i").max))
 
         pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
-        usable = None if w is None or np.all(w > 0) else torch.from_numpy(w > 0).to(Xt.device)
+        # LIBSVM leaves rows of weight <= 0 out; kept maps the rest back to X's rows.
+        kept = None if w is None or np.all(w > 0) else np.flatnonzero(w > 0)
+        if kept is None:
+            Xu, cu, wu = Xt, codes, w
+        else:
+            kept_t = torch.from_numpy(kept).to(Xt.device)
+            Xu, cu, wu = Xt.index_select(0, kept_t), codes.index_select(0, kept_t), w[kept]
+        if Xu.is_cuda:
+            results = []
+            for p, (i, j) in enumerate(pairs):
+                rows, yp, wp = self._pair_problem(cu, wu, i, j)
+                index, *rest = self._train_binary(Xu.index_select(0, rows), yp, wp,
+                                                  self.class_weight_[i], self.class_weight_[j],
+                                                  seed + p)
+                results.append((rows.index_select(0, index.to(rows.device)), *rest))
+        else:
+            results = _C.svm_train_ovo(
+                Xu, cu.to(torch.int32), k, class_weight=torch.from_numpy(self.class_weight_),
+                solver=self.solver, C=float(self.C), tol=float(self.tol),
+                max_iter=int(self.max_iter), cache_bytes=int(self.cache_size * (1 << 20)),
+                max_basis=int(self.max_basis or 0), seed=seed % (1 << 31),
+                num_threads=self._num_threads(),
+                sample_weight=None if wu is None else torch.from_numpy(wu),
+                **self._kernel_args())
         fits, prob_a, prob_b = [], [], []
-        for p, (i, j) in enumerate(pairs):
-            if k == 2 and usable is None:
-                rows, Xp, cp = None, Xt, codes
-            else:
-                mask = (codes == i) | (codes == j)
-                rows = torch.nonzero(mask if usable is None else mask & usable).squeeze(1)
-                Xp, cp = Xt.index_select(0, rows), codes.index_select(0, rows)
-            wp = None if w is None else (w if rows is None else w[rows.cpu().numpy()])
-            yp = torch.where(cp == i, 1, -1).to(torch.int32)
-            cw_i, cw_j = self.class_weight_[i], self.class_weight_[j]
-            index, coef, bias, objective, iterations, converged = self._train_binary(
-                Xp, yp, wp, cw_i, cw_j, seed + p)
+        for p, ((i, j), (index, coef, bias, objective, iterations, converged)) in enumerate(
+                zip(pairs, results)):
+            index = index.to(Xt.device)
+            of_i = (cu.index_select(0, index) == i).cpu().numpy()
+            orig = index.cpu().numpy() if kept is None else kept[index.cpu().numpy()]
+            fits.append((orig, of_i, coef.numpy(), bias, objective, iterations, converged))
             if probability:
-                dec = self._cross_validated_decisions(Xp, yp, wp, cw_i, cw_j, seed + p)
+                rows, yp, wp = self._pair_problem(cu, wu, i, j)
+                dec = self._cross_validated_decisions(
+                    Xu.index_select(0, rows), yp, wp, self.class_weight_[i],
+                    self.class_weight_[j], seed + p)
                 a, b = fit_sigmoid(dec, (yp > 0).cpu().numpy())
                 prob_a.append(a)
                 prob_b.append(b)
-            index_dev = index.to(Xt.device)
-            of_i = (yp.index_select(0, index_dev) > 0).cpu().numpy()
-            orig = (index_dev if rows is None else rows.index_select(0, index_dev)).cpu().numpy()
-            fits.append((orig, of_i, coef.numpy(), bias, objective, iterations, converged))
             if self.verbose:
-                print(f"[dsdkern.SVC] classes ({i}, {j}): {self.solver} n={Xp.shape[0]} "
+                print(f"[dsdkern.SVC] classes ({i}, {j}): {self.solver} "
                       f"nSV={len(orig)} iterations={iterations} objective={objective:.6g} "
                       f"converged={converged}")
         self._store_model(Xt, k, pairs, fits)
@@ -489,28 +513,36 @@ class SVC(ClassifierMixin, BaseEstimator):
             Xt = Xt.to(device=self._cuda_device(X), dtype=torch.float32)
         return Xt, out
 
-    def _decision_ovo(self, Xt):
-        """LIBSVM's pairwise decision values f_ij(x) > 0 for class i, shape (n, n_pairs).
-        Rows go through in blocks so that a kernel block stays near _BLOCK_BYTES."""
+    def _pair_weights(self):
+        """(n_SV, n_pairs) matrix whose column p holds pair p's coefficients (zero
+        off its two classes), so that every pair's decision value comes out of
+        one product with the kernel matrix."""
         k = len(self.classes_)
+        start = np.concatenate([[0], np.cumsum(self.n_support_)])
+        W = np.zeros((self.support_.size, len(self._intercept_)))
+        p = 0
+        for i in range(k):
+            for j in range(i + 1, k):
+                W[start[i]:start[i + 1], p] = self._dual_coef_[j - 1, start[i]:start[i + 1]]
+                W[start[j]:start[j + 1], p] = self._dual_coef_[i, start[j]:start[j + 1]]
+                p += 1
+        return W
+
+    def _decision_ovo(self, Xt):
+        """LIBSVM's pairwise decision values f_ij(x) > 0 for class i, shape (n, n_pairs):
+        one kernel matrix against all support vectors, times _pair_weights. Rows go
+        through in blocks so that a kernel block stays near _BLOCK_BYTES."""
         sv = torch.from_numpy(self.support_vectors_).to(Xt.device, Xt.dtype).contiguous()
         # Sums in float64 on the CPU; on a GPU in the kernel's float32.
         acc = torch.float64 if Xt.device.type == "cpu" else Xt.dtype
-        dc = torch.from_numpy(self._dual_coef_).to(Xt.device, acc)
-        start = np.concatenate([[0], np.cumsum(self.n_support_)])
+        W = torch.from_numpy(self._pair_weights()).to(Xt.device, acc)
+        bias = torch.from_numpy(self._intercept_).to(Xt.device, acc)
         dec = torch.empty((Xt.shape[0], len(self._intercept_)), dtype=acc, device=Xt.device)
         block = max(1, _BLOCK_BYTES // (8 * max(1, sv.shape[0])))
         for r0 in range(0, Xt.shape[0], block):
             K = _C.svm_kernel_matrix(Xt[r0:r0 + block], sv, num_threads=self._num_threads(),
                                      **self._kernel_args()).to(acc)
-            out = dec[r0:r0 + block]
-            p = 0
-            for i in range(k):
-                for j in range(i + 1, k):
-                    si, ei, sj, ej = start[i], start[i + 1], start[j], start[j + 1]
-                    out[:, p] = (K[:, si:ei] @ dc[j - 1, si:ei] + K[:, sj:ej] @ dc[i, sj:ej]
-                                 + float(self._intercept_[p]))
-                    p += 1
+            torch.addmm(bias, K, W, out=dec[r0:r0 + block])
         return dec
 
     @staticmethod

@@ -569,12 +569,106 @@ void test_sample_weights(dsdkHandle_t h) {
   CHECK_OK(dsdkDestroySVMDescriptor(desc));
 }
 
+// dsdkSVMTrainOneVsOne against one dsdkSVMTrain per pair on that pair's rows
+// (the reference): the same support vectors (as rows of X), coefficients,
+// bias and objective for every pair, both solvers, with class and sample
+// weights; pairs trained side by side must not differ from pairs trained alone.
+void test_one_vs_one(dsdkHandle_t h) {
+  const int k = 4;
+  const Data B = blobs(400, 5, 1.0, 11);
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<double> u(0.3, 2.0);
+  std::vector<int32_t> labels(size_t(B.n));
+  std::vector<double> w(size_t(B.n));
+  for (int64_t i = 0; i < B.n; ++i) {
+    labels[size_t(i)] = int32_t((i * 7) % k);
+    w[size_t(i)] = u(rng);
+  }
+  const double cw[k] = {1.0, 2.0, 0.5, 1.5};
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 1.5, 0.2, 0.0, 3, 1e-3, -1, 1 << 20));
+  CHECK_OK(dsdkSetSVMSolverOptions(desc, 0, 0, 0, 7));
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, B.n, w.data()));
+  for (dsdkSVMSolver_t solver : {DSDK_SVM_SOLVER_SMO, DSDK_SVM_SOLVER_SPSVM}) {
+    dsdkSVMModel_t models[k * (k - 1) / 2];
+    CHECK_OK(dsdkSVMTrainOneVsOne(h, desc, solver, DSDK_DATA_DOUBLE, B.n, B.d, B.X.data(),
+                                  labels.data(), k, cw, models));
+    int p = 0;
+    for (int i = 0; i < k; ++i)
+      for (int j = i + 1; j < k; ++j, ++p) {
+        Data D;
+        std::vector<int64_t> rows;
+        std::vector<double> wp;
+        for (int64_t t = 0; t < B.n; ++t) {
+          const int32_t c = labels[size_t(t)];
+          if (c != i && c != j) continue;
+          rows.push_back(t);
+          D.y.push_back(c == i ? 1 : -1);
+          wp.push_back(w[size_t(t)]);
+          D.X.insert(D.X.end(), B.X.begin() + t * B.d, B.X.begin() + (t + 1) * B.d);
+        }
+        D.n = int64_t(rows.size());
+        D.d = B.d;
+        dsdkSVMDescriptor_t one;
+        CHECK_OK(dsdkCreateSVMDescriptor(&one));
+        CHECK_OK(dsdkSetSVMDescriptor(one, DSDK_SVM_KERNEL_RBF, 1.5, 0.2, 0.0, 3, 1e-3, -1,
+                                      1 << 20));
+        CHECK_OK(dsdkSetSVMSolverOptions(one, 0, 0, 0, 7 + uint64_t(p)));
+        CHECK_OK(dsdkSetSVMClassWeights(one, cw[i], cw[j]));
+        CHECK_OK(dsdkSetSVMSampleWeights(one, D.n, wp.data()));
+        Fit ref;
+        CHECK_OK(train<double>(h, one, solver, D, &ref));
+        CHECK_OK(dsdkDestroySVMDescriptor(one));
+        dsdkSVMModelInfo_t info{};
+        CHECK_OK(dsdkSVMModelGetInfo(models[p], &info));
+        std::vector<int64_t> index(size_t(info.nSupport));
+        std::vector<double> coef(size_t(info.nSupport));
+        CHECK_OK(dsdkSVMModelGetSupport(models[p], index.data(), coef.data()));
+        CHECK(info.nSupport == ref.info.nSupport);
+        for (size_t s = 0; s < index.size() && s < ref.index.size(); ++s) {
+          CHECK(index[s] == rows[size_t(ref.index[s])]);
+          CHECK_NEAR(coef[s], ref.coef[s], 1e-9 * (1 + std::fabs(ref.coef[s])));
+        }
+        CHECK_NEAR(info.bias, ref.info.bias, 1e-9);
+        CHECK_NEAR(info.objective, ref.info.objective, 1e-9 * std::fabs(ref.info.objective));
+        // The pair's model predicts on X with the whole n (its indices are rows of X).
+        std::vector<double> f(3);
+        CHECK_OK(dsdkSVMDecisionFunction(h, models[p], DSDK_DATA_DOUBLE, B.n, B.d, B.X.data(), 3,
+                                         B.X.data(), f.data()));
+        CHECK_OK(dsdkDestroySVMModel(models[p]));
+      }
+  }
+  // Bad arguments: nothing is returned.
+  dsdkSVMModel_t models[k * (k - 1) / 2];
+  auto ovo = [&](const int32_t* lab, int classes, const double* weights) {
+    return dsdkSVMTrainOneVsOne(h, desc, DSDK_SVM_SOLVER_SMO, DSDK_DATA_DOUBLE, B.n, B.d,
+                                B.X.data(), lab, classes, weights, models);
+  };
+  expect_bad(h, ovo(labels.data(), 1, nullptr), "numClasses");
+  expect_bad(h, ovo(nullptr, k, nullptr), "labels");
+  std::vector<int32_t> bad = labels;
+  bad[5] = k;
+  expect_bad(h, ovo(bad.data(), k, nullptr), "labels[5]");
+  bad = labels;
+  for (int32_t& c : bad) c = c == 2 ? 1 : c;
+  expect_bad(h, ovo(bad.data(), k, nullptr), "class 2");
+  CHECK(models[0] == nullptr);
+  const double neg[k] = {1.0, 1.0, -1.0, 1.0};
+  expect_bad(h, ovo(labels.data(), k, neg), "classWeights[2]");
+  expect_bad(h, dsdkSVMTrainOneVsOne(h, desc, DSDK_SVM_SOLVER_SMO, DSDK_DATA_DOUBLE, B.n, B.d,
+                                     B.X.data(), labels.data(), k, nullptr, nullptr),
+             "models");
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
 int main() {
   dsdkHandle_t h;
   CHECK_OK(dsdkCreate(&h, DSDK_BACKEND_CPU));
   CHECK_OK(dsdkSetNumThreads(h, 2));
   test_bad_params(h);
   test_sample_weights(h);
+  test_one_vs_one(h);
   test_smo_optimal<double>(h);
   test_smo_optimal<float>(h);
   test_smo_precisions_agree(h);

@@ -278,6 +278,23 @@ dsdkStatus_t dsdkSetSVMSolverOptions(dsdkSVMDescriptor_t desc, int workingSetSiz
 dsdkStatus_t dsdkSVMTrain(dsdkHandle_t handle, dsdkSVMDescriptor_t desc, dsdkSVMSolver_t solver,
                           dsdkDataType_t dtype, int64_t n, int64_t d, const void* X,
                           const int32_t* y, dsdkSVMModel_t* model);
+/* LIBSVM's one-vs-one multi-class training in one call: for every pair of
+ * classes (i, j), i < j, in the order (0,1), (0,2), ..., (0,k-1), (1,2), ...,
+ * a binary model on the rows of classes i and j with class i as +1. X: n x d
+ * row-major of dtype (FLOAT or DOUBLE), labels: n int32 class codes in
+ * [0, numClasses), numClasses >= 2 and every class present; classWeights:
+ * numClasses multipliers of C (> 0), or NULL for ones; the descriptor's sample
+ * weights (if set) hold one per row of X; pair p's seed is the descriptor's
+ * seed + p. All host memory: CPU backend only. models: numClasses *
+ * (numClasses - 1) / 2 outputs, each owned by the caller; a model's support
+ * indices are rows of X, and its decision function takes X with this n.
+ * Pairs below a few thousand rows train side by side, one thread each; larger
+ * ones one after another on all the handle's threads. On failure no model is
+ * returned (all outputs are NULL). */
+dsdkStatus_t dsdkSVMTrainOneVsOne(dsdkHandle_t handle, dsdkSVMDescriptor_t desc,
+                                  dsdkSVMSolver_t solver, dsdkDataType_t dtype, int64_t n,
+                                  int64_t d, const void* X, const int32_t* labels, int numClasses,
+                                  const double* classWeights, dsdkSVMModel_t* models);
 dsdkStatus_t dsdkDestroySVMModel(dsdkSVMModel_t model);
 /* The model is f(x) = sum_j coef[j] * K(x, X[index[j]]) + bias. For SMO,
  * coef = y_i * alpha_i over the support vectors; for SPSVM, the basis
