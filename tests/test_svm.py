@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 from sklearn import svm as sk_svm
-from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_blobs
+from sklearn.datasets import (load_breast_cancer, load_digits, load_wine, make_blobs,
+                              make_classification)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.model_selection import train_test_split
@@ -99,7 +100,9 @@ def assert_matches_libsvm(ours, ref, Xte, agreement=0.995, objective_rtol=1e-3, 
     obj_ref = dual_objectives(ref, kernel_params(ref))
     np.testing.assert_allclose(obj_ours, obj_ref, rtol=objective_rtol)
     n_ours, n_ref = ours.support_.size, ref.support_.size
-    assert abs(n_ours - n_ref) <= nsv_rtol * n_ref + 1e-9, (n_ours, n_ref)
+    # within nsv_rtol, and never less than one vector: at tol = 1e-3 a vector with
+    # alpha near 0 may be in one solution and not the other
+    assert abs(n_ours - n_ref) <= max(nsv_rtol * n_ref, 1), (n_ours, n_ref)
 
 
 # ---- exact solver against LIBSVM ------------------------------------------------
@@ -307,7 +310,10 @@ def test_pickle_round_trip(fitted):
 
 
 def test_max_iter_stops_early_with_a_warning():
-    Xtr, Xte, ytr, yte = _scaled(load_breast_cancer)
+    # More points than one working set holds (a set holding every point is solved
+    # to tol in one round, so max_iter counts rounds of several sets here).
+    X, y = make_classification(n_samples=1500, n_features=10, flip_y=0.1, random_state=0)
+    Xtr, Xte, ytr, yte = _split(X, y)
     with pytest.warns(ConvergenceWarning, match="terminated early"):
         m = SVC(max_iter=2).fit(Xtr, ytr)
     assert m.fit_status_ == 1 and m.n_iter_[0] <= 2

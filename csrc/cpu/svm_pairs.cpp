@@ -17,6 +17,11 @@ namespace {
 // Rows below which a pair trains single-threaded alongside other pairs: at
 // this size one pair's whole kernel matrix is a few GEMM tiles' worth of work.
 constexpr int64_t kSmallPairRows = 4096;
+// The small pairs share a thread team only when their kernel work (sum of
+// rows^2 * d) is worth one: below, a team's start and join cost more than the
+// whole training (wine: 3 pairs of ~90 rows train in about 0.1 ms), and on a
+// loaded machine a join can wait a scheduler slice for a descheduled thread.
+constexpr int64_t kTeamWork = int64_t(1) << 24;
 
 struct Pair {
   int i, j;
@@ -73,17 +78,21 @@ dsdkStatus_t svm_train_pairs(const SVMParams& p, dsdkSVMSolver_t solver, int64_t
   std::vector<dsdkStatus_t> status(size_t(np), DSDK_STATUS_SUCCESS);
   std::vector<std::string> messages(static_cast<size_t>(np));
   std::vector<int> small;
+  int64_t small_work = 0;
   for (int q = 0; q < np; ++q) {
-    if (int64_t(pairs[size_t(q)].rows.size()) < kSmallPairRows) {
+    const int64_t m = int64_t(pairs[size_t(q)].rows.size());
+    if (m < kSmallPairRows) {
       small.push_back(q);
+      small_work += m * m * d;
       continue;
     }
     status[size_t(q)] = train_pair(p, solver, d, X, labels, class_weights, pairs[size_t(q)], q,
                                    num_threads, &(*out)[size_t(q)], &messages[size_t(q)]);
   }
   const int ns = int(small.size());
+  const int team = small_work < kTeamWork ? 1 : std::max(1, std::min(num_threads, ns));
   // One thread each; no exception may leave the parallel region.
-#pragma omp parallel for num_threads(std::max(1, std::min(num_threads, ns))) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(team) schedule(dynamic, 1)
   for (int s = 0; s < ns; ++s) {
     const int q = small[size_t(s)];
     try {

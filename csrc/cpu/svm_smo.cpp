@@ -55,8 +55,9 @@ struct SubProblem {
   }
 
   // WSS3 SMO restricted to the set until its own gap falls below
-  // max(tol, 0.1 * its initial gap) or `cap` steps; returns the steps taken.
-  int64_t solve(double tol, int64_t cap) {
+  // max(tol, 0.1 * its initial gap) (tol when `whole`: the set is the whole
+  // problem) or `cap` steps; returns the steps taken.
+  int64_t solve(double tol, int64_t cap, bool whole) {
     double eps_local = tol;
     int64_t it = 0;
     for (;; ++it) {
@@ -71,7 +72,7 @@ struct SubProblem {
         if (smo_in_low(y[size_t(u)], alpha[size_t(u)], C[size_t(u)]) && f < gmin) gmin = f;
       }
       if (i < 0 || gmin == kInf) break;
-      if (it == 0) eps_local = std::max(tol, 0.1 * (gmax - gmin));
+      if (it == 0 && !whole) eps_local = std::max(tol, 0.1 * (gmax - gmin));
       if (gmax - gmin < eps_local || it >= cap) break;
       const T* Ki = &K[size_t(i * q)];
       const double kii = kdiag[size_t(i)];
@@ -136,8 +137,9 @@ class SmoSolver {
       const int64_t m = int64_t(ws_.size());
       rows.resize(size_t(m));
       cache.get(ws_.data(), m, rows.data());
-      build_subproblem();
-      const int64_t taken = sub_.solve(p_.tol, inner_cap);
+      build_subproblem(rows.data());
+      // A set that holds every variable is the whole problem: solve it to tol.
+      const int64_t taken = sub_.solve(p_.tol, inner_cap, m == n_);
       // Even a fresh set cannot move: rounding has stalled the solver.
       if (taken == 0 && stalled) break;
       stalled = taken == 0;
@@ -222,10 +224,18 @@ class SmoSolver {
     return gap;
   }
 
-  void build_subproblem() {
+  // When the set is the whole problem its block is the rows the cache has just
+  // provided, short enough to gather; otherwise one GEMM is cheaper than
+  // gathering it from m long rows (KernelRows::block).
+  void build_subproblem(const T* const* rows) {
     const int64_t m = int64_t(ws_.size());
     sub_.resize(m);
-    engine_.block(ws_.data(), m, sub_.K.data());
+    if (m == n_) {
+      for (int64_t u = 0; u < m; ++u)
+        for (int64_t v = 0; v < m; ++v) sub_.K[size_t(u * m + v)] = rows[u][ws_[size_t(v)]];
+    } else {
+      engine_.block(ws_.data(), m, sub_.K.data());
+    }
     for (int64_t u = 0; u < m; ++u) {
       const int64_t t = ws_[size_t(u)];
       sub_.alpha[size_t(u)] = alpha_[size_t(t)];

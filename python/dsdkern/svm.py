@@ -120,7 +120,9 @@ class SVC(ClassifierMixin, BaseEstimator):
     class_weight : dict, 'balanced' or None, default=None
         Multiplies C per class; 'balanced' uses n_samples / (n_classes * bincount(y)).
     max_iter : int, default=-1
-        Iteration limit per binary problem, -1 for none.
+        Outer-iteration limit per binary problem, -1 for none (SMO: working-set
+        rounds, and a set that holds the whole problem is solved to tol in one
+        round; spsvm: basis-growth rounds).
     solver : {'smo', 'spsvm'}, default='smo'
         'smo': exact dual solver (parallel SMO with second-order working-set
         selection, LIBSVM's solution). 'spsvm': approximate sparse primal solver
@@ -402,7 +404,9 @@ class SVC(ClassifierMixin, BaseEstimator):
                                                       y=labels)
         n, d = Xt.shape
         if self.gamma == "scale":
-            var = float(Xt.var(correction=0))
+            # numpy on the host (sklearn's arithmetic, and no thread team for a
+            # reduction this small); torch on a GPU.
+            var = float(Xt.var(correction=0)) if Xt.is_cuda else float(Xt.numpy().var(dtype=np.float64))
             self._gamma = 1.0 / (d * var) if var != 0 else 1.0
         elif self.gamma == "auto":
             self._gamma = 1.0 / d
@@ -513,36 +517,28 @@ class SVC(ClassifierMixin, BaseEstimator):
             Xt = Xt.to(device=self._cuda_device(X), dtype=torch.float32)
         return Xt, out
 
-    def _pair_weights(self):
-        """(n_SV, n_pairs) matrix whose column p holds pair p's coefficients (zero
-        off its two classes), so that every pair's decision value comes out of
-        one product with the kernel matrix."""
-        k = len(self.classes_)
-        start = np.concatenate([[0], np.cumsum(self.n_support_)])
-        W = np.zeros((self.support_.size, len(self._intercept_)))
-        p = 0
-        for i in range(k):
-            for j in range(i + 1, k):
-                W[start[i]:start[i + 1], p] = self._dual_coef_[j - 1, start[i]:start[i + 1]]
-                W[start[j]:start[j + 1], p] = self._dual_coef_[i, start[j]:start[j + 1]]
-                p += 1
-        return W
-
     def _decision_ovo(self, Xt):
-        """LIBSVM's pairwise decision values f_ij(x) > 0 for class i, shape (n, n_pairs):
-        one kernel matrix against all support vectors, times _pair_weights. Rows go
-        through in blocks so that a kernel block stays near _BLOCK_BYTES."""
+        """LIBSVM's pairwise decision values f_ij(x) > 0 for class i, shape (n, n_pairs).
+        Rows go through in blocks so that a kernel block stays near _BLOCK_BYTES."""
+        k = len(self.classes_)
         sv = torch.from_numpy(self.support_vectors_).to(Xt.device, Xt.dtype).contiguous()
         # Sums in float64 on the CPU; on a GPU in the kernel's float32.
         acc = torch.float64 if Xt.device.type == "cpu" else Xt.dtype
-        W = torch.from_numpy(self._pair_weights()).to(Xt.device, acc)
-        bias = torch.from_numpy(self._intercept_).to(Xt.device, acc)
+        dc = torch.from_numpy(self._dual_coef_).to(Xt.device, acc)
+        start = np.concatenate([[0], np.cumsum(self.n_support_)])
         dec = torch.empty((Xt.shape[0], len(self._intercept_)), dtype=acc, device=Xt.device)
         block = max(1, _BLOCK_BYTES // (8 * max(1, sv.shape[0])))
         for r0 in range(0, Xt.shape[0], block):
             K = _C.svm_kernel_matrix(Xt[r0:r0 + block], sv, num_threads=self._num_threads(),
                                      **self._kernel_args()).to(acc)
-            torch.addmm(bias, K, W, out=dec[r0:r0 + block])
+            out = dec[r0:r0 + block]
+            p = 0
+            for i in range(k):
+                for j in range(i + 1, k):
+                    si, ei, sj, ej = start[i], start[i + 1], start[j], start[j + 1]
+                    out[:, p] = (K[:, si:ei] @ dc[j - 1, si:ei] + K[:, sj:ej] @ dc[i, sj:ej]
+                                 + float(self._intercept_[p]))
+                    p += 1
         return dec
 
     @staticmethod

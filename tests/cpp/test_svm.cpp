@@ -575,7 +575,9 @@ void test_sample_weights(dsdkHandle_t h) {
 // weights; pairs trained side by side must not differ from pairs trained alone.
 void test_one_vs_one(dsdkHandle_t h) {
   const int k = 4;
-  const Data B = blobs(400, 5, 1.0, 11);
+  // 6 pairs of 400 rows x 20 features: enough kernel work that the pairs train
+  // side by side (cpu/svm_pairs.cpp's kTeamWork).
+  const Data B = blobs(800, 20, 0.5, 11);
   std::mt19937 rng(13);
   std::uniform_real_distribution<double> u(0.3, 2.0);
   std::vector<int32_t> labels(size_t(B.n));

@@ -247,7 +247,8 @@ typedef struct dsdkSVMModelStruct* dsdkSVMModel_t;
 dsdkStatus_t dsdkCreateSVMDescriptor(dsdkSVMDescriptor_t* desc);
 dsdkStatus_t dsdkDestroySVMDescriptor(dsdkSVMDescriptor_t desc);
 /* C > 0; gamma > 0 (ignored by LINEAR); degree >= 1 (POLY); tol > 0;
- * maxIter: outer iterations (SMO working-set rounds, SPSVM basis-growth
+ * maxIter: outer iterations (SMO working-set rounds, where a set holding
+ * all n variables is solved to tol in one round; SPSVM basis-growth
  * rounds), -1 = no limit; cacheBytes: SMO kernel-row cache (the rows of the
  * working set are held even when they exceed it). */
 dsdkStatus_t dsdkSetSVMDescriptor(dsdkSVMDescriptor_t desc, dsdkSVMKernel_t kernel, double C,
