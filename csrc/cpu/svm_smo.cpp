@@ -24,10 +24,15 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Working-set size when the caller leaves it to us: large enough that a round's
 // GEMM is efficient and the inner solver makes real progress, small enough that
-// rounds stay cheap; the whole problem when n is small.
+// rounds stay cheap. Small problems take small sets, so that only the kernel
+// rows SMO touches are computed, as LIBSVM does (one thread, 45 digits pairs of
+// ~270 rows: 100-115 ms with q = 64 against 165-175 ms with the whole problem;
+// breast_cancer's 426 rows: 0.26 ms against 0.47 ms; 1500 synthetic rows:
+// 78 ms with q = 128 against 123 ms with q = 512).
 int64_t auto_working_set(int64_t n) {
-  int64_t q = n < 20000 ? 512 : 1024;
-  return q;
+  if (n < 1024) return 64;
+  if (n < 4096) return 128;
+  return n < 20000 ? 512 : 1024;
 }
 
 struct Candidate {

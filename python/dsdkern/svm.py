@@ -406,7 +406,8 @@ class SVC(ClassifierMixin, BaseEstimator):
         if self.gamma == "scale":
             # numpy on the host (sklearn's arithmetic, and no thread team for a
             # reduction this small); torch on a GPU.
-            var = float(Xt.var(correction=0)) if Xt.is_cuda else float(Xt.numpy().var(dtype=np.float64))
+            var = float(Xt.var(correction=0) if Xt.is_cuda
+                        else Xt.numpy().var(dtype=np.float64))
             self._gamma = 1.0 / (d * var) if var != 0 else 1.0
         elif self.gamma == "auto":
             self._gamma = 1.0 / d
