@@ -145,6 +145,8 @@ def test_bad_input(solver):
     for params, match in [({"C": 0.0}, "'C' parameter"), ({"gamma": -1.0}, "'gamma' parameter")]:
         with pytest.raises(ValueError, match=match):
             SVC(solver=solver, **params).fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight is not supported"):
+        SVC(solver=solver).fit(X, y, sample_weight=np.ones(20))
     model = SVC(solver=solver).fit(X, y)
     with pytest.raises(ValueError, match="expecting 3 features"):
         model.predict(torch.randn(5, 4, device="cuda"))
