@@ -2,9 +2,10 @@
 
 Multi-class problems are split one-vs-one exactly as LIBSVM does, so the fitted
 attributes (support_, dual_coef_, intercept_, ...) have sklearn.svm.SVC's layout
-and meaning. Each binary problem is one dsdkSVMTrain call; prediction computes
-the kernel between the inputs and all support vectors once (dsdkSVMKernelMatrix)
-and sums per class pair.
+and meaning. On the CPU all class pairs train in one dsdkSVMTrainOneVsOne call;
+on a GPU each pair is one dsdkSVMTrain call. Prediction computes the kernel
+between the inputs and all support vectors once (dsdkSVMKernelMatrix) and sums
+per class pair. probability=True adds Platt scaling (svm_platt.py).
 """
 import numbers
 import os
