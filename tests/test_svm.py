@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 from sklearn import svm as sk_svm
-from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_blobs
+from sklearn.datasets import (load_breast_cancer, load_digits, load_wine, make_blobs,
+                              make_classification)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.model_selection import train_test_split
@@ -99,7 +100,9 @@ def assert_matches_libsvm(ours, ref, Xte, agreement=0.995, objective_rtol=1e-3, 
     obj_ref = dual_objectives(ref, kernel_params(ref))
     np.testing.assert_allclose(obj_ours, obj_ref, rtol=objective_rtol)
     n_ours, n_ref = ours.support_.size, ref.support_.size
-    assert abs(n_ours - n_ref) <= nsv_rtol * n_ref + 1e-9, (n_ours, n_ref)
+    # within nsv_rtol, and never less than one vector: at tol = 1e-3 a vector with
+    # alpha near 0 may be in one solution and not the other
+    assert abs(n_ours - n_ref) <= max(nsv_rtol * n_ref, 1), (n_ours, n_ref)
 
 
 # ---- exact solver against LIBSVM ------------------------------------------------
@@ -307,7 +310,10 @@ def test_pickle_round_trip(fitted):
 
 
 def test_max_iter_stops_early_with_a_warning():
-    Xtr, Xte, ytr, yte = _scaled(load_breast_cancer)
+    # More points than one working set holds (a set holding every point is solved
+    # to tol in one round, so max_iter counts rounds of several sets here).
+    X, y = make_classification(n_samples=1500, n_features=10, flip_y=0.1, random_state=0)
+    Xtr, Xte, ytr, yte = _split(X, y)
     with pytest.warns(ConvergenceWarning, match="terminated early"):
         m = SVC(max_iter=2).fit(Xtr, ytr)
     assert m.fit_status_ == 1 and m.n_iter_[0] <= 2
@@ -322,7 +328,9 @@ def test_single_point_classes():
     np.testing.assert_array_equal(ours.n_support_, ref.n_support_)
 
 
-# ---- errors ---------------------------------------------------------------------
+# ---- errors (both solvers; tests/test_svm_cuda.py repeats them on a GPU) ----------
+
+SOLVERS = pytest.mark.parametrize("solver", ["smo", "spsvm"])
 
 
 @pytest.fixture
@@ -343,43 +351,57 @@ def Xy():
     ({"class_weight": "uniform"}, "'class_weight' parameter"),
     ({"decision_function_shape": "ovx"}, "'decision_function_shape'"),
 ])
-def test_bad_parameters_raise_value_error(Xy, params, match):
+@SOLVERS
+def test_bad_parameters_raise_value_error(Xy, params, match, solver):
     with pytest.raises(ValueError, match=match):
-        SVC(**params).fit(*Xy)
+        SVC(**{"solver": solver, **params}).fit(*Xy)
 
 
 @pytest.mark.parametrize("bad,match", [(np.nan, "Input X contains NaN"),
                                        (np.inf, "Input X contains infinity")])
-def test_non_finite_input(Xy, bad, match):
+@SOLVERS
+def test_non_finite_input(Xy, bad, match, solver):
     X, y = Xy
     X = X.copy()
     X[3, 1] = bad
     with pytest.raises(ValueError, match=match):
-        SVC().fit(X, y)
+        SVC(solver=solver).fit(X, y)
     with pytest.raises(ValueError, match=match):
-        SVC().fit(torch.from_numpy(X), y)
-    model = SVC().fit(*Xy)
-    with pytest.raises(ValueError, match=match):
-        model.predict(X)
+        SVC(solver=solver).fit(torch.from_numpy(X), y)
+    model = SVC(solver=solver).fit(*Xy)
+    for method in (model.predict, model.decision_function):
+        with pytest.raises(ValueError, match=match):
+            method(X)
+        with pytest.raises(ValueError, match=match):
+            method(torch.from_numpy(X))
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        SVC(solver=solver).fit(Xy[0], np.r_[np.nan, Xy[1][1:]])
 
 
-def test_bad_shapes_and_labels(Xy):
+@SOLVERS
+def test_bad_shapes_and_labels(Xy, solver):
     X, y = Xy
-    with pytest.raises(ValueError, match="has to be greater than one; got 1 class"):
-        SVC().fit(X, np.zeros(len(X)))
+    for single in (np.zeros(len(X)), torch.zeros(len(X))):
+        with pytest.raises(ValueError, match="has to be greater than one; got 1 class"):
+            SVC(solver=solver).fit(X, single)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        SVC().fit(X, y[:-1])
+        SVC(solver=solver).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        SVC(solver=solver).fit(torch.from_numpy(X), torch.from_numpy(y[:-1]))
     with pytest.raises(ValueError, match="0 sample"):
-        SVC().fit(X[:0], y[:0])
+        SVC(solver=solver).fit(X[:0], y[:0])
     with pytest.raises(ValueError, match="0 feature"):
-        SVC().fit(X[:, :0], y)
+        SVC(solver=solver).fit(X[:, :0], y)
     with pytest.raises(ValueError, match="Expected 2D array"):
-        SVC().fit(X[:, 0], y)
+        SVC(solver=solver).fit(X[:, 0], y)
     with pytest.raises(ValueError, match="Unknown label type"):
-        SVC().fit(X, y + 0.5)
-    with pytest.raises(NotFittedError):
-        SVC().predict(X)
-    model = SVC().fit(X, y)
+        SVC(solver=solver).fit(X, y + 0.5)
+    unfitted = SVC(solver=solver)
+    for call in (lambda: unfitted.predict(X), lambda: unfitted.decision_function(X),
+                 lambda: unfitted.score(X, y)):
+        with pytest.raises(NotFittedError):
+            call()
+    model = SVC(solver=solver).fit(X, y)
     with pytest.raises(ValueError, match="X has 2 features, but SVC is expecting 3"):
         model.predict(X[:, :2])
     with pytest.raises(ValueError, match="X has 2 features, but SVC is expecting 3"):
@@ -431,54 +453,3 @@ def test_kernel_matrix_matches_sklearn():
                                      kernel=kernel, **kw)
             assert K.dtype == dtype and K.shape == (7, 4)
             np.testing.assert_allclose(K.double().numpy(), ref, rtol=tol, atol=tol)
-
-
-# ---- GPU ------------------------------------------------------------------------
-
-
-@pytest.mark.skipif(not (torch.cuda.is_available() and _C.has_cuda_backend()),
-                    reason="needs a CUDA device and the CUDA build")
-class TestCUDA:
-    def test_binary_and_multiclass_match_cpu(self):
-        for Xtr, Xte, ytr, yte in (_scaled(load_breast_cancer), _digits()):
-            cpu = SVC().fit(Xtr.astype(np.float32), ytr)
-            Xg = torch.tensor(Xtr, dtype=torch.float32, device="cuda")
-            gpu = SVC().fit(Xg, torch.tensor(ytr, device="cuda"))
-            assert abs(gpu.support_.size - cpu.support_.size) <= 0.02 * cpu.support_.size
-            pred = gpu.predict(torch.tensor(Xte, dtype=torch.float32, device="cuda"))
-            assert pred.is_cuda
-            assert np.mean(pred.cpu().numpy() == cpu.predict(Xte)) >= 0.995
-            ref = sk_svm.SVC().fit(Xtr, ytr)
-            obj_gpu = dual_objectives(gpu, kernel_params(gpu))
-            np.testing.assert_allclose(obj_gpu, dual_objectives(ref, kernel_params(ref)),
-                                       rtol=2e-3)
-
-    def test_spsvm_on_gpu(self):
-        Xtr, Xte, ytr, yte = _scaled(load_breast_cancer)
-        ref = sk_svm.SVC().fit(Xtr, ytr)
-        gpu = SVC(solver="spsvm", random_state=0).fit(torch.tensor(Xtr, device="cuda"), ytr)
-        assert gpu.score(torch.tensor(Xte, device="cuda"), yte) >= ref.score(Xte, yte) - 0.005
-
-    def test_model_fitted_on_gpu_predicts_numpy_and_pickles(self):
-        Xtr, Xte, ytr, yte = _scaled(load_wine)
-        gpu = SVC().fit(torch.tensor(Xtr, device="cuda"), ytr)
-        back = pickle.loads(pickle.dumps(gpu))
-        on_cpu = back.predict(Xte)  # float64 on the host, float32 on the device
-        on_gpu = gpu.predict(torch.tensor(Xte, device="cuda")).cpu().numpy()
-        assert np.sum(on_cpu != on_gpu) <= 1
-        dec = gpu.decision_function(torch.tensor(Xte, device="cuda"))
-        assert dec.is_cuda and dec.shape == (len(Xte), 3)
-
-    def test_device_errors(self):
-        X = torch.randn(20, 3, device="cuda")
-        y = torch.arange(20, device="cuda") % 2
-        X[2, 2] = float("nan")
-        with pytest.raises(ValueError, match="Input X contains NaN"):
-            SVC().fit(X, y)
-        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-            SVC().fit(torch.randn(20, 3, device="cuda"), y[:5])
-        with pytest.raises(ValueError, match="greater than one"):
-            SVC().fit(torch.randn(20, 3, device="cuda"), y * 0)
-        model = SVC().fit(torch.randn(20, 3, device="cuda"), y)
-        with pytest.raises(ValueError, match="expecting 3 features"):
-            model.predict(torch.randn(5, 4, device="cuda"))

@@ -3,9 +3,11 @@
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
+#include <memory>
 #include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/context.h"
 #include "core/svm_backends.h"
@@ -124,6 +126,25 @@ dsdkStatus_t check_not_null(dsdkHandle_t h, const char* api,
   return DSDK_STATUS_SUCCESS;
 }
 
+// The descriptor's sample weights against the training call: one per row,
+// finite and > 0, and only where the backend implements them.
+dsdkStatus_t check_sample_weights(dsdkHandle_t h, const char* api, const dsdkSVMStruct& desc,
+                                  int64_t n) {
+  const std::vector<double>& w = desc.sample_weight;
+  if (w.empty()) return DSDK_STATUS_SUCCESS;
+  if (h->backend != DSDK_BACKEND_CPU)
+    return fail(h, DSDK_STATUS_NOT_SUPPORTED,
+                "%s: sample weights are not supported by the CUDA backend", api);
+  if (int64_t(w.size()) != n)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: %lld sample weights were set for n = %lld rows",
+                api, (long long)w.size(), (long long)n);
+  for (size_t i = 0; i < w.size(); ++i)
+    if (!positive(w[i]))
+      return fail(h, DSDK_STATUS_BAD_PARAM,
+                  "%s: sample weight %zu must be a finite value > 0, got %g", api, i, w[i]);
+  return DSDK_STATUS_SUCCESS;
+}
+
 // Runs f(T{}) with T the host element type of a CPU call's dtype (FLOAT or
 // DOUBLE, already checked).
 template <class F>
@@ -138,6 +159,15 @@ bool all_finite(const T* X, int64_t count, int threads) {
     schedule(static)
   for (int64_t i = 0; i < count; ++i) bad += std::isfinite(X[i]) ? 0 : 1;
   return bad == 0;
+}
+
+dsdkStatus_t check_finite(dsdkHandle_t h, const char* api, dsdkDataType_t t, int64_t count,
+                          const void* X) {
+  const bool finite = with_host_type(t, [&](auto tag) {
+    return all_finite(static_cast<const decltype(tag)*>(X), count, h->num_threads);
+  });
+  if (!finite) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X contains NaN or infinity", api);
+  return DSDK_STATUS_SUCCESS;
 }
 
 // Host-side checks of the training data (CPU handles: the data is host memory).
@@ -155,10 +185,41 @@ dsdkStatus_t check_host_data(dsdkHandle_t h, const char* api, dsdkDataType_t t, 
     return fail(h, DSDK_STATUS_BAD_PARAM,
                 "%s: y holds only the %s class; both +1 and -1 are needed", api,
                 pos ? "+1" : "-1");
-  const bool finite = with_host_type(t, [&](auto tag) {
-    return all_finite(static_cast<const decltype(tag)*>(X), n * d, h->num_threads);
-  });
-  if (!finite) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: X contains NaN or infinity", api);
+  return check_finite(h, api, t, n * d, X);
+}
+
+// The arguments dsdkSVMTrain and dsdkSVMTrainOneVsOne share, checked alike.
+dsdkStatus_t check_train_call(dsdkHandle_t h, const char* api, const dsdkSVMStruct& desc,
+                              dsdkSVMSolver_t solver, dsdkDataType_t dtype, int64_t n, int64_t d,
+                              const void* X, const int32_t* y, const char* y_name) {
+  dsdkStatus_t st = check_training(h, api, desc);
+  if (st != DSDK_STATUS_SUCCESS) return st;
+  const int solver_value = enum_value(solver);
+  if (solver_value != DSDK_SVM_SOLVER_SMO && solver_value != DSDK_SVM_SOLVER_SPSVM)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: solver %d is not a dsdkSVMSolver_t", api,
+                solver_value);
+  if ((st = check_dtype(h, api, dtype)) != DSDK_STATUS_SUCCESS ||
+      (st = check_at_least(h, api, "n", n, 2)) != DSDK_STATUS_SUCCESS ||
+      (st = check_at_least(h, api, "d", d, 1)) != DSDK_STATUS_SUCCESS ||
+      (st = check_not_null(h, api, {{"X", X}, {y_name, y}})) != DSDK_STATUS_SUCCESS)
+    return st;
+  return check_sample_weights(h, api, desc, n);
+}
+
+// Class codes of dsdkSVMTrainOneVsOne: in [0, k), every class present.
+dsdkStatus_t check_class_labels(dsdkHandle_t h, const char* api, int64_t n, const int32_t* labels,
+                                int k) {
+  std::vector<int64_t> count(size_t(k), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    if (labels[i] < 0 || labels[i] >= k)
+      return fail(h, DSDK_STATUS_BAD_PARAM,
+                  "%s: labels[%lld] = %d, class codes must be in [0, numClasses = %d)", api,
+                  (long long)i, int(labels[i]), k);
+    ++count[size_t(labels[i])];
+  }
+  for (int c = 0; c < k; ++c)
+    if (count[size_t(c)] == 0)
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: labels hold no row of class %d", api, c);
   return DSDK_STATUS_SUCCESS;
 }
 
@@ -233,6 +294,17 @@ dsdkStatus_t dsdkSetSVMClassWeights(dsdkSVMDescriptor_t desc, double weightPosit
   return DSDK_STATUS_SUCCESS;
 }
 
+dsdkStatus_t dsdkSetSVMSampleWeights(dsdkSVMDescriptor_t desc, int64_t n, const double* weights) {
+  if (!desc || n < 0) return DSDK_STATUS_BAD_PARAM;
+  try {
+    if (n == 0 || !weights) desc->sample_weight.clear();
+    else desc->sample_weight.assign(weights, weights + n);
+  } catch (const std::bad_alloc&) {
+    return DSDK_STATUS_ALLOC_FAILED;
+  }
+  return DSDK_STATUS_SUCCESS;
+}
+
 dsdkStatus_t dsdkSetSVMSolverOptions(dsdkSVMDescriptor_t desc, int workingSetSize, int maxBasis,
                                      int candidates, uint64_t seed) {
   if (!desc) return DSDK_STATUS_BAD_PARAM;
@@ -253,32 +325,78 @@ dsdkStatus_t dsdkSVMTrain(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkSVMSolve
     *model = nullptr;
     if (!desc) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: desc is NULL", api);
     const dsdk::SVMParams& p = desc->params;
-    dsdkStatus_t st = dsdk::check_training(h, api, *desc);
+    dsdkStatus_t st = dsdk::check_train_call(h, api, *desc, solver, dtype, n, d, X, y, "y");
     if (st != DSDK_STATUS_SUCCESS) return st;
-    const int solver_value = dsdk::enum_value(solver);
-    if (solver_value != DSDK_SVM_SOLVER_SMO && solver_value != DSDK_SVM_SOLVER_SPSVM)
-      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: solver %d is not a dsdkSVMSolver_t", api,
-                  solver_value);
-    st = dsdk::check_dtype(h, api, dtype);
-    if (st != DSDK_STATUS_SUCCESS) return st;
-    if ((st = dsdk::check_at_least(h, api, "n", n, 2)) != DSDK_STATUS_SUCCESS ||
-        (st = dsdk::check_at_least(h, api, "d", d, 1)) != DSDK_STATUS_SUCCESS ||
-        (st = dsdk::check_not_null(h, api, {{"X", X}, {"y", y}})) != DSDK_STATUS_SUCCESS)
-      return st;
     if (h->backend == DSDK_BACKEND_CPU) {
       st = dsdk::check_host_data(h, api, dtype, n, d, X, y);
       if (st != DSDK_STATUS_SUCCESS) return st;
     }
     auto* m = new dsdkSVMModelStruct;
-    m->params = p;
+    m->params = p;  // without the weights: the model outlives them
     m->n = n;
     m->d = d;
-    st = dsdk::train(h, api, p, solver, dtype, n, d, X, y, &m->result);
+    dsdk::SVMParams run = p;
+    if (!desc->sample_weight.empty()) run.sample_weight = desc->sample_weight.data();
+    st = dsdk::train(h, api, run, solver, dtype, n, d, X, y, &m->result);
     if (st != DSDK_STATUS_SUCCESS) {
       delete m;
       return st;
     }
     *model = m;
+    return succeed(h);
+  });
+}
+
+dsdkStatus_t dsdkSVMTrainOneVsOne(dsdkHandle_t h, dsdkSVMDescriptor_t desc,
+                                  dsdkSVMSolver_t solver, dsdkDataType_t dtype, int64_t n,
+                                  int64_t d, const void* X, const int32_t* labels, int numClasses,
+                                  const double* classWeights, dsdkSVMModel_t* models) {
+  static const char* api = "dsdkSVMTrainOneVsOne";
+  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
+  return dsdk::guarded(h, api, [&]() -> dsdkStatus_t {
+    if (!models) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: models is NULL", api);
+    if (numClasses < 2)
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: numClasses must be >= 2, got %d", api,
+                  numClasses);
+    const int64_t n_pairs = int64_t(numClasses) * (numClasses - 1) / 2;
+    for (int64_t q = 0; q < n_pairs; ++q) models[q] = nullptr;
+    if (!desc) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: desc is NULL", api);
+    if (h->backend != DSDK_BACKEND_CPU)
+      return fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: needs a CPU handle", api);
+    dsdkStatus_t st = dsdk::check_train_call(h, api, *desc, solver, dtype, n, d, X, labels,
+                                             "labels");
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    if ((st = dsdk::check_class_labels(h, api, n, labels, numClasses)) != DSDK_STATUS_SUCCESS)
+      return st;
+    for (int c = 0; classWeights && c < numClasses; ++c)
+      if (!dsdk::positive(classWeights[c]))
+        return fail(h, DSDK_STATUS_BAD_PARAM, "%s: classWeights[%d] must be > 0, got %g", api,
+                    c, classWeights[c]);
+    if ((st = dsdk::check_finite(h, api, dtype, n * d, X)) != DSDK_STATUS_SUCCESS) return st;
+    dsdk::SVMParams run = desc->params;
+    if (!desc->sample_weight.empty()) run.sample_weight = desc->sample_weight.data();
+    std::vector<dsdk::SVMResult> results;
+    std::string msg;
+    st = dsdk::with_host_type(dtype, [&](auto tag) {
+      return dsdk::cpu::svm_train_pairs(run, solver, n, d, static_cast<const decltype(tag)*>(X),
+                                        labels, numClasses, classWeights, h->num_threads,
+                                        &results, &msg);
+    });
+    if (st != DSDK_STATUS_SUCCESS) return fail(h, st, "%s: %s", api, msg.c_str());
+    std::vector<std::unique_ptr<dsdkSVMModelStruct>> out(static_cast<size_t>(n_pairs));
+    int q = 0;
+    for (int i = 0; i < numClasses; ++i)
+      for (int j = i + 1; j < numClasses; ++j, ++q) {
+        out[size_t(q)].reset(new dsdkSVMModelStruct);
+        dsdkSVMModelStruct& m = *out[size_t(q)];
+        m.params = desc->params;  // without the weights: the model outlives them
+        m.params.weight_pos = classWeights ? classWeights[i] : 1.0;
+        m.params.weight_neg = classWeights ? classWeights[j] : 1.0;
+        m.n = n;
+        m.d = d;
+        m.result = std::move(results[size_t(q)]);
+      }
+    for (q = 0; q < n_pairs; ++q) models[q] = out[size_t(q)].release();
     return succeed(h);
   });
 }

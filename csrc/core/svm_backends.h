@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/svm_params.h"
 
@@ -16,6 +17,13 @@ dsdkStatus_t svm_smo_train(const SVMParams& p, int64_t n, int64_t d, const T* X,
 template <typename T>
 dsdkStatus_t svm_spsvm_train(const SVMParams& p, int64_t n, int64_t d, const T* X,
                              const int32_t* y, int num_threads, SVMResult* out, std::string* msg);
+// Every one-vs-one pair (i, j), i < j, of k classes (labels: n codes in
+// [0, k), each class present), in LIBSVM's order; (*out)[p].index are rows of X.
+template <typename T>
+dsdkStatus_t svm_train_pairs(const SVMParams& p, dsdkSVMSolver_t solver, int64_t n, int64_t d,
+                             const T* X, const int32_t* labels, int k,
+                             const double* class_weights, int num_threads,
+                             std::vector<SVMResult>* out, std::string* msg);
 // K[i, j] = kernel(X[i], Z[j]); X: n x d, Z: m x d, K: n x m, all row-major.
 template <typename T>
 dsdkStatus_t svm_kernel_matrix(const SVMParams& p, int64_t n, int64_t m, int64_t d, const T* X,

@@ -1,5 +1,7 @@
 // SVM descriptor and model contents. The C API hands out pointers to these.
 #pragma once
+#include <vector>
+
 #include "core/svm_params.h"
 
 // Holds the parameters as set; they are checked when a call uses them
@@ -8,6 +10,7 @@
 struct dsdkSVMStruct {
   dsdk::SVMParams params;  // params.kernel is set only when kernel is a valid value
   int kernel = DSDK_SVM_KERNEL_RBF;  // the kernel value as the caller passed it
+  std::vector<double> sample_weight;  // empty: all ones
 };
 
 // A trained model: the solution and what its decision function needs to

@@ -19,7 +19,17 @@ struct SVMParams {
   int max_basis = 0;    // SPSVM, 0 = automatic
   int candidates = 0;   // SPSVM candidate batch, 0 = automatic
   uint64_t seed = 0;
+  // n host multipliers of C, one per training row (LIBSVM's instance weights),
+  // or null for all ones. Valid only during the training call.
+  const double* sample_weight = nullptr;
 };
+
+// The bound on alpha_i (SMO) or the loss weight of row i (SPSVM):
+// C * the class weight of y_i * the row's sample weight.
+inline double row_C(const SVMParams& p, int64_t i, int32_t y) {
+  const double c = p.C * (y > 0 ? p.weight_pos : p.weight_neg);
+  return p.sample_weight ? c * p.sample_weight[i] : c;
+}
 
 struct SVMResult {
   std::vector<int64_t> index;  // sorted ascending

@@ -24,10 +24,15 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Working-set size when the caller leaves it to us: large enough that a round's
 // GEMM is efficient and the inner solver makes real progress, small enough that
-// rounds stay cheap; the whole problem when n is small.
+// rounds stay cheap. Small problems take small sets, so that only the kernel
+// rows SMO touches are computed, as LIBSVM does (one thread, 45 digits pairs of
+// ~270 rows: 100-115 ms with q = 64 against 165-175 ms with the whole problem;
+// breast_cancer's 426 rows: 0.26 ms against 0.47 ms; 1500 synthetic rows:
+// 78 ms with q = 128 against 123 ms with q = 512).
 int64_t auto_working_set(int64_t n) {
-  int64_t q = n < 20000 ? 512 : 1024;
-  return q;
+  if (n < 1024) return 64;
+  if (n < 4096) return 128;
+  return n < 20000 ? 512 : 1024;
 }
 
 struct Candidate {
@@ -55,8 +60,9 @@ struct SubProblem {
   }
 
   // WSS3 SMO restricted to the set until its own gap falls below
-  // max(tol, 0.1 * its initial gap) or `cap` steps; returns the steps taken.
-  int64_t solve(double tol, int64_t cap) {
+  // max(tol, 0.1 * its initial gap) (tol when `whole`: the set is the whole
+  // problem) or `cap` steps; returns the steps taken.
+  int64_t solve(double tol, int64_t cap, bool whole) {
     double eps_local = tol;
     int64_t it = 0;
     for (;; ++it) {
@@ -71,7 +77,7 @@ struct SubProblem {
         if (smo_in_low(y[size_t(u)], alpha[size_t(u)], C[size_t(u)]) && f < gmin) gmin = f;
       }
       if (i < 0 || gmin == kInf) break;
-      if (it == 0) eps_local = std::max(tol, 0.1 * (gmax - gmin));
+      if (it == 0 && !whole) eps_local = std::max(tol, 0.1 * (gmax - gmin));
       if (gmax - gmin < eps_local || it >= cap) break;
       const T* Ki = &K[size_t(i * q)];
       const double kii = kdiag[size_t(i)];
@@ -109,7 +115,7 @@ class SmoSolver {
         alpha_(size_t(n), 0.0), G_(size_t(n), -1.0), C_(size_t(n)), kdiag_(size_t(n)),
         in_ws_(size_t(n), 0) {
     for (int64_t t = 0; t < n; ++t) {
-      C_[size_t(t)] = y[t] > 0 ? p.C * p.weight_pos : p.C * p.weight_neg;
+      C_[size_t(t)] = row_C(p, t, y[t]);
       kdiag_[size_t(t)] = double(engine_.self(t));
     }
     int64_t q = p.working_set > 0 ? p.working_set : auto_working_set(n);
@@ -136,8 +142,9 @@ class SmoSolver {
       const int64_t m = int64_t(ws_.size());
       rows.resize(size_t(m));
       cache.get(ws_.data(), m, rows.data());
-      build_subproblem();
-      const int64_t taken = sub_.solve(p_.tol, inner_cap);
+      build_subproblem(rows.data());
+      // A set that holds every variable is the whole problem: solve it to tol.
+      const int64_t taken = sub_.solve(p_.tol, inner_cap, m == n_);
       // Even a fresh set cannot move: rounding has stalled the solver.
       if (taken == 0 && stalled) break;
       stalled = taken == 0;
@@ -222,10 +229,18 @@ class SmoSolver {
     return gap;
   }
 
-  void build_subproblem() {
+  // When the set is the whole problem its block is the rows the cache has just
+  // provided, short enough to gather; otherwise one GEMM is cheaper than
+  // gathering it from m long rows (KernelRows::block).
+  void build_subproblem(const T* const* rows) {
     const int64_t m = int64_t(ws_.size());
     sub_.resize(m);
-    engine_.block(ws_.data(), m, sub_.K.data());
+    if (m == n_) {
+      for (int64_t u = 0; u < m; ++u)
+        for (int64_t v = 0; v < m; ++v) sub_.K[size_t(u * m + v)] = rows[u][ws_[size_t(v)]];
+    } else {
+      engine_.block(ws_.data(), m, sub_.K.data());
+    }
     for (int64_t u = 0; u < m; ++u) {
       const int64_t t = ws_[size_t(u)];
       sub_.alpha[size_t(u)] = alpha_[size_t(t)];

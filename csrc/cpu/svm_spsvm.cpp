@@ -73,7 +73,7 @@ class SpsvmSolver {
     kappa_ = p.candidates > 0 ? p.candidates : 0;
     ld_ = max_basis_ + 1;
     for (int64_t i = 0; i < n; ++i)
-      c_[size_t(i)] = y[i] > 0 ? p.C * p.weight_pos : p.C * p.weight_neg;
+      c_[size_t(i)] = row_C(p, i, y[i]);
     R_.reset(new T[size_t(ld_) * size_t(n)]);
     std::fill(R_.get(), R_.get() + n, T(1));
     yd_.assign(y, y + n);

@@ -4,8 +4,10 @@
 #include <ATen/Parallel.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "dsdkern/dsdkern.h"
 #include "torch/bindings.h"
@@ -119,36 +121,79 @@ Desc make_desc(dsdkHandle_t h, dsdkSVMKernel_t kernel, double C, double gamma, d
   return d;
 }
 
-py::tuple train(const at::Tensor& X, const at::Tensor& y, const std::string& kernel, double C,
-                double gamma, double coef0, int64_t degree, double tol, int64_t max_iter,
-                int64_t cache_bytes, double weight_pos, double weight_neg,
-                const std::string& solver, int64_t working_set, int64_t max_basis,
-                int64_t candidates, uint64_t seed, int64_t num_threads) {
+// The checks train and train_ovo share: X, its labels (int32, one per row,
+// on X's device), the solver options and the sample weights.
+void check_train_inputs(const at::Tensor& X, const at::Tensor& y, const char* y_name,
+                        int64_t working_set, int64_t max_basis, int64_t candidates,
+                        const std::optional<at::Tensor>& sample_weight) {
   check_matrix(X, "X");
-  dsdkDataType_t dtype = data_type(X, "X");
-  TORCH_CHECK_VALUE(y.dim() == 1 && y.size(0) == X.size(0), "y must be 1-D with ", X.size(0),
-                    " labels (one per row of X), got shape ", y.sizes());
-  TORCH_CHECK_TYPE(y.scalar_type() == at::kInt, "y must be int32 (+1 / -1), got ",
-                   y.scalar_type());
-  TORCH_CHECK_VALUE(y.device() == X.device(), "y must be on X's device (", X.device(),
+  TORCH_CHECK_VALUE(y.dim() == 1 && y.size(0) == X.size(0), y_name, " must be 1-D with ",
+                    X.size(0), " labels (one per row of X), got shape ", y.sizes());
+  TORCH_CHECK_TYPE(y.scalar_type() == at::kInt, y_name, " must be int32, got ", y.scalar_type());
+  TORCH_CHECK_VALUE(y.device() == X.device(), y_name, " must be on X's device (", X.device(),
                     "), got ", y.device());
-  TORCH_CHECK_VALUE(y.is_contiguous(), "y must be contiguous");
+  TORCH_CHECK_VALUE(y.is_contiguous(), y_name, " must be contiguous");
   TORCH_CHECK_VALUE(working_set >= 0 && max_basis >= 0 && candidates >= 0 &&
                         working_set <= INT32_MAX && max_basis <= INT32_MAX &&
                         candidates <= INT32_MAX,
                     "working_set, max_basis and candidates must be in [0, 2^31)");
+  if (sample_weight) {
+    const at::Tensor& w = *sample_weight;
+    TORCH_CHECK_VALUE(w.dim() == 1 && w.size(0) == X.size(0), "sample_weight must be 1-D with ",
+                      X.size(0), " weights (one per row of X), got shape ", w.sizes());
+    TORCH_CHECK_TYPE(w.scalar_type() == at::kDouble, "sample_weight must be float64, got ",
+                     w.scalar_type());
+    TORCH_CHECK_VALUE(w.is_cpu() && w.is_contiguous(),
+                      "sample_weight must be a contiguous CPU tensor");
+  }
+}
+
+// A training descriptor with the solver options and sample weights set.
+Desc make_train_desc(dsdkHandle_t h, const std::string& kernel, double C, double gamma,
+                     double coef0, int64_t degree, double tol, int64_t max_iter,
+                     int64_t cache_bytes, int64_t working_set, int64_t max_basis,
+                     int64_t candidates, uint64_t seed,
+                     const std::optional<at::Tensor>& sample_weight) {
+  Desc d = make_desc(h, parse_kernel(kernel), C, gamma, coef0, degree, tol, max_iter, cache_bytes);
+  check(dsdkSetSVMSolverOptions(d.get(), int(working_set), int(max_basis), int(candidates), seed),
+        h, "dsdkSetSVMSolverOptions");
+  if (sample_weight)
+    check(dsdkSetSVMSampleWeights(d.get(), sample_weight->size(0),
+                                  sample_weight->data_ptr<double>()),
+          h, "dsdkSetSVMSampleWeights");
+  return d;
+}
+
+// (index, coef, bias, objective, iterations, converged) of a trained model.
+py::tuple model_tuple(dsdkSVMModel_t model, dsdkHandle_t h) {
+  dsdkSVMModelInfo_t info{};
+  check(dsdkSVMModelGetInfo(model, &info), h, "dsdkSVMModelGetInfo");
+  at::Tensor index = at::empty({info.nSupport}, at::kLong);
+  at::Tensor coef = at::empty({info.nSupport}, at::kDouble);
+  check(dsdkSVMModelGetSupport(model, index.data_ptr<int64_t>(), coef.data_ptr<double>()), h,
+        "dsdkSVMModelGetSupport");
+  return py::make_tuple(index, coef, info.bias, info.objective, info.iterations,
+                        info.converged != 0);
+}
+
+py::tuple train(const at::Tensor& X, const at::Tensor& y, const std::string& kernel, double C,
+                double gamma, double coef0, int64_t degree, double tol, int64_t max_iter,
+                int64_t cache_bytes, double weight_pos, double weight_neg,
+                const std::string& solver, int64_t working_set, int64_t max_basis,
+                int64_t candidates, uint64_t seed, int64_t num_threads,
+                const std::optional<at::Tensor>& sample_weight) {
+  check_train_inputs(X, y, "y", working_set, max_basis, candidates, sample_weight);
+  dsdkDataType_t dtype = data_type(X, "X");
   dsdkSVMSolver_t solver_id = parse_solver(solver);
-  dsdkSVMKernel_t kernel_id = parse_kernel(kernel);
 
 #ifdef DSDK_WITH_CUDA
   c10::OptionalDeviceGuard guard;
   if (X.is_cuda()) guard.reset_device(X.device());
 #endif
   Handle h = make_handle(X, num_threads);
-  Desc d = make_desc(h.get(), kernel_id, C, gamma, coef0, degree, tol, max_iter, cache_bytes);
+  Desc d = make_train_desc(h.get(), kernel, C, gamma, coef0, degree, tol, max_iter, cache_bytes,
+                           working_set, max_basis, candidates, seed, sample_weight);
   check(dsdkSetSVMClassWeights(d.get(), weight_pos, weight_neg), h.get(), "dsdkSetSVMClassWeights");
-  check(dsdkSetSVMSolverOptions(d.get(), int(working_set), int(max_basis), int(candidates), seed),
-        h.get(), "dsdkSetSVMSolverOptions");
 
   dsdkSVMModel_t raw = nullptr;
   dsdkStatus_t st;
@@ -159,15 +204,47 @@ py::tuple train(const at::Tensor& X, const at::Tensor& y, const std::string& ker
   }
   Model model(raw);
   check(st, h.get(), "dsdkSVMTrain");
+  return model_tuple(model.get(), h.get());
+}
 
-  dsdkSVMModelInfo_t info{};
-  check(dsdkSVMModelGetInfo(model.get(), &info), h.get(), "dsdkSVMModelGetInfo");
-  at::Tensor index = at::empty({info.nSupport}, at::kLong);
-  at::Tensor coef = at::empty({info.nSupport}, at::kDouble);
-  check(dsdkSVMModelGetSupport(model.get(), index.data_ptr<int64_t>(), coef.data_ptr<double>()),
-        h.get(), "dsdkSVMModelGetSupport");
-  return py::make_tuple(index, coef, info.bias, info.objective, info.iterations,
-                        info.converged != 0);
+py::list train_ovo(const at::Tensor& X, const at::Tensor& labels, int64_t num_classes,
+                   const std::optional<at::Tensor>& class_weight, const std::string& kernel,
+                   double C, double gamma, double coef0, int64_t degree, double tol,
+                   int64_t max_iter, int64_t cache_bytes, const std::string& solver,
+                   int64_t working_set, int64_t max_basis, int64_t candidates, uint64_t seed,
+                   int64_t num_threads, const std::optional<at::Tensor>& sample_weight) {
+  check_train_inputs(X, labels, "labels", working_set, max_basis, candidates, sample_weight);
+  TORCH_CHECK_VALUE(X.is_cpu(), "svm_train_ovo trains on the CPU; X is on ", X.device());
+  TORCH_CHECK_VALUE(num_classes >= 2 && num_classes <= 65536,
+                    "num_classes must be in [2, 65536], got ", num_classes);
+  if (class_weight) {
+    const at::Tensor& w = *class_weight;
+    TORCH_CHECK_VALUE(w.dim() == 1 && w.size(0) == num_classes && w.is_cpu() &&
+                          w.is_contiguous() && w.scalar_type() == at::kDouble,
+                      "class_weight must be a contiguous float64 CPU tensor of ", num_classes,
+                      " values, got shape ", w.sizes(), " and dtype ", w.scalar_type());
+  }
+  dsdkDataType_t dtype = data_type(X, "X");
+  dsdkSVMSolver_t solver_id = parse_solver(solver);
+  Handle h = make_handle(X, num_threads);
+  Desc d = make_train_desc(h.get(), kernel, C, gamma, coef0, degree, tol, max_iter, cache_bytes,
+                           working_set, max_basis, candidates, seed, sample_weight);
+  const int64_t n_pairs = num_classes * (num_classes - 1) / 2;
+  std::vector<dsdkSVMModel_t> raw(static_cast<size_t>(n_pairs), nullptr);
+  dsdkStatus_t st;
+  {
+    py::gil_scoped_release nogil;
+    st = dsdkSVMTrainOneVsOne(h.get(), d.get(), solver_id, dtype, X.size(0), X.size(1),
+                              X.data_ptr(), labels.data_ptr<int32_t>(), int(num_classes),
+                              class_weight ? class_weight->data_ptr<double>() : nullptr,
+                              raw.data());
+  }
+  std::vector<Model> models;
+  for (dsdkSVMModel_t m : raw) models.emplace_back(m);
+  check(st, h.get(), "dsdkSVMTrainOneVsOne");
+  py::list out;
+  for (const Model& m : models) out.append(model_tuple(m.get(), h.get()));
+  return out;
 }
 
 at::Tensor kernel_matrix(const at::Tensor& X, const at::Tensor& Z, const std::string& kernel,
@@ -210,14 +287,28 @@ void register_svm_bindings(py::module_& m) {
         "(CUDA: float32) on the CPU or a CUDA device; y: [n] int32 labels +1/-1 on X's device. "
         "Returns (index int64[nSV] into X's rows, coef float64[nSV], bias, objective, "
         "iterations, converged) with f(x) = sum coef[j] K(x, X[index[j]]) + bias. "
-        "num_threads <= 0 uses torch's intra-op thread count.",
+        "num_threads <= 0 uses torch's intra-op thread count. sample_weight: None or [n] "
+        "float64 CPU multipliers of C per row, each > 0 (CPU handles only).",
         py::arg("X"), py::arg("y"), py::arg("kernel") = "rbf", py::arg("C") = 1.0,
         py::arg("gamma") = 1.0, py::arg("coef0") = 0.0, py::arg("degree") = 3,
         py::arg("tol") = 1e-3, py::arg("max_iter") = -1,
         py::arg("cache_bytes") = int64_t(200) << 20, py::arg("weight_pos") = 1.0,
         py::arg("weight_neg") = 1.0, py::arg("solver") = "smo", py::arg("working_set") = 0,
         py::arg("max_basis") = 0, py::arg("candidates") = 0, py::arg("seed") = 0,
-        py::arg("num_threads") = 0);
+        py::arg("num_threads") = 0, py::arg("sample_weight") = py::none());
+  m.def("svm_train_ovo", &train_ovo,
+        "One-vs-one training of every class pair in one call (dsdkSVMTrainOneVsOne), CPU "
+        "only. X: [n, d] contiguous float32/float64; labels: [n] int32 class codes in "
+        "[0, num_classes), every class present; class_weight: None or [num_classes] float64. "
+        "Returns a list over the pairs (0,1), (0,2), ..., (1,2), ... of svm_train's tuples, "
+        "index being rows of X; pair p's seed is seed + p.",
+        py::arg("X"), py::arg("labels"), py::arg("num_classes"),
+        py::arg("class_weight") = py::none(), py::arg("kernel") = "rbf", py::arg("C") = 1.0,
+        py::arg("gamma") = 1.0, py::arg("coef0") = 0.0, py::arg("degree") = 3,
+        py::arg("tol") = 1e-3, py::arg("max_iter") = -1,
+        py::arg("cache_bytes") = int64_t(200) << 20, py::arg("solver") = "smo",
+        py::arg("working_set") = 0, py::arg("max_basis") = 0, py::arg("candidates") = 0,
+        py::arg("seed") = 0, py::arg("num_threads") = 0, py::arg("sample_weight") = py::none());
   m.def("svm_kernel_matrix", &kernel_matrix,
         "K[i, j] = kernel(X[i], Z[j]) (dsdkSVMKernelMatrix). X: [n, d], Z: [m, d], same dtype "
         "and device; returns K: [n, m] of that dtype on that device.",

@@ -2,9 +2,10 @@
 
 Multi-class problems are split one-vs-one exactly as LIBSVM does, so the fitted
 attributes (support_, dual_coef_, intercept_, ...) have sklearn.svm.SVC's layout
-and meaning. Each binary problem is one dsdkSVMTrain call; prediction computes
-the kernel between the inputs and all support vectors once (dsdkSVMKernelMatrix)
-and sums per class pair.
+and meaning. On the CPU all class pairs train in one dsdkSVMTrainOneVsOne call;
+on a GPU each pair is one dsdkSVMTrain call. Prediction computes the kernel
+between the inputs and all support vectors once (dsdkSVMKernelMatrix) and sums
+per class pair. probability=True adds Platt scaling (svm_platt.py).
 """
 import numbers
 import os
@@ -13,19 +14,23 @@ import warnings
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import Hidden, Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import _C
+from .svm_platt import fit_sigmoid, pairwise_probabilities
 
 __all__ = ["SVC"]
 
 _BLOCK_BYTES = 256 << 20
+# LIBSVM's internal cross-validation for probability=True.
+_PROBABILITY_FOLDS = 5
 
 
 def _host_tensor(a):
@@ -116,7 +121,9 @@ class SVC(ClassifierMixin, BaseEstimator):
     class_weight : dict, 'balanced' or None, default=None
         Multiplies C per class; 'balanced' uses n_samples / (n_classes * bincount(y)).
     max_iter : int, default=-1
-        Iteration limit per binary problem, -1 for none.
+        Outer-iteration limit per binary problem, -1 for none (SMO: working-set
+        rounds, and a set that holds the whole problem is solved to tol in one
+        round; spsvm: basis-growth rounds).
     solver : {'smo', 'spsvm'}, default='smo'
         'smo': exact dual solver (parallel SMO with second-order working-set
         selection, LIBSVM's solution). 'spsvm': approximate sparse primal solver
@@ -134,6 +141,19 @@ class SVC(ClassifierMixin, BaseEstimator):
     verbose : bool, default=False
         Print one line per binary problem.
     decision_function_shape : {'ovr', 'ovo'}, default='ovr'
+    shrinking : bool, default=True
+        Accepted for sklearn compatibility; changes nothing. LIBSVM's shrinking
+        drops bounded variables from the gradient work; our SMO instead works
+        each round on a working set of the largest violators and updates the
+        whole gradient in one batched pass, which plays that role.
+    probability : bool, default='deprecated'
+        Deprecated as in sklearn 1.9 (the same FutureWarning when it is set); use
+        ``CalibratedClassifierCV(SVC(), ensemble=False)``. True fits Platt's
+        sigmoid per class pair on decision values of an internal 5-fold
+        cross-validation, as LIBSVM does, for predict_proba / predict_log_proba.
+    break_ties : bool, default=False
+        With decision_function_shape='ovr' and more than two classes, predict
+        returns the argmax of decision_function instead of the one-vs-one vote.
 
     Attributes
     ----------
@@ -152,6 +172,9 @@ class SVC(ClassifierMixin, BaseEstimator):
     n_iter_ : ndarray of shape (n_classes * (n_classes - 1) / 2,)
     fit_status_ : int
         0 when every binary problem converged, 1 when max_iter stopped one.
+    probA_, probB_ : ndarray of shape (n_classes * (n_classes - 1) / 2,)
+        Platt's sigmoid per pair, P(i | f) = 1 / (1 + exp(probA_ f + probB_)) on
+        LIBSVM's decision values; only with probability=True.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when X had string feature names (a DataFrame).
@@ -181,12 +204,16 @@ class SVC(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "decision_function_shape": [StrOptions({"ovr", "ovo"})],
+        "shrinking": ["boolean"],
+        "probability": ["boolean", Hidden(StrOptions({"deprecated"}))],
+        "break_ties": ["boolean"],
     }
 
     def __init__(self, *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0, tol=1e-3,
                  cache_size=200, class_weight=None, max_iter=-1, solver="smo", device="auto",
                  n_jobs=None, max_basis=None, random_state=None, verbose=False,
-                 decision_function_shape="ovr"):
+                 decision_function_shape="ovr", shrinking=True, probability="deprecated",
+                 break_ties=False):
         self.C = C
         self.kernel = kernel
         self.degree = degree
@@ -203,6 +230,9 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.decision_function_shape = decision_function_shape
+        self.shrinking = shrinking
+        self.probability = probability
+        self.break_ties = break_ties
 
     # ---- devices and threads ------------------------------------------------
 
@@ -260,8 +290,82 @@ class SVC(ClassifierMixin, BaseEstimator):
             Xt = Xt.to(device=device, dtype=torch.float32)
         return Xt, torch.from_numpy(codes.astype(np.int64)).to(Xt.device), classes
 
+    def _validate_sample_weight(self, sample_weight, n, on_cuda):
+        """sklearn's checks of sample_weight; returns float64 weights or None."""
+        if sample_weight is None:
+            return None
+        if on_cuda:
+            raise ValueError("sample_weight is not supported when training on a CUDA device; "
+                             "use device='cpu'.")
+        w = np.asarray(_to_numpy(sample_weight), dtype=np.float64)
+        if w.ndim != 1 or w.shape[0] != n:
+            raise ValueError("sample_weight and X have incompatible shapes: %r vs %r"
+                             % (w.shape, (n,)))
+        if not np.all(np.isfinite(w)):
+            raise ValueError("Input sample_weight contains NaN or infinity.")
+        # LIBSVM drops rows of weight <= 0 and refuses what is left if unusable.
+        if not np.any(w > 0):
+            raise ValueError("Invalid input - all samples have zero or negative weights.")
+        return w
+
+    def _effective_probability(self):
+        """probability as sklearn 1.9 reads it, with its deprecation warning."""
+        if self.probability == "deprecated":
+            return False
+        warnings.warn("The `probability` parameter was deprecated in 1.9 and will be removed "
+                      "in version 1.11. Use `CalibratedClassifierCV(SVC(), ensemble=False)` "
+                      "instead of `SVC(probability=True)`", FutureWarning)
+        return bool(self.probability)
+
+    def _train_binary(self, X, y, w, weight_pos, weight_neg, seed):
+        """One binary problem on rows X (labels y = +1 / -1, int32 on X's device,
+        sample weights w as float64 numpy or None); returns dsdkern's
+        (index, coef, bias, objective, iterations, converged)."""
+        return _C.svm_train(
+            X, y, C=float(self.C), tol=float(self.tol), max_iter=int(self.max_iter),
+            cache_bytes=int(self.cache_size * (1 << 20)), weight_pos=float(weight_pos),
+            weight_neg=float(weight_neg), solver=self.solver,
+            max_basis=int(self.max_basis or 0), seed=seed % (1 << 31),
+            num_threads=self._num_threads(),
+            sample_weight=None if w is None else torch.from_numpy(np.ascontiguousarray(w)),
+            **self._kernel_args())
+
+    @staticmethod
+    def _pair_problem(codes, w, i, j):
+        """Rows of classes i and j (ascending, on codes' device), their labels
+        (+1 for class i, int32) and sample weights (numpy or None)."""
+        rows = torch.nonzero((codes == i) | (codes == j)).squeeze(1)
+        yp = torch.where(codes.index_select(0, rows) == i, 1, -1).to(torch.int32)
+        return rows, yp, None if w is None else w[rows.cpu().numpy()]
+
+    def _cross_validated_decisions(self, X, y, w, weight_pos, weight_neg, seed):
+        """LIBSVM's decision values for Platt scaling: each row's value from a
+        model trained on the other folds of a random split into 5."""
+        n = X.shape[0]
+        perm = np.random.RandomState(seed).permutation(n)
+        dec = np.empty(n)
+        y_host = y.cpu().numpy()
+        for f in range(_PROBABILITY_FOLDS):
+            held = perm[f * n // _PROBABILITY_FOLDS:(f + 1) * n // _PROBABILITY_FOLDS]
+            rest = np.setdiff1d(np.arange(n), held, assume_unique=True)
+            pos = int((y_host[rest] > 0).sum())
+            if pos == 0 or pos == rest.size:
+                # one class left to train on: LIBSVM's constant answer for it
+                dec[held] = 0.0 if rest.size == 0 else (1.0 if pos else -1.0)
+                continue
+            rest_t = torch.from_numpy(rest).to(X.device)
+            Xr = X.index_select(0, rest_t)
+            index, coef, bias, *_ = self._train_binary(
+                Xr, y.index_select(0, rest_t), None if w is None else w[rest],
+                weight_pos, weight_neg, seed + f + 1)
+            sv = Xr.index_select(0, index.to(X.device))
+            K = _C.svm_kernel_matrix(X.index_select(0, torch.from_numpy(held).to(X.device)), sv,
+                                     num_threads=self._num_threads(), **self._kernel_args())
+            dec[held] = (K.to(torch.float64) @ coef.to(K.device)).cpu().numpy() + bias
+        return dec
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fits one binary SVM per pair of classes.
 
         X : array-like or torch tensor of shape (n_samples, n_features)
@@ -271,12 +375,27 @@ class SVC(ClassifierMixin, BaseEstimator):
             Newton systems and objective in float64; prediction uses X's dtype.
             A CUDA tensor trains on its device.
         y : array-like or torch tensor of shape (n_samples,), class labels.
+        sample_weight : array-like of shape (n_samples,) or None
+            Multiplies C per sample (LIBSVM's instance weights: row i's C is
+            C * class_weight_[y_i] * sample_weight[i]). Rows of weight <= 0 are
+            left out of training, as LIBSVM does. CPU training only.
         """
+        probability = self._effective_probability()
         Xt, codes, classes = self._validate_fit(X, y)
         k = len(classes)
         if k < 2:
             raise ValueError("The number of classes has to be greater than one; got %d class"
                              % k)
+        w = self._validate_sample_weight(sample_weight, Xt.shape[0], Xt.is_cuda)
+        if w is not None and not np.all(w > 0):
+            kept = np.unique(codes.cpu().numpy()[w > 0])
+            if kept.size < 2:
+                raise ValueError("Invalid input - all samples with positive weights belong to "
+                                 "the same class.")
+            if kept.size < k:
+                missing = classes[np.setdiff1d(np.arange(k), kept)]
+                raise ValueError(f"sample_weight: classes {list(missing)} have no sample with "
+                                 "a positive weight; leave them out of y.")
         self.classes_ = classes
         if self.class_weight is None:
             self.class_weight_ = np.ones(k)
@@ -286,7 +405,10 @@ class SVC(ClassifierMixin, BaseEstimator):
                                                       y=labels)
         n, d = Xt.shape
         if self.gamma == "scale":
-            var = float(Xt.var(correction=0))
+            # numpy on the host (sklearn's arithmetic, and no thread team for a
+            # reduction this small); torch on a GPU.
+            var = float(Xt.var(correction=0) if Xt.is_cuda
+                        else Xt.numpy().var(dtype=np.float64))
             self._gamma = 1.0 / (d * var) if var != 0 else 1.0
         elif self.gamma == "auto":
             self._gamma = 1.0 / d
@@ -295,30 +417,52 @@ class SVC(ClassifierMixin, BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(np.iinfo("i").max))
 
         pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
-        fits = []
-        for p, (i, j) in enumerate(pairs):
-            if k == 2:
-                rows, Xp, cp = None, Xt, codes
-            else:
-                rows = torch.nonzero((codes == i) | (codes == j)).squeeze(1)
-                Xp, cp = Xt.index_select(0, rows), codes.index_select(0, rows)
-            yp = torch.where(cp == i, 1, -1).to(torch.int32)
-            index, coef, bias, objective, iterations, converged = _C.svm_train(
-                Xp, yp, C=float(self.C), tol=float(self.tol), max_iter=int(self.max_iter),
-                cache_bytes=int(self.cache_size * (1 << 20)),
-                weight_pos=float(self.class_weight_[i]),
-                weight_neg=float(self.class_weight_[j]), solver=self.solver,
-                max_basis=int(self.max_basis or 0), seed=(seed + p) % (1 << 31),
-                num_threads=self._num_threads(), **self._kernel_args())
-            index_dev = index.to(Xt.device)
-            of_i = (yp.index_select(0, index_dev) > 0).cpu().numpy()
-            orig = (index_dev if rows is None else rows.index_select(0, index_dev)).cpu().numpy()
+        # LIBSVM leaves rows of weight <= 0 out; kept maps the rest back to X's rows.
+        kept = None if w is None or np.all(w > 0) else np.flatnonzero(w > 0)
+        if kept is None:
+            Xu, cu, wu = Xt, codes, w
+        else:
+            kept_t = torch.from_numpy(kept).to(Xt.device)
+            Xu, cu, wu = Xt.index_select(0, kept_t), codes.index_select(0, kept_t), w[kept]
+        if Xu.is_cuda:
+            results = []
+            for p, (i, j) in enumerate(pairs):
+                rows, yp, wp = self._pair_problem(cu, wu, i, j)
+                index, *rest = self._train_binary(Xu.index_select(0, rows), yp, wp,
+                                                  self.class_weight_[i], self.class_weight_[j],
+                                                  seed + p)
+                results.append((rows.index_select(0, index.to(rows.device)), *rest))
+        else:
+            results = _C.svm_train_ovo(
+                Xu, cu.to(torch.int32), k, class_weight=torch.from_numpy(self.class_weight_),
+                solver=self.solver, C=float(self.C), tol=float(self.tol),
+                max_iter=int(self.max_iter), cache_bytes=int(self.cache_size * (1 << 20)),
+                max_basis=int(self.max_basis or 0), seed=seed % (1 << 31),
+                num_threads=self._num_threads(),
+                sample_weight=None if wu is None else torch.from_numpy(wu),
+                **self._kernel_args())
+        fits, prob_a, prob_b = [], [], []
+        for p, ((i, j), (index, coef, bias, objective, iterations, converged)) in enumerate(
+                zip(pairs, results)):
+            index = index.to(Xt.device)
+            of_i = (cu.index_select(0, index) == i).cpu().numpy()
+            orig = index.cpu().numpy() if kept is None else kept[index.cpu().numpy()]
             fits.append((orig, of_i, coef.numpy(), bias, objective, iterations, converged))
+            if probability:
+                rows, yp, wp = self._pair_problem(cu, wu, i, j)
+                dec = self._cross_validated_decisions(
+                    Xu.index_select(0, rows), yp, wp, self.class_weight_[i],
+                    self.class_weight_[j], seed + p)
+                a, b = fit_sigmoid(dec, (yp > 0).cpu().numpy())
+                prob_a.append(a)
+                prob_b.append(b)
             if self.verbose:
-                print(f"[dsdkern.SVC] classes ({i}, {j}): {self.solver} n={Xp.shape[0]} "
+                print(f"[dsdkern.SVC] classes ({i}, {j}): {self.solver} "
                       f"nSV={len(orig)} iterations={iterations} objective={objective:.6g} "
                       f"converged={converged}")
         self._store_model(Xt, k, pairs, fits)
+        self._probA = np.array(prob_a, dtype=np.float64)
+        self._probB = np.array(prob_b, dtype=np.float64)
         return self
 
     def _store_model(self, Xt, k, pairs, fits):
@@ -429,10 +573,17 @@ class SVC(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Class labels by one-vs-one voting (LIBSVM's rule: f_ij > 0 votes for i;
-        ties go to the lower class index)."""
+        ties go to the lower class index), or with break_ties (and 'ovr', more
+        than two classes) the argmax of decision_function."""
+        check_is_fitted(self)
+        if self.break_ties and self.decision_function_shape == "ovo":
+            raise ValueError("break_ties must be False when decision_function_shape is 'ovo'")
+        k = len(self.classes_)
+        if self.break_ties and k > 2:
+            winner = torch.as_tensor(self.decision_function(X)).argmax(dim=1)
+            return self._labels(winner, X.device if isinstance(X, torch.Tensor) else None)
         Xt, out = self._validate_predict(X)
         dec = self._decision_ovo(Xt)
-        k = len(self.classes_)
         votes = torch.zeros((dec.shape[0], k), dtype=torch.int64, device=dec.device)
         p = 0
         for i in range(k):
@@ -441,10 +592,47 @@ class SVC(ClassifierMixin, BaseEstimator):
                 votes[:, i] += positive
                 votes[:, j] += ~positive
                 p += 1
-        winner = torch.argmax(votes, dim=1)  # the first maximum: the lowest index
+        return self._labels(torch.argmax(votes, dim=1), out)  # argmax: the lowest index
+
+    def _labels(self, winner, out):
+        """classes_[winner] as a tensor on `out` (numeric labels) or a numpy array."""
         if out is not None and self.classes_.dtype.kind in "biuf":
             return torch.as_tensor(self.classes_, device=out)[winner.to(out)]
         return self.classes_[winner.cpu().numpy()]
+
+    def _check_proba(self):
+        if self.probability == "deprecated" or not self.probability:
+            raise AttributeError("predict_proba is not available when probability=False")
+        return True
+
+    @available_if(_check_proba)
+    def predict_proba(self, X):
+        """Class probabilities, shape (n, n_classes) in classes_ order: Platt's
+        sigmoid per pair on the one-vs-one decision values, coupled over the
+        classes (Wu, Lin and Weng's second method), as LIBSVM. A torch input
+        gets a float64 tensor on its device."""
+        check_is_fitted(self)
+        if self._probA.size == 0:
+            raise NotFittedError("predict_proba is not available when fitted with "
+                                 "probability=False")
+        Xt, out = self._validate_predict(X)
+        dec = self._decision_ovo(Xt).to(torch.float64).cpu().numpy()
+        proba = pairwise_probabilities(dec, self._probA, self._probB)
+        return proba if out is None else torch.from_numpy(proba).to(out)
+
+    @available_if(_check_proba)
+    def predict_log_proba(self, X):
+        """log(predict_proba(X))."""
+        proba = self.predict_proba(X)
+        return proba.log() if isinstance(proba, torch.Tensor) else np.log(proba)
+
+    @property
+    def probA_(self):
+        return self._probA
+
+    @property
+    def probB_(self):
+        return self._probB
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of predict(X) against y (numpy or torch)."""

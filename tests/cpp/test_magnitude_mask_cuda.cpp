@@ -2,14 +2,13 @@
 // CPU backend: TOPK and THRESHOLD in float, double, half and bfloat16 over keep
 // 0 / 1 / n-1 / n and others, heavy ties, infinities and signed zeros, on a created
 // stream; NaN refused with its index; argument checks as on the CPU.
-// Without a GPU the test checks that creating a CUDA handle fails cleanly, then skips.
+// Without a GPU it skips (exit 77, check::cuda_handle_or_skip).
 #include <cstdio>
 
 #ifndef DSDK_WITH_CUDA
-int main() {
-  std::printf("test_magnitude_mask_cuda: built without CUDA, skipped\n");
-  return 0;
-}
+#include "check.h"
+
+int main() { check::cuda_handle_or_skip("test_magnitude_mask_cuda"); }
 #else
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -162,28 +161,10 @@ void test_bad_input(dsdkHandle_t gpu) {
   CHECK_MESSAGE(gpu, "workspaceSizeInBytes");
 }
 
-// Without a GPU, creating a CUDA handle must fail cleanly, never crash or pretend; the
-// test then skips. Returns the process exit code.
-int skip_without_gpu(dsdkStatus_t created, dsdkHandle_t h) {
-  CHECK(created != DSDK_STATUS_SUCCESS);
-  CHECK(h == nullptr);
-  if (created == DSDK_STATUS_SUCCESS) dsdkDestroy(h);
-  std::printf("test_magnitude_mask_cuda: no GPU, skipped\n");
-  return check::failures() ? 1 : 0;
-}
-
 }  // namespace
 
 int main() {
-  int devices = 0;
-  const bool have_gpu = cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0;
-  dsdkHandle_t gpu = nullptr, cpu = nullptr;
-  const dsdkStatus_t created = dsdkCreate(&gpu, DSDK_BACKEND_CUDA);
-  if (!have_gpu) return skip_without_gpu(created, gpu);
-  if (created != DSDK_STATUS_SUCCESS) {
-    std::printf("dsdkCreate(CUDA) failed with a GPU present: %s\n", dsdkGetErrorString(created));
-    return 1;
-  }
+  dsdkHandle_t gpu = check::cuda_handle_or_skip("test_magnitude_mask_cuda"), cpu = nullptr;
   CHECK_OK(dsdkCreate(&cpu, DSDK_BACKEND_CPU));
   cudaStream_t stream = nullptr;
   if (cudaStreamCreate(&stream) != cudaSuccess) {

@@ -3,14 +3,13 @@
 // transposed), padded leading dimensions whose padding must stay untouched, masks on B
 // and C, beta = 0 over NaN and beta != 0, k = 0, float, double, half and bfloat16, on a
 // created stream and the legacy default one; then the CUDA-only BAD_PARAM paths.
-// Without a GPU the test checks that creating a CUDA handle fails cleanly, then skips.
+// Without a GPU it skips (exit 77, check::cuda_handle_or_skip).
 #include <cstdio>
 
 #ifndef DSDK_WITH_CUDA
-int main() {
-  std::printf("test_masked_gemm_cuda: built without CUDA, skipped\n");
-  return 0;
-}
+#include "check.h"
+
+int main() { check::cuda_handle_or_skip("test_masked_gemm_cuda"); }
 #else
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -216,21 +215,7 @@ void check_cuda_paths(dsdkHandle_t h) {
 }  // namespace
 
 int main() {
-  int devices = 0;
-  const bool have_gpu = cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0;
-  dsdkHandle_t h = nullptr;
-  const dsdkStatus_t created = dsdkCreate(&h, DSDK_BACKEND_CUDA);
-  if (!have_gpu) {
-    CHECK(created != DSDK_STATUS_SUCCESS);
-    CHECK(h == nullptr);
-    if (created == DSDK_STATUS_SUCCESS) dsdkDestroy(h);
-    std::printf("test_masked_gemm_cuda: no GPU, skipped\n");
-    return check::failures() ? 1 : 0;
-  }
-  if (created != DSDK_STATUS_SUCCESS) {
-    std::printf("dsdkCreate(CUDA) failed with a GPU present: %s\n", dsdkGetErrorString(created));
-    return 1;
-  }
+  dsdkHandle_t h = check::cuda_handle_or_skip("test_masked_gemm_cuda");
   cudaStream_t stream = nullptr;
   if (cudaStreamCreate(&stream) != cudaSuccess) {
     std::printf("cudaStreamCreate failed\n");

@@ -81,7 +81,7 @@ dsdkStatus_t train(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkSVMSolver_t sol
 // the dual objective, and that free SVs sit on the margin with the bias.
 void check_smo_optimal(const Data& D, const Fit& fit, dsdkSVMKernel_t kern, double C,
                        double gamma, double coef0, int degree, double tol, double wpos,
-                       double wneg, double slack) {
+                       double wneg, double slack, const double* sample_weight = nullptr) {
   const int64_t n = D.n, d = D.d;
   const size_t N = size_t(n);
   std::vector<double> alpha(N, 0.0);
@@ -95,7 +95,8 @@ void check_smo_optimal(const Data& D, const Fit& fit, dsdkSVMKernel_t kern, doub
   double ya = 0, box_violation = 0;
   std::vector<double> Ci(N);
   for (int64_t i = 0; i < n; ++i) {
-    Ci[size_t(i)] = D.y[size_t(i)] > 0 ? C * wpos : C * wneg;
+    Ci[size_t(i)] = (D.y[size_t(i)] > 0 ? C * wpos : C * wneg) *
+                    (sample_weight ? sample_weight[i] : 1.0);
     ya += D.y[size_t(i)] * alpha[size_t(i)];
     box_violation = std::max(box_violation, alpha[size_t(i)] - Ci[size_t(i)]);
   }
@@ -200,6 +201,19 @@ void test_bad_params(dsdkHandle_t h) {
   expect_bad(h, run(DSDK_SVM_SOLVER_SPSVM), "candidates");
   CHECK_OK(dsdkSetSVMSolverOptions(desc, 0, 0, 0, 0));
   expect_bad(h, run(dsdkSVMSolver_t(5)), "solver");
+  std::vector<double> w(size_t(D.n), 1.0);
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, D.n - 1, w.data()));
+  expect_bad(h, run(), "sample weights");
+  w[3] = 0.0;
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, D.n, w.data()));
+  expect_bad(h, run(DSDK_SVM_SOLVER_SPSVM), "sample weight 3");
+  w[3] = std::numeric_limits<double>::quiet_NaN();
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, D.n, w.data()));
+  expect_bad(h, run(), "sample weight 3");
+  CHECK_STATUS(dsdkSetSVMSampleWeights(desc, -1, w.data()), DSDK_STATUS_BAD_PARAM);
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, 0, nullptr));
+  CHECK_OK(run());
+  CHECK_OK(dsdkDestroySVMModel(model));
 
   // Arguments of the call itself.
   auto train = [&](dsdkDataType_t t, int64_t n, int64_t d, const void* X, const int32_t* y,
@@ -519,11 +533,144 @@ void test_decision_function(dsdkHandle_t h) {
   CHECK_OK(dsdkDestroySVMDescriptor(desc));
 }
 
+// Per-row C (sample weights): the SMO solution satisfies the KKT conditions
+// with the bound C * class weight * w_i, C = 100 with all weights 0.01 is the
+// C = 1 problem, and SPSVM trains with them.
+void test_sample_weights(dsdkHandle_t h) {
+  const Data D = blobs(300, 4, 1.5, 5);
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<double> u(0.2, 3.0);
+  std::vector<double> w(size_t(D.n));
+  for (double& v : w) v = u(rng);
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 2.0, 0.3, 0.0, 3, 1e-4, -1, 0));
+  CHECK_OK(dsdkSetSVMClassWeights(desc, 1.5, 0.5));
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, D.n, w.data()));
+  Fit fit;
+  CHECK_OK(train<double>(h, desc, DSDK_SVM_SOLVER_SMO, D, &fit));
+  check_smo_optimal(D, fit, DSDK_SVM_KERNEL_RBF, 2.0, 0.3, 0.0, 3, 1e-4, 1.5, 0.5, 1.01,
+                    w.data());
+  Fit sp;
+  CHECK_OK(train<double>(h, desc, DSDK_SVM_SOLVER_SPSVM, D, &sp));
+  CHECK(sp.info.nSupport > 0);
+
+  std::vector<double> hundredth(size_t(D.n), 0.01);
+  CHECK_OK(dsdkSetSVMClassWeights(desc, 1.0, 1.0));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 100.0, 0.3, 0.0, 3, 1e-4, -1, 0));
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, D.n, hundredth.data()));
+  Fit scaled, plain;
+  CHECK_OK(train<double>(h, desc, DSDK_SVM_SOLVER_SMO, D, &scaled));
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, 0, nullptr));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 1.0, 0.3, 0.0, 3, 1e-4, -1, 0));
+  CHECK_OK(train<double>(h, desc, DSDK_SVM_SOLVER_SMO, D, &plain));
+  CHECK(scaled.index == plain.index);
+  CHECK_NEAR(scaled.info.objective, plain.info.objective, 1e-9 * std::fabs(plain.info.objective));
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
+// dsdkSVMTrainOneVsOne against one dsdkSVMTrain per pair on that pair's rows
+// (the reference): the same support vectors (as rows of X), coefficients,
+// bias and objective for every pair, both solvers, with class and sample
+// weights; pairs trained side by side must not differ from pairs trained alone.
+void test_one_vs_one(dsdkHandle_t h) {
+  const int k = 4;
+  // 6 pairs of 400 rows x 20 features: enough kernel work that the pairs train
+  // side by side (cpu/svm_pairs.cpp's kTeamWork).
+  const Data B = blobs(800, 20, 0.5, 11);
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<double> u(0.3, 2.0);
+  std::vector<int32_t> labels(size_t(B.n));
+  std::vector<double> w(size_t(B.n));
+  for (int64_t i = 0; i < B.n; ++i) {
+    labels[size_t(i)] = int32_t((i * 7) % k);
+    w[size_t(i)] = u(rng);
+  }
+  const double cw[k] = {1.0, 2.0, 0.5, 1.5};
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 1.5, 0.2, 0.0, 3, 1e-3, -1, 1 << 20));
+  CHECK_OK(dsdkSetSVMSolverOptions(desc, 0, 0, 0, 7));
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, B.n, w.data()));
+  for (dsdkSVMSolver_t solver : {DSDK_SVM_SOLVER_SMO, DSDK_SVM_SOLVER_SPSVM}) {
+    dsdkSVMModel_t models[k * (k - 1) / 2];
+    CHECK_OK(dsdkSVMTrainOneVsOne(h, desc, solver, DSDK_DATA_DOUBLE, B.n, B.d, B.X.data(),
+                                  labels.data(), k, cw, models));
+    int p = 0;
+    for (int i = 0; i < k; ++i)
+      for (int j = i + 1; j < k; ++j, ++p) {
+        Data D;
+        std::vector<int64_t> rows;
+        std::vector<double> wp;
+        for (int64_t t = 0; t < B.n; ++t) {
+          const int32_t c = labels[size_t(t)];
+          if (c != i && c != j) continue;
+          rows.push_back(t);
+          D.y.push_back(c == i ? 1 : -1);
+          wp.push_back(w[size_t(t)]);
+          D.X.insert(D.X.end(), B.X.begin() + t * B.d, B.X.begin() + (t + 1) * B.d);
+        }
+        D.n = int64_t(rows.size());
+        D.d = B.d;
+        dsdkSVMDescriptor_t one;
+        CHECK_OK(dsdkCreateSVMDescriptor(&one));
+        CHECK_OK(dsdkSetSVMDescriptor(one, DSDK_SVM_KERNEL_RBF, 1.5, 0.2, 0.0, 3, 1e-3, -1,
+                                      1 << 20));
+        CHECK_OK(dsdkSetSVMSolverOptions(one, 0, 0, 0, 7 + uint64_t(p)));
+        CHECK_OK(dsdkSetSVMClassWeights(one, cw[i], cw[j]));
+        CHECK_OK(dsdkSetSVMSampleWeights(one, D.n, wp.data()));
+        Fit ref;
+        CHECK_OK(train<double>(h, one, solver, D, &ref));
+        CHECK_OK(dsdkDestroySVMDescriptor(one));
+        dsdkSVMModelInfo_t info{};
+        CHECK_OK(dsdkSVMModelGetInfo(models[p], &info));
+        std::vector<int64_t> index(size_t(info.nSupport));
+        std::vector<double> coef(size_t(info.nSupport));
+        CHECK_OK(dsdkSVMModelGetSupport(models[p], index.data(), coef.data()));
+        CHECK(info.nSupport == ref.info.nSupport);
+        for (size_t s = 0; s < index.size() && s < ref.index.size(); ++s) {
+          CHECK(index[s] == rows[size_t(ref.index[s])]);
+          CHECK_NEAR(coef[s], ref.coef[s], 1e-9 * (1 + std::fabs(ref.coef[s])));
+        }
+        CHECK_NEAR(info.bias, ref.info.bias, 1e-9);
+        CHECK_NEAR(info.objective, ref.info.objective, 1e-9 * std::fabs(ref.info.objective));
+        // The pair's model predicts on X with the whole n (its indices are rows of X).
+        std::vector<double> f(3);
+        CHECK_OK(dsdkSVMDecisionFunction(h, models[p], DSDK_DATA_DOUBLE, B.n, B.d, B.X.data(), 3,
+                                         B.X.data(), f.data()));
+        CHECK_OK(dsdkDestroySVMModel(models[p]));
+      }
+  }
+  // Bad arguments: nothing is returned.
+  dsdkSVMModel_t models[k * (k - 1) / 2];
+  auto ovo = [&](const int32_t* lab, int classes, const double* weights) {
+    return dsdkSVMTrainOneVsOne(h, desc, DSDK_SVM_SOLVER_SMO, DSDK_DATA_DOUBLE, B.n, B.d,
+                                B.X.data(), lab, classes, weights, models);
+  };
+  expect_bad(h, ovo(labels.data(), 1, nullptr), "numClasses");
+  expect_bad(h, ovo(nullptr, k, nullptr), "labels");
+  std::vector<int32_t> bad = labels;
+  bad[5] = k;
+  expect_bad(h, ovo(bad.data(), k, nullptr), "labels[5]");
+  bad = labels;
+  for (int32_t& c : bad) c = c == 2 ? 1 : c;
+  expect_bad(h, ovo(bad.data(), k, nullptr), "class 2");
+  CHECK(models[0] == nullptr);
+  const double neg[k] = {1.0, 1.0, -1.0, 1.0};
+  expect_bad(h, ovo(labels.data(), k, neg), "classWeights[2]");
+  expect_bad(h, dsdkSVMTrainOneVsOne(h, desc, DSDK_SVM_SOLVER_SMO, DSDK_DATA_DOUBLE, B.n, B.d,
+                                     B.X.data(), labels.data(), k, nullptr, nullptr),
+             "models");
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
 int main() {
   dsdkHandle_t h;
   CHECK_OK(dsdkCreate(&h, DSDK_BACKEND_CPU));
   CHECK_OK(dsdkSetNumThreads(h, 2));
   test_bad_params(h);
+  test_sample_weights(h);
+  test_one_vs_one(h);
   test_smo_optimal<double>(h);
   test_smo_optimal<float>(h);
   test_smo_precisions_agree(h);

@@ -6,10 +6,9 @@
 #include <cstdio>
 
 #ifndef DSDK_WITH_CUDA
-int main() {
-  std::printf("test_svm_cuda: built without CUDA, skipped\n");
-  return 0;
-}
+#include "check.h"
+
+int main() { check::cuda_handle_or_skip("test_svm_cuda"); }
 #else
 #include <cuda_runtime.h>
 
@@ -378,14 +377,7 @@ void check_decision_function(dsdkHandle_t gpu, const char* name, const Problem& 
 }  // namespace
 
 int main() {
-  int devices = 0;
-  dsdkHandle_t gpu = nullptr;
-  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0 ||
-      dsdkCreate(&gpu, DSDK_BACKEND_CUDA) != DSDK_STATUS_SUCCESS) {
-    (void)cudaGetLastError();
-    std::printf("test_svm_cuda: no GPU, skipped\n");
-    return 0;
-  }
+  dsdkHandle_t gpu = check::cuda_handle_or_skip("test_svm_cuda");
   dsdkHandle_t cpu = nullptr;
   CHECK_OK(dsdkCreate(&cpu, DSDK_BACKEND_CPU));
   // DSDK_TEST_QUICK (set to anything) skips the slowest case, for runs under

@@ -11,7 +11,7 @@
 # cudaMemGetInfo reports free), DSDK_TEST_QUICK=1 (skip the slowest SVM test case;
 # the convolution test always runs its quick grid here),
 # EMU_NO_POISON=1 (device and shared memory not filled with 0xff bytes),
-# EMU_NO_DEVICE=1 (no device visible: the test must skip), JOBS (parallel
+# EMU_NO_DEVICE=1 (no device visible: the test must skip, and run.sh exits 77), JOBS (parallel
 # compile jobs, default 2). Build folder: build-emu/<config>. x86-64 only.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,9 +26,27 @@ cmake -S "$ROOT/tests/emu" -B "$OUT" -G Ninja -DCMAKE_BUILD_TYPE= -DEMU_SANITIZE
   -DEMU_CUDA_INCLUDE="${CUDA_HOME:-/usr/local/cuda}/include" > /dev/null
 cmake --build "$OUT" -j "${JOBS:-2}"
 "$OUT/gemm_check"
-"$OUT/test_svm_cuda"
-"$OUT/test_masked_gemm_cuda"
-"$OUT/test_magnitude_mask_cuda"
+# The emulator always has a device, so a skip (exit 77, tests/cpp/check.h) is a
+# failure here, unless EMU_NO_DEVICE hides it: then every test must skip, and
+# this script exits 77 as they did.
+run_test() {
+  local rc=0
+  env "$@" || rc=$?
+  if [ -n "${EMU_NO_DEVICE:-}" ]; then
+    [ $rc -eq 77 ] && return 0
+    echo "run.sh: $* exited $rc with EMU_NO_DEVICE set; a skip (77) was expected" >&2
+    exit 1
+  fi
+  if [ $rc -eq 77 ]; then
+    echo "run.sh: $* skipped although the emulator has a device" >&2
+    exit 1
+  fi
+  [ $rc -eq 0 ] || exit $rc
+}
+run_test "$OUT/test_svm_cuda"
+run_test "$OUT/test_masked_gemm_cuda"
+run_test "$OUT/test_magnitude_mask_cuda"
 # Every 7th combination of the convolution grid still covers each (case, dtype,
 # direction), in about 10 CPU-seconds at -O2.
-DSDK_TEST_QUICK=1 "$OUT/test_conv_cuda"
+run_test DSDK_TEST_QUICK=1 "$OUT/test_conv_cuda"
+if [ -n "${EMU_NO_DEVICE:-}" ]; then exit 77; fi

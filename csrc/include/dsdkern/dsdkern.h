@@ -377,7 +377,8 @@ typedef struct dsdkSVMModelStruct* dsdkSVMModel_t;
 dsdkStatus_t dsdkCreateSVMDescriptor(dsdkSVMDescriptor_t* desc);
 dsdkStatus_t dsdkDestroySVMDescriptor(dsdkSVMDescriptor_t desc);
 /* C > 0; gamma > 0 (ignored by LINEAR); degree >= 1 (POLY); tol > 0;
- * maxIter: outer iterations (SMO working-set rounds, SPSVM basis-growth
+ * maxIter: outer iterations (SMO working-set rounds, where a set holding
+ * all n variables is solved to tol in one round; SPSVM basis-growth
  * rounds), -1 = no limit; cacheBytes: SMO kernel-row cache (the rows of the
  * working set are held even when they exceed it). */
 dsdkStatus_t dsdkSetSVMDescriptor(dsdkSVMDescriptor_t desc, dsdkSVMKernel_t kernel, double C,
@@ -386,6 +387,12 @@ dsdkStatus_t dsdkSetSVMDescriptor(dsdkSVMDescriptor_t desc, dsdkSVMKernel_t kern
 /* Per-class multipliers of C for the +1 and -1 class (LIBSVM's weight). > 0. */
 dsdkStatus_t dsdkSetSVMClassWeights(dsdkSVMDescriptor_t desc, double weightPositive,
                                     double weightNegative);
+/* Per-row multipliers of C (LIBSVM's instance weights): row i's C is
+ * C * class weight * weights[i]. weights: n host doubles, each finite and > 0
+ * (drop zero-weight rows before training, as LIBSVM does); copied. n must be
+ * the training call's n; n = 0 or weights = NULL clears them. CPU backend only
+ * (the CUDA backend returns NOT_SUPPORTED while weights are set). */
+dsdkStatus_t dsdkSetSVMSampleWeights(dsdkSVMDescriptor_t desc, int64_t n, const double* weights);
 /* SMO working-set size q (even, >= 2; 0 = automatic); SPSVM maximum basis
  * size (>= 1; 0 = automatic), candidate batch size (0 = automatic) and seed. */
 dsdkStatus_t dsdkSetSVMSolverOptions(dsdkSVMDescriptor_t desc, int workingSetSize,
@@ -402,6 +409,23 @@ dsdkStatus_t dsdkSetSVMSolverOptions(dsdkSVMDescriptor_t desc, int workingSetSiz
 dsdkStatus_t dsdkSVMTrain(dsdkHandle_t handle, dsdkSVMDescriptor_t desc, dsdkSVMSolver_t solver,
                           dsdkDataType_t dtype, int64_t n, int64_t d, const void* X,
                           const int32_t* y, dsdkSVMModel_t* model);
+/* LIBSVM's one-vs-one multi-class training in one call: for every pair of
+ * classes (i, j), i < j, in the order (0,1), (0,2), ..., (0,k-1), (1,2), ...,
+ * a binary model on the rows of classes i and j with class i as +1. X: n x d
+ * row-major of dtype (FLOAT or DOUBLE), labels: n int32 class codes in
+ * [0, numClasses), numClasses >= 2 and every class present; classWeights:
+ * numClasses multipliers of C (> 0), or NULL for ones; the descriptor's sample
+ * weights (if set) hold one per row of X; pair p's seed is the descriptor's
+ * seed + p. All host memory: CPU backend only. models: numClasses *
+ * (numClasses - 1) / 2 outputs, each owned by the caller; a model's support
+ * indices are rows of X, and its decision function takes X with this n.
+ * Pairs below a few thousand rows train side by side, one thread each; larger
+ * ones one after another on all the handle's threads. On failure no model is
+ * returned (all outputs are NULL). */
+dsdkStatus_t dsdkSVMTrainOneVsOne(dsdkHandle_t handle, dsdkSVMDescriptor_t desc,
+                                  dsdkSVMSolver_t solver, dsdkDataType_t dtype, int64_t n,
+                                  int64_t d, const void* X, const int32_t* labels, int numClasses,
+                                  const double* classWeights, dsdkSVMModel_t* models);
 dsdkStatus_t dsdkDestroySVMModel(dsdkSVMModel_t model);
 /* The model is f(x) = sum_j coef[j] * K(x, X[index[j]]) + bias. For SMO,
  * coef = y_i * alpha_i over the support vectors; for SPSVM, the basis

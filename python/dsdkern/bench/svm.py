@@ -12,6 +12,14 @@ table intact. Fit time is the median of --repeat fits after one warm-up fit.
 
 With --device cuda, dsdkern's solvers train on the GPU (from host arrays, so the
 copy to the device is part of the fit time); the peers stay on the CPU.
+
+    python -m dsdkern bench svm --small --threads 2 --repeat 15
+
+times fit and predict on the small packaged sets instead (digits, breast_cancer,
+wine), in this process with the contenders' runs interleaved (medians): dsdkern smo,
+LIBSVM, and smo trained one pair per library call (the path before
+dsdkSVMTrainOneVsOne: a fresh handle and descriptor, a thread team and Python per
+pair), so that the per-pair overhead shows as a before/after in one run.
 """
 import argparse
 import json
@@ -244,6 +252,108 @@ def plot_bars(rows, path):
     plt.close(fig)
 
 
+SMALL_SETS = ("digits", "breast_cancer", "wine")
+
+
+def load_small(name):
+    """(Xtr, Xte, ytr, yte) of a packaged set: digits / 16, the others standardised."""
+    from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    loader = {"digits": load_digits, "breast_cancer": load_breast_cancer, "wine": load_wine}
+    X, y = loader[name](return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
+    if name == "digits":
+        return Xtr / 16.0, Xte / 16.0, ytr, yte
+    scaler = StandardScaler().fit(Xtr)
+    return scaler.transform(Xtr), scaler.transform(Xte), ytr, yte
+
+
+def fit_per_pair(model, X, y):
+    """The baseline of --small: model (a dsdkern SVC) fitted with one dsdkSVMTrain
+    call per class pair, as SVC.fit did before it trained all pairs in one call."""
+    import numpy as np
+    import torch
+    from dsdkern import _C
+
+    classes, codes = np.unique(y, return_inverse=True)
+    Xt, codes = torch.from_numpy(np.ascontiguousarray(X)), torch.from_numpy(codes)
+    var = float(Xt.var(correction=0))
+    gamma = 1.0 / (X.shape[1] * var) if var else 1.0
+    out = []
+    for i in range(len(classes)):
+        for j in range(i + 1, len(classes)):
+            rows = torch.nonzero((codes == i) | (codes == j)).squeeze(1)
+            yp = torch.where(codes.index_select(0, rows) == i, 1, -1).to(torch.int32)
+            out.append(_C.svm_train(Xt.index_select(0, rows), yp, kernel="rbf", C=model.C,
+                                    gamma=gamma, tol=model.tol,
+                                    cache_bytes=int(model.cache_size * (1 << 20)),
+                                    num_threads=model.n_jobs))
+    return out
+
+
+def run_small(threads, repeat, log=sys.stderr):
+    """Rows of the --small comparison: fit and predict medians per contender and set."""
+    import numpy as np
+    import torch
+    from sklearn.svm import SVC as LibSVC
+    from threadpoolctl import threadpool_limits
+
+    from dsdkern.svm import SVC
+
+    torch.set_num_threads(threads)
+    per_pair = "smo, one call per pair"
+    contenders = {"smo": lambda: SVC(**PARAMS, n_jobs=threads),
+                  per_pair: lambda: SVC(**PARAMS, n_jobs=threads),
+                  "libsvm": lambda: LibSVC(**PARAMS)}
+    rows = []
+    with threadpool_limits(limits=threads):
+        for name in SMALL_SETS:
+            Xtr, Xte, ytr, yte = load_small(name)
+            fit_t = {c: [] for c in contenders}
+            pred_t = {c: [] for c in contenders}
+            accuracy = {}
+            for rep in range(repeat + 1):  # the first round warms up
+                for c, make in contenders.items():
+                    model = make()
+                    t0 = time.perf_counter()
+                    if c == per_pair:
+                        fit_per_pair(model, Xtr, ytr)
+                    else:
+                        model.fit(Xtr, ytr)
+                    t1 = time.perf_counter()
+                    if c != per_pair:
+                        accuracy[c] = float(np.mean(model.predict(Xte) == yte))
+                        pred_t[c].append(time.perf_counter() - t1)
+                    fit_t[c].append(t1 - t0)
+            median = {c: (statistics.median(fit_t[c][1:]),
+                          statistics.median(pred_t[c][1:]) if pred_t[c] else None)
+                      for c in contenders}
+            for c in contenders:
+                row = dict(dataset=name, n_train=len(ytr), contender=c, threads=threads,
+                           fit_s=median[c][0], fit_vs_libsvm=median[c][0] / median["libsvm"][0])
+                if median[c][1] is not None:
+                    row.update(predict_s=median[c][1], accuracy=accuracy[c],
+                               predict_vs_libsvm=median[c][1] / median["libsvm"][1])
+                rows.append(row)
+                if log:
+                    print(f"  {name:>13} {c:24s} fit {row['fit_s'] * 1e3:8.2f} ms", file=log,
+                          flush=True)
+    return rows
+
+
+def small_table(rows):
+    out = ["| data | n_train | contender | fit (ms) | fit / LIBSVM | predict (ms) | "
+           "predict / LIBSVM | test acc |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        pred = (f"{r['predict_s'] * 1e3:.2f} | {r['predict_vs_libsvm']:.2f} | "
+                f"{r['accuracy']:.4f}") if "predict_s" in r else " | | "
+        out.append(f"| {r['dataset']} | {r['n_train']} | {r['contender']} | "
+                   f"{r['fit_s'] * 1e3:.2f} | {r['fit_vs_libsvm']:.2f} | {pred} |")
+    return "\n".join(out)
+
+
 def register(areas):
     p = areas.add_parser("svm", help="kernel SVM training vs LIBSVM, oneDAL, ThunderSVM",
                          description=__doc__,
@@ -268,6 +378,9 @@ def register(areas):
     p.add_argument("--rows-from", nargs="+", default=[], metavar="JSON",
                    help="join rows that other runs on this machine wrote with --json (or "
                         "--libsvm-rows), instead of measuring those contenders here")
+    p.add_argument("--small", action="store_true",
+                   help="fit and predict on digits, breast_cancer and wine, in process and "
+                        "interleaved, against LIBSVM and the one-call-per-pair path")
     p.set_defaults(func=run)
 
 
@@ -280,6 +393,15 @@ def contenders_from(args):
 
 
 def run(args):
+    if args.small:
+        rows = run_small(args.threads, args.repeat or 15)
+        print(f"RBF SVM, C=1, gamma='scale', tol=1e-3, {args.threads} threads, "
+              f"{machine()['cpu']}")
+        print(small_table(rows))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(dict(machine=machine(), params=PARAMS, rows=rows), f, indent=1)
+        return 0
     for s in args.sizes:
         if s != "digits" and not s.isdigit():
             raise SystemExit(f"--sizes takes 'digits' or integers, got {s!r}")
