@@ -132,18 +132,18 @@ dsdkStatus_t run(const MagnitudeMaskArgs& a, cudaStream_t s, std::string* msg) {
   using Key = typename MagnitudeKey<D>::Key;
   const Key* w = static_cast<const Key*>(a.w);
   const int64_t n = a.n;
-  cudaError_t err = cudaSuccess;
-  SortSpace<D> sp(n, a.workspace, &err);
-  DSDK_MASK_TRY(exec(err, "cub::DeviceRadixSort size query", msg));
+  // The NaN flag opens the workspace in both modes.
+  auto* flag = static_cast<unsigned long long*>(a.workspace);
   const unsigned long long none = kNoNaN;
-  DSDK_MASK_TRY(exec(cudaMemcpyAsync(sp.first_nan, &none, sizeof none, cudaMemcpyHostToDevice, s),
+  DSDK_MASK_TRY(exec(cudaMemcpyAsync(flag, &none, sizeof none, cudaMemcpyHostToDevice, s),
                      "NaN flag upload", msg));
 
-  const bool sort = a.mode == DSDK_MASK_TOPK && a.keep > 0 && a.keep < n;
-  if (sort) {
+  if (a.mode == DSDK_MASK_TOPK && a.keep > 0 && a.keep < n) {
+    cudaError_t err = cudaSuccess;
+    SortSpace<D> sp(n, a.workspace, &err);
+    DSDK_MASK_TRY(exec(err, "cub::DeviceRadixSort size query", msg));
     DSDK_MASK_TRY(exec(cudaMemsetAsync(a.mask, 0, size_t(n), s), "mask clear", msg));
-    sort_input_kernel<D><<<blocks_for(n), kThreads, 0, s>>>(n, w, sp.keys_in, sp.idx_in,
-                                                           sp.first_nan);
+    sort_input_kernel<D><<<blocks_for(n), kThreads, 0, s>>>(n, w, sp.keys_in, sp.idx_in, flag);
     DSDK_MASK_TRY(launch_status("sort_input_kernel", msg));
     DSDK_MASK_TRY(exec(cub::DeviceRadixSort::SortPairs(sp.temp, sp.temp_bytes, sp.keys_in,
                                                        sp.keys_out, sp.idx_in, sp.idx_out, n, 0,
@@ -155,12 +155,12 @@ dsdkStatus_t run(const MagnitudeMaskArgs& a, cudaStream_t s, std::string* msg) {
     const Key lo = a.mode == DSDK_MASK_THRESHOLD ? threshold_key<D>(a.threshold)
                    : a.keep == 0                 ? Key(~Key(0))
                                                  : Key(0);
-    compare_kernel<D><<<blocks_for(n), kThreads, 0, s>>>(n, w, lo, a.mask, sp.first_nan);
+    compare_kernel<D><<<blocks_for(n), kThreads, 0, s>>>(n, w, lo, a.mask, flag);
     DSDK_MASK_TRY(launch_status("compare_kernel", msg));
   }
 
   unsigned long long first_nan = kNoNaN;
-  DSDK_MASK_TRY(exec(cudaMemcpyAsync(&first_nan, sp.first_nan, sizeof first_nan,
+  DSDK_MASK_TRY(exec(cudaMemcpyAsync(&first_nan, flag, sizeof first_nan,
                                      cudaMemcpyDeviceToHost, s),
                      "NaN flag download", msg));
   DSDK_MASK_TRY(exec(cudaStreamSynchronize(s), "magnitude mask", msg));
@@ -173,7 +173,7 @@ dsdkStatus_t run(const MagnitudeMaskArgs& a, cudaStream_t s, std::string* msg) {
 
 size_t magnitude_mask_workspace(dsdkMaskMode_t mode, dsdkDataType_t dtype, int64_t n) {
   if (n == 0) return 0;
-  if (mode == DSDK_MASK_THRESHOLD) return kAlign;  // the NaN flag alone
+  if (mode == DSDK_MASK_THRESHOLD) return sizeof(unsigned long long);  // the NaN flag alone
   size_t bytes = 0;
   key_switch(dtype, [&](auto d) {
     cudaError_t err = cudaSuccess;

@@ -38,11 +38,10 @@ enum class Kind { kNormal, kCoarse, kIntegers, kEqual, kZeros, kSpecial };
 constexpr Kind kKinds[] = {Kind::kNormal,  Kind::kCoarse, Kind::kIntegers,
                            Kind::kEqual,   Kind::kZeros,  Kind::kSpecial};
 
-// n values of one kind, every one exactly representable in bfloat16 except for kNormal
-// (the caller rounds those to its type with `round`): normal draws, normal draws in
-// steps of 2^-10 (ties spread over many magnitudes), small integers of
-// both signs (many ties), one repeated value, +-0.0, and a mix with infinities,
-// subnormal-sized and huge values.
+// n values of one kind, each rounded by `round` to what the caller's type stores: normal
+// draws, normal draws in steps of 2^-10 (ties spread over many magnitudes), small
+// integers of both signs (many ties), one repeated value, +-0.0, and a mix with
+// infinities, tiny and huge values.
 template <class Round>
 std::vector<double> make(Kind kind, int64_t n, uint32_t seed, Round round) {
   std::mt19937 rng(seed);
@@ -54,13 +53,14 @@ std::vector<double> make(Kind kind, int64_t n, uint32_t seed, Round round) {
   std::vector<double> w(static_cast<size_t>(n));
   for (auto& v : w) {
     switch (kind) {
-      case Kind::kNormal: v = round(g(rng)); break;
+      case Kind::kNormal: v = g(rng); break;
       case Kind::kCoarse: v = std::ldexp(std::round(std::ldexp(g(rng), 10)), -10); break;
       case Kind::kIntegers: v = small(rng); break;
       case Kind::kEqual: v = (rng() & 1) ? -0.25 : 0.25; break;
       case Kind::kZeros: v = (rng() & 1) ? -0.0 : 0.0; break;
       case Kind::kSpecial: v = special[rng() % 10]; break;
     }
+    v = round(v);
   }
   return w;
 }
