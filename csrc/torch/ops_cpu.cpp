@@ -24,7 +24,7 @@ at::Tensor masked_conv_cpu(const at::Tensor& input, const at::Tensor& weight,
   const char* op = "masked_conv";
   ConvGeometry g = check_masked_conv(op, input, weight, mask, bias, nullptr, stride, padding,
                                      dilation, groups, kBackend, kConvDtypes);
-  return masked_conv_forward(cpu_handle(op), input, weight, mask, bias, g);
+  return masked_conv_forward(cpu_handle(op), nullptr, input, weight, mask, bias, g);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward_cpu(
@@ -34,7 +34,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward_cpu(
   const char* op = "masked_conv_backward";
   ConvGeometry g = check_masked_conv(op, input, weight, mask, std::nullopt, &grad_output,
                                      stride, padding, dilation, groups, kBackend, kConvDtypes);
-  return masked_conv_backward(cpu_handle(op), grad_output, input, weight, mask, g,
+  return masked_conv_backward(cpu_handle(op), nullptr, grad_output, input, weight, mask, g,
                               output_mask);
 }
 

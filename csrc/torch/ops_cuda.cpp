@@ -22,6 +22,11 @@ dsdkHandle_t cuda_handle(const at::Device& device, const char* op) {
   return h;
 }
 
+// A measured choice times whole runs: both candidates queue on the current stream.
+void sync_stream(const at::Device& device) {
+  at::cuda::getCurrentCUDAStream(device.index()).synchronize();
+}
+
 at::Tensor masked_conv_cuda(const at::Tensor& input, const at::Tensor& weight,
                             const at::Tensor& mask, const std::optional<at::Tensor>& bias,
                             at::IntArrayRef stride, at::IntArrayRef padding,
@@ -30,7 +35,7 @@ at::Tensor masked_conv_cuda(const at::Tensor& input, const at::Tensor& weight,
   ConvGeometry g = check_masked_conv(op, input, weight, mask, bias, nullptr, stride, padding,
                                      dilation, groups, kBackend, kConvDtypes);
   c10::cuda::CUDAGuard guard(input.device());
-  return masked_conv_forward(cuda_handle(input.device(), op), input, weight, mask, bias, g);
+  return masked_conv_forward(cuda_handle(input.device(), op), sync_stream, input, weight, mask, bias, g);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward_cuda(
@@ -41,7 +46,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward_cuda(
   ConvGeometry g = check_masked_conv(op, input, weight, mask, std::nullopt, &grad_output,
                                      stride, padding, dilation, groups, kBackend, kConvDtypes);
   c10::cuda::CUDAGuard guard(input.device());
-  return masked_conv_backward(cuda_handle(input.device(), op), grad_output, input, weight, mask,
+  return masked_conv_backward(cuda_handle(input.device(), op), sync_stream, grad_output, input, weight, mask,
                               g, output_mask);
 }
 

@@ -1,0 +1,49 @@
+// Measured choice between dsdk's own kernel and torch's dense kernel on W ⊙ M, per problem
+// (like cudnn.benchmark): the first call with a key times both candidates on the real
+// arguments, caches the faster, and every later call with that key runs the cached one.
+// A mode set from Python or from DSDKERN_ALGORITHM_CHOICE forces either candidate.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <string>
+
+namespace dsdk_torch {
+
+enum class Algorithm { kDsdk, kTorch };
+
+// The key of one call: its direction ("masked_conv forward", ...) followed by everything
+// that decides which candidate is faster. Built with the add() overloads.
+class ChoiceKey {
+ public:
+  // Starts with direction, dtype, device and (on CPU) torch's intra-op thread count.
+  ChoiceKey(const char* direction, const at::Tensor& like);
+  ChoiceKey& add(const char* name, const at::Tensor& t);  // sizes and strides, or "none"
+  ChoiceKey& add(const char* name, at::IntArrayRef v);
+  ChoiceKey& add(const char* name, int64_t v);
+  const std::string& str() const { return text_; }
+
+ private:
+  std::string text_;
+};
+
+// Waits for the work queued on the candidates' device (nullptr where calls are synchronous),
+// so that a measurement times the whole run.
+using SyncFn = void (*)(const at::Device&);
+
+// The algorithm that runs for `key`: the forced one, the cached one, or, on the key's first
+// call, the faster after timing `run(kDsdk)` and `run(kTorch)` (each warmed up once, then
+// the best of three interleaved runs). Thread-safe; concurrent first calls may both measure,
+// and the first result stored stays.
+Algorithm choose(const ChoiceKey& key, const at::Device& device, SyncFn sync,
+                 const std::function<void(Algorithm)>& run);
+
+// Runs the chosen candidate and returns its result.
+template <class Dsdk, class Torch>
+auto run_chosen(const ChoiceKey& key, const at::Device& device, SyncFn sync, Dsdk&& dsdk,
+                Torch&& torch_path) {
+  auto timed = [&](Algorithm a) { a == Algorithm::kDsdk ? (void)dsdk() : (void)torch_path(); };
+  return choose(key, device, sync, timed) == Algorithm::kDsdk ? dsdk() : torch_path();
+}
+
+}  // namespace dsdk_torch
