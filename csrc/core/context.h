@@ -41,7 +41,18 @@ dsdkStatus_t guarded(dsdkHandle_t h, const char* api, F&& body) noexcept {
   }
 }
 
-size_t dtype_size(dsdkDataType_t t);
+size_t dtype_size(dsdkDataType_t t);  // 0 for a value that is no dsdkDataType_t
 const char* dtype_name(dsdkDataType_t t);
+
+// Checks shared by the compute entry points (`api` prefixes every message):
+// alpha/beta read as host double for DOUBLE and host float otherwise;
+dsdkStatus_t read_scaling(dsdkHandle_t h, const char* api, dsdkDataType_t t, const void* alpha,
+                          const void* beta, double* a, double* b);
+// a caller's workspace of `bytes` against the `need` of the kernel;
+dsdkStatus_t check_caller_workspace(dsdkHandle_t h, const char* api, size_t need, const void* ws,
+                                    size_t bytes);
+// a kernel's status and message turned into the call's result.
+dsdkStatus_t kernel_result(dsdkHandle_t h, const char* api, dsdkStatus_t st,
+                           const std::string& msg);
 
 }  // namespace dsdk

@@ -46,6 +46,35 @@ const char* dtype_name(dsdkDataType_t t) {
   return "unknown";
 }
 
+dsdkStatus_t read_scaling(dsdkHandle_t h, const char* api, dsdkDataType_t t, const void* alpha,
+                          const void* beta, double* a, double* b) {
+  if (!alpha) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: alpha is NULL", api);
+  if (!beta) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: beta is NULL", api);
+  if (t == DSDK_DATA_DOUBLE) {
+    *a = *static_cast<const double*>(alpha);
+    *b = *static_cast<const double*>(beta);
+  } else {
+    *a = *static_cast<const float*>(alpha);
+    *b = *static_cast<const float*>(beta);
+  }
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t check_caller_workspace(dsdkHandle_t h, const char* api, size_t need, const void* ws,
+                                    size_t bytes) {
+  if (need > bytes)
+    return fail(h, DSDK_STATUS_BAD_PARAM,
+                "%s: workspaceSizeInBytes is %zu but the call needs %zu", api, bytes, need);
+  if (need > 0 && !ws) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: workspace is NULL", api);
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t kernel_result(dsdkHandle_t h, const char* api, dsdkStatus_t st,
+                           const std::string& msg) {
+  if (st == DSDK_STATUS_SUCCESS) return succeed(h);
+  return fail(h, st, "%s: %s", api, msg.c_str());
+}
+
 }  // namespace dsdk
 
 using dsdk::fail;

@@ -6,9 +6,7 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstdarg>
 #include <cstdint>
-#include <cstdio>
 #include <type_traits>
 
 #include "core/conv_backends.h"
@@ -38,23 +36,6 @@ constexpr int kFinishThreads = 256;
 constexpr int64_t kFinishMaxBlocks = 8192;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-dsdkStatus_t fail(std::string* msg, dsdkStatus_t st, const char* fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-dsdkStatus_t fail(std::string* msg, dsdkStatus_t st, const char* fmt, ...) {
-  if (msg) {
-    char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
-    std::vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    *msg = buf;
-  }
-  return st;
-}
 
 cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
 
@@ -92,29 +73,6 @@ dsdkStatus_t make_geom(const ConvShape& sh, ConvGeom* geo, std::string* msg) {
                   sh.stride_h, sh.stride_w, sh.dil_h, sh.dil_w, int(rs),  int(cg * rs),
                   int(kg * rs), sh.p * sh.q, sh.h * sh.w};
   return DSDK_STATUS_SUCCESS;
-}
-
-template <class T>
-dsdkStatus_t check_aligned(const void* ptr, const char* name, std::string* msg) {
-  if (reinterpret_cast<uintptr_t>(ptr) % alignof(T) == 0) return DSDK_STATUS_SUCCESS;
-  return fail(msg, DSDK_STATUS_BAD_PARAM, "%s is not aligned to its element size (%zu bytes)",
-              name, alignof(T));
-}
-
-template <class Op>
-dsdkStatus_t launch_gemm(const char* kernel, const typename Op::Params& p, int groups,
-                         GemmGrid grid, int64_t splits, cudaStream_t stream, std::string* msg) {
-  using Cfg = typename Op::Cfg;
-  grid.tiles_n = ceil_div(grid.n, Cfg::BN);
-  const int64_t gx = int64_t(groups) * grid.tiles_n, gy = ceil_div(grid.m, Cfg::BM);
-  if (gx > INT_MAX || gy > 65535 || splits > 65535)
-    return fail(msg, DSDK_STATUS_NOT_SUPPORTED,
-                "%s: a grid of %lld x %lld x %lld blocks exceeds the CUDA limits", kernel,
-                static_cast<long long>(gx), static_cast<long long>(gy),
-                static_cast<long long>(splits));
-  implicit_gemm_kernel<Op><<<dim3(unsigned(gx), unsigned(gy), unsigned(splits)), Cfg::kThreads,
-                             0, stream>>>(p, grid);
-  return launch_status(kernel, msg);
 }
 
 // How the filter gradient splits its reduction. Depends on the shape and the

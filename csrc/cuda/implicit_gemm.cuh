@@ -6,7 +6,13 @@
 // C goes are policies of an `Op` (conv_operands.cuh), so the lowered matrices of the
 // convolution are never materialised.
 #pragma once
+#include <cuda_runtime.h>
+
+#include <climits>
 #include <cstdint>
+#include <string>
+
+#include "cuda/cuda_check.cuh"
 
 namespace dsdk {
 namespace cuda {
@@ -157,6 +163,25 @@ __global__ void __launch_bounds__(Op::Cfg::kThreads,
       if (m < grid.m) ep.store(m, column, acc[i][j]);
     }
   }
+}
+
+// Launches implicit_gemm_kernel<Op> over `groups` x the tiles of `grid` x `splits`
+// reduction splits (grid.tiles_n is filled in here); NOT_SUPPORTED past the CUDA grid
+// limits, the launch's status otherwise.
+template <class Op>
+dsdkStatus_t launch_gemm(const char* kernel, const typename Op::Params& p, int groups,
+                         GemmGrid grid, int64_t splits, cudaStream_t stream, std::string* msg) {
+  using Cfg = typename Op::Cfg;
+  grid.tiles_n = (grid.n + Cfg::BN - 1) / Cfg::BN;
+  const int64_t gx = int64_t(groups) * grid.tiles_n, gy = (int64_t(grid.m) + Cfg::BM - 1) / Cfg::BM;
+  if (gx > INT_MAX || gy > 65535 || splits > 65535)
+    return fail(msg, DSDK_STATUS_NOT_SUPPORTED,
+                "%s: a grid of %lld x %lld x %lld blocks exceeds the CUDA limits", kernel,
+                static_cast<long long>(gx), static_cast<long long>(gy),
+                static_cast<long long>(splits));
+  implicit_gemm_kernel<Op><<<dim3(unsigned(gx), unsigned(gy), unsigned(splits)), Cfg::kThreads,
+                             0, stream>>>(p, grid);
+  return launch_status(kernel, msg);
 }
 
 }  // namespace cuda

@@ -4,6 +4,7 @@
 #include <torch/library.h>
 
 #include "torch/conv_common.h"
+#include "torch/linear.h"
 
 namespace dsdk_torch {
 namespace {
@@ -38,10 +39,28 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward_cpu(
                               output_mask);
 }
 
+at::Tensor masked_linear_cpu(const at::Tensor& input, const at::Tensor& weight,
+                             const at::Tensor& mask, const std::optional<at::Tensor>& bias) {
+  const char* op = "masked_linear";
+  check_masked_linear(op, input, weight, mask, bias, nullptr, kBackend, kConvDtypes);
+  return masked_linear_forward(cpu_handle(op), input, weight, mask, bias);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_linear_backward_cpu(
+    const at::Tensor& grad_output, const at::Tensor& input, const at::Tensor& weight,
+    const at::Tensor& mask, std::array<bool, 3> output_mask) {
+  const char* op = "masked_linear_backward";
+  check_masked_linear(op, input, weight, mask, std::nullopt, &grad_output, kBackend,
+                      kConvDtypes);
+  return masked_linear_backward(cpu_handle(op), grad_output, input, weight, mask, output_mask);
+}
+
 }  // namespace
 }  // namespace dsdk_torch
 
 TORCH_LIBRARY_IMPL(dsdkern, CPU, m) {
   m.impl("masked_conv", &dsdk_torch::masked_conv_cpu);
   m.impl("masked_conv_backward", &dsdk_torch::masked_conv_backward_cpu);
+  m.impl("masked_linear", &dsdk_torch::masked_linear_cpu);
+  m.impl("masked_linear_backward", &dsdk_torch::masked_linear_backward_cpu);
 }

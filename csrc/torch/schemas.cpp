@@ -17,4 +17,12 @@ TORCH_LIBRARY(dsdkern, m) {
       "int[2] stride, int[2] padding, int[2] dilation, int groups, bool[3] output_mask) "
       "-> (Tensor, Tensor, Tensor)",
       {at::Tag::pt2_compliant_tag});
+  // Masked linear: linear(input, weight ⊙ mask, bias), input [..., in_features], weight
+  // and mask [out_features, in_features]. Backward as for masked_conv.
+  m.def("masked_linear(Tensor input, Tensor weight, Tensor mask, Tensor? bias) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "masked_linear_backward(Tensor grad_output, Tensor input, Tensor weight, Tensor mask, "
+      "bool[3] output_mask) -> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
 }

@@ -7,8 +7,8 @@ that are imported only when used.
 import torch  # noqa: F401  (loads libtorch, which _C links against)
 
 from . import _C  # noqa: F401
-from . import ops
-from .ops import masked_conv
+from . import nn, ops
+from .ops import masked_conv, masked_linear
 
-__all__ = ["masked_conv", "ops"]
+__all__ = ["masked_conv", "masked_linear", "nn", "ops"]
 __version__ = "0.1.0"

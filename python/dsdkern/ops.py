@@ -1,7 +1,7 @@
-"""Python side of the masked-convolution custom ops: fake kernels (so that torch.compile
-can trace them), the `masked_conv` entry point, and the switch of the measured algorithm
-choice. The autograd formulas are C++ (csrc/torch/ops_autograd.cpp), so that a training
-step pays no Python per layer call.
+"""Python side of the masked-convolution and masked-linear custom ops: fake kernels (so
+that torch.compile can trace them), the `masked_conv` and `masked_linear` entry points, and
+the switch of the measured algorithm choice. The autograd formulas are C++
+(csrc/torch/ops_autograd.cpp), so that a training step pays no Python per layer call.
 
 The C++ kernels (csrc/torch/ops_*.cpp) check every argument; the fake kernels repeat the
 checks that decide the output shape, with the same messages, because under
@@ -14,8 +14,8 @@ from torch import Tensor
 
 from . import _C  # loading the extension registers torch.ops.dsdkern.*
 
-__all__ = ["masked_conv", "set_algorithm_choice", "algorithm_choice", "algorithm_choices",
-           "clear_algorithm_choices"]
+__all__ = ["masked_conv", "masked_linear", "set_algorithm_choice", "algorithm_choice",
+           "algorithm_choices", "clear_algorithm_choices"]
 
 _MASK_DTYPES = (torch.bool, torch.uint8)
 # Input dtypes each backend's kernels implement (csrc/torch/ops_cpu.cpp, ops_cuda.cpp).
@@ -172,3 +172,96 @@ def _masked_conv_backward_fake(grad_output, input, weight, mask, stride, padding
     grad_weight = weight.new_empty(weight.shape) if output_mask[1] else None
     grad_bias = weight.new_empty(weight.shape[0]) if output_mask[2] else None
     return grad_input, grad_weight, grad_bias
+
+
+# ---- masked_linear --------------------------------------------------------------------
+
+def masked_linear(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None = None) -> Tensor:
+    """linear(input, weight * mask, bias).
+
+    input: [..., in_features] (any number of leading dimensions, none included; any
+    strides); weight: [out_features, in_features]; mask: bool or uint8 of weight's shape
+    (0 = pruned); bias: [out_features] or None. Returns [..., out_features], contiguous.
+    Differentiable in input, weight and bias; the weight gradient is masked.
+    CPU: float32/float64; CUDA: float32/float64/float16/bfloat16.
+    """
+    return torch.ops.dsdkern.masked_linear(input, weight, mask, bias)
+
+
+def _check_linear(op: str, input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None,
+                  grad_output: Tensor | None = None) -> list:
+    """Output shape [..., out_features] of a valid call; RuntimeError naming the argument
+    otherwise (the messages of check_masked_linear in csrc/torch/linear.cpp)."""
+    for name, t in (("weight", weight), ("mask", mask), ("bias", bias),
+                    ("grad_output", grad_output)):
+        if t is not None and t.device != input.device:
+            raise RuntimeError(f"{op}: {name} is on {t.device} but input is on {input.device}; "
+                               "all tensors must be on one device")
+    _require(input.dim() >= 1,
+             f"{op}: input must have at least 1 dimension [..., in_features], got a 0-D tensor")
+    _require(weight.dim() == 2, f"{op}: weight must be a 2-D tensor [out_features, in_features], "
+                                f"got shape {list(weight.shape)}")
+    if mask.dtype not in _MASK_DTYPES:
+        raise RuntimeError(f"{op}: mask must be bool or uint8, got {mask.dtype}")
+    _require(mask.shape == weight.shape,
+             f"{op}: mask shape {list(mask.shape)} must equal weight shape {list(weight.shape)}")
+    for name, t in (("weight", weight), ("bias", bias), ("grad_output", grad_output)):
+        if t is not None and t.dtype != input.dtype:
+            raise RuntimeError(f"{op}: {name} dtype ({t.dtype}) must match input dtype "
+                               f"({input.dtype})")
+    backend, dtypes = _BACKEND_DTYPES.get(input.device.type, (None, ()))
+    if backend is not None and input.dtype not in dtypes:
+        raise RuntimeError(f"{op}: input dtype {input.dtype} is not supported on {backend} "
+                           f"(supported: {', '.join(map(str, dtypes))})")
+    out, in_features = weight.shape
+    _require(input.shape[-1] == in_features,
+             f"{op}: input.size(-1) ({input.shape[-1]}) must equal weight in_features "
+             f"(weight.size(1) = {in_features})")
+    if bias is not None:
+        _require(bias.dim() == 1 and bias.shape[0] == out,
+                 f"{op}: bias must be a 1-D tensor of weight.size(0) = {out} elements, got shape "
+                 f"{list(bias.shape)}")
+    shape = [*input.shape[:-1], out]
+    if grad_output is not None:
+        _require(list(grad_output.shape) == shape,
+                 f"{op}: grad_output shape {list(grad_output.shape)} must equal the output "
+                 f"shape {shape}")
+    return shape
+
+
+@torch.library.register_fake("dsdkern::masked_linear")
+def _masked_linear_fake(input, weight, mask, bias):
+    return input.new_empty(_check_linear("masked_linear", input, weight, mask, bias))
+
+
+@torch.library.register_fake("dsdkern::masked_linear_backward")
+def _masked_linear_backward_fake(grad_output, input, weight, mask, output_mask):
+    _check_linear("masked_linear_backward", input, weight, mask, None, grad_output)
+    grad_input = input.new_empty(input.shape) if output_mask[0] else None
+    grad_weight = weight.new_empty(weight.shape) if output_mask[1] else None
+    grad_bias = weight.new_empty(weight.shape[0]) if output_mask[2] else None
+    return grad_input, grad_weight, grad_bias
+
+
+def _linear_setup_context(ctx, inputs, output):
+    input, weight, mask, bias = inputs
+    ctx.save_for_backward(input, weight, mask)
+    ctx.has_bias = bias is not None
+
+
+def _linear_backward(ctx, grad_output):
+    input, weight, mask = ctx.saved_tensors
+    need = ctx.needs_input_grad
+    grad_input, grad_weight, grad_bias = torch.ops.dsdkern.masked_linear_backward(
+        grad_output, input, weight, mask, [need[0], need[1], ctx.has_bias and need[3]])
+    return grad_input, grad_weight, None, grad_bias
+
+
+def _no_linear_double_backward(ctx, *grads):
+    raise RuntimeError("masked_linear: double backward (gradients of gradients) is not supported")
+
+
+torch.library.register_autograd("dsdkern::masked_linear", _linear_backward,
+                                setup_context=_linear_setup_context)
+torch.library.register_autograd("dsdkern::masked_linear_backward", _no_linear_double_backward,
+                                setup_context=lambda ctx, inputs, output: None)

@@ -1,5 +1,5 @@
 /*
- * dsdkern C API: masked convolution and kernel SVM training behind a
+ * dsdkern C API: masked convolution, masked GEMM and kernel SVM training behind a
  * cuDNN-style handle and descriptors.
  *
  * Conventions that hold for every call:
@@ -221,6 +221,37 @@ dsdkStatus_t dsdkMaskedConvolutionBackwardFilter(dsdkHandle_t handle, const void
                                                  size_t workspaceSizeInBytes, const void* beta,
                                                  dsdkFilterDescriptor_t dwDesc, void* dw,
                                                  const uint8_t* mask);
+
+/* ---- masked GEMM ------------------------------------------------------- */
+
+typedef enum {
+  DSDK_OP_N = 0, /* the matrix as stored */
+  DSDK_OP_T = 1, /* its transpose */
+  DSDK_OP_MAX_ENUM = 0x7fffffff
+} dsdkOperation_t;
+
+/* C = alpha * (op(A) * op(B ⊙ maskB)) ⊙ maskC + beta * C, every matrix row-major
+ * with a leading dimension in elements: op(A) is m x k, op(B) is k x n, C is m x n.
+ * A is stored m x k (transA = N, lda >= max(1, k)) or k x m (T, lda >= max(1, m));
+ * B is stored k x n (transB = N, ldb >= max(1, n)) or n x k (T, ldb >= max(1, k));
+ * ldc >= max(1, n). maskB is a uint8 array laid out like B (same ldb; 0 = pruned,
+ * non-zero = kept), maskC one laid out like C (ldc): where it is 0 the product is
+ * dropped and C becomes beta * C. Either mask may be NULL (none). m, n, k >= 0; k = 0
+ * gives C = beta * C. A, B, C, the masks and the workspace live on the handle's
+ * device; alpha/beta are host scalars (see the conventions above).
+ * Data types: CPU FLOAT, DOUBLE; CUDA FLOAT, DOUBLE, HALF, BFLOAT16 (float
+ * accumulation for the 16-bit types). The workspace must hold at least the bytes
+ * dsdkGetMaskedGemmWorkspaceSize reports for the same dtype, m, n, k on this handle
+ * (with its current thread count); workspace may be NULL when that is 0. */
+dsdkStatus_t dsdkGetMaskedGemmWorkspaceSize(dsdkHandle_t handle, dsdkDataType_t dtype,
+                                            int64_t m, int64_t n, int64_t k,
+                                            size_t* sizeInBytes);
+dsdkStatus_t dsdkMaskedGemm(dsdkHandle_t handle, dsdkDataType_t dtype, dsdkOperation_t transA,
+                            dsdkOperation_t transB, int64_t m, int64_t n, int64_t k,
+                            const void* alpha, const void* A, int64_t lda, const void* B,
+                            int64_t ldb, const uint8_t* maskB, const void* beta, void* C,
+                            int64_t ldc, const uint8_t* maskC, void* workspace,
+                            size_t workspaceSizeInBytes);
 
 /* ---- kernel SVM -------------------------------------------------------- */
 

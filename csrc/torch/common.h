@@ -1,0 +1,43 @@
+// Tensor-to-C-API helpers every op area shares: dtype names and mapping, the
+// device/dtype checks whose messages name the argument, mask bytes, alpha/beta.
+// (conv_common.cpp still holds its own copies of the first ones; they are to move here.)
+#pragma once
+#include <ATen/ATen.h>
+
+#include <initializer_list>
+#include <string>
+
+#include "dsdkern/dsdkern.h"
+
+namespace dsdk_torch {
+
+// "torch.float32": the spelling Python users see, shared with the fake kernels' messages.
+std::string dtype_name(at::ScalarType t);
+// "torch.float32, torch.float64"
+std::string dtype_list(std::initializer_list<at::ScalarType> dtypes);
+// Whether `t` is one of `dtypes`.
+bool dtype_in(at::ScalarType t, std::initializer_list<at::ScalarType> dtypes);
+
+void check_same_device(const char* op, const at::Tensor& input, const at::Tensor& t,
+                       const char* name);
+void check_same_dtype(const char* op, const at::Tensor& input, const at::Tensor& t,
+                      const char* name);
+
+dsdkDataType_t dsdk_dtype(at::ScalarType t);
+
+// The C API reads masks as uint8; a bool tensor has the same bytes.
+at::Tensor mask_bytes(const at::Tensor& mask);
+
+// alpha and beta in the host type the C API reads for this dtype (double for float64,
+// float otherwise).
+struct Scalars {
+  float f[2];
+  double d[2];
+  bool dbl;
+  Scalars(at::ScalarType t, double alpha, double beta)
+      : f{float(alpha), float(beta)}, d{alpha, beta}, dbl(t == at::kDouble) {}
+  const void* alpha() const { return dbl ? static_cast<const void*>(&d[0]) : &f[0]; }
+  const void* beta() const { return dbl ? static_cast<const void*>(&d[1]) : &f[1]; }
+};
+
+}  // namespace dsdk_torch
