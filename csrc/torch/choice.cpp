@@ -69,11 +69,14 @@ double time_ms(const std::function<void(Algorithm)>& run, Algorithm a, const at:
 
 Entry measure(const std::function<void(Algorithm)>& run, const at::Device& device, SyncFn sync) {
   constexpr Algorithm both[2] = {Algorithm::kDsdk, Algorithm::kTorch};
+  // The best of several interleaved runs: a loaded machine delays single runs by far more
+  // than the candidates differ.
+  constexpr int kRounds = 5;
   // The untimed first runs absorb one-off setup (oneDNN primitive creation, allocator growth).
   for (Algorithm a : both) time_ms(run, a, device, sync);
   double best[2] = {std::numeric_limits<double>::infinity(),
                     std::numeric_limits<double>::infinity()};
-  for (int round = 0; round < 3; ++round)
+  for (int round = 0; round < kRounds; ++round)
     for (int i = 0; i < 2; ++i) best[i] = std::min(best[i], time_ms(run, both[i], device, sync));
   return {best[1] < best[0] ? Algorithm::kTorch : Algorithm::kDsdk, best[0], best[1]};
 }

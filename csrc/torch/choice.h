@@ -33,7 +33,7 @@ using SyncFn = void (*)(const at::Device&);
 
 // The algorithm that runs for `key`: the forced one, the cached one, or, on the key's first
 // call, the faster after timing `run(kDsdk)` and `run(kTorch)` (each warmed up once, then
-// the best of three interleaved runs). Thread-safe; concurrent first calls may both measure,
+// the best of five interleaved runs). Thread-safe; concurrent first calls may both measure,
 // and the first result stored stays.
 Algorithm choose(const ChoiceKey& key, const at::Device& device, SyncFn sync,
                  const std::function<void(Algorithm)>& run);

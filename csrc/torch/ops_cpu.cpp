@@ -5,6 +5,7 @@
 
 #include "torch/conv_common.h"
 #include "torch/linear.h"
+#include "torch/linear_choice.h"
 
 namespace dsdk_torch {
 namespace {
@@ -43,7 +44,7 @@ at::Tensor masked_linear_cpu(const at::Tensor& input, const at::Tensor& weight,
                              const at::Tensor& mask, const std::optional<at::Tensor>& bias) {
   const char* op = "masked_linear";
   check_masked_linear(op, input, weight, mask, bias, nullptr, kBackend, kConvDtypes);
-  return masked_linear_forward(cpu_handle(op), input, weight, mask, bias);
+  return chosen_linear_forward(cpu_handle(op), nullptr, input, weight, mask, bias);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_linear_backward_cpu(
@@ -52,7 +53,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_linear_backward_cpu(
   const char* op = "masked_linear_backward";
   check_masked_linear(op, input, weight, mask, std::nullopt, &grad_output, kBackend,
                       kConvDtypes);
-  return masked_linear_backward(cpu_handle(op), grad_output, input, weight, mask, output_mask);
+  return chosen_linear_backward(cpu_handle(op), nullptr, grad_output, input, weight, mask, output_mask);
 }
 
 }  // namespace

@@ -241,27 +241,3 @@ def _masked_linear_backward_fake(grad_output, input, weight, mask, output_mask):
     grad_weight = weight.new_empty(weight.shape) if output_mask[1] else None
     grad_bias = weight.new_empty(weight.shape[0]) if output_mask[2] else None
     return grad_input, grad_weight, grad_bias
-
-
-def _linear_setup_context(ctx, inputs, output):
-    input, weight, mask, bias = inputs
-    ctx.save_for_backward(input, weight, mask)
-    ctx.has_bias = bias is not None
-
-
-def _linear_backward(ctx, grad_output):
-    input, weight, mask = ctx.saved_tensors
-    need = ctx.needs_input_grad
-    grad_input, grad_weight, grad_bias = torch.ops.dsdkern.masked_linear_backward(
-        grad_output, input, weight, mask, [need[0], need[1], ctx.has_bias and need[3]])
-    return grad_input, grad_weight, None, grad_bias
-
-
-def _no_linear_double_backward(ctx, *grads):
-    raise RuntimeError("masked_linear: double backward (gradients of gradients) is not supported")
-
-
-torch.library.register_autograd("dsdkern::masked_linear", _linear_backward,
-                                setup_context=_linear_setup_context)
-torch.library.register_autograd("dsdkern::masked_linear_backward", _no_linear_double_backward,
-                                setup_context=lambda ctx, inputs, output: None)
