@@ -11,6 +11,8 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <string_view>
+#include <utility>
 
 #include "torch/bindings.h"
 
@@ -45,11 +47,15 @@ const char* algorithm_name(Algorithm a) { return a == Algorithm::kDsdk ? "dsdk" 
 struct Entry {
   Algorithm algorithm;
   double dsdk_ms, torch_ms;  // best measured run of each candidate
+  std::string key;           // ChoiceKey::str(), for the listing
 };
+
+// Directions are string literals: compared by content, never copied.
+using MapKey = std::pair<std::string_view, std::vector<int64_t>>;
 
 struct Cache {
   std::mutex lock;
-  std::map<std::string, Entry> entries;
+  std::map<MapKey, Entry> entries;
   int64_t measurements = 0;  // times any key was measured, for tests of the caching
 };
 
@@ -78,39 +84,68 @@ Entry measure(const std::function<void(Algorithm)>& run, const at::Device& devic
                     std::numeric_limits<double>::infinity()};
   for (int round = 0; round < kRounds; ++round)
     for (int i = 0; i < 2; ++i) best[i] = std::min(best[i], time_ms(run, both[i], device, sync));
-  return {best[1] < best[0] ? Algorithm::kTorch : Algorithm::kDsdk, best[0], best[1]};
+  return {best[1] < best[0] ? Algorithm::kTorch : Algorithm::kDsdk, best[0], best[1], {}};
 }
 
 }  // namespace
 
-ChoiceKey::ChoiceKey(const char* direction, const at::Tensor& like) {
-  std::ostringstream s;
-  s << direction << " " << like.device() << " " << c10::toString(like.scalar_type());
-  if (like.device().is_cpu()) s << " threads=" << at::get_num_threads();
-  text_ = s.str();
+ChoiceKey::ChoiceKey(const char* direction, const at::Tensor& like) : direction_(direction) {
+  values_ = {int64_t(like.device().type()), like.device().index(),
+             int64_t(like.scalar_type()), like.device().is_cpu() ? at::get_num_threads() : 0};
 }
 
 ChoiceKey& ChoiceKey::add(const char* name, const at::Tensor& t) {
-  std::ostringstream s;
-  s << " " << name << "=";
-  if (t.defined())
-    s << t.sizes() << "/" << t.strides();
-  else
-    s << "none";
-  text_ += s.str();
+  values_.push_back(t.defined() ? t.dim() : -1);
+  if (t.defined()) {
+    values_.insert(values_.end(), t.sizes().begin(), t.sizes().end());
+    values_.insert(values_.end(), t.strides().begin(), t.strides().end());
+  }
+  fields_.emplace_back(name, Kind::kTensor);
   return *this;
 }
 
 ChoiceKey& ChoiceKey::add(const char* name, at::IntArrayRef v) {
-  std::ostringstream s;
-  s << " " << name << "=" << v;
-  text_ += s.str();
+  values_.push_back(int64_t(v.size()));
+  values_.insert(values_.end(), v.begin(), v.end());
+  fields_.emplace_back(name, Kind::kList);
   return *this;
 }
 
 ChoiceKey& ChoiceKey::add(const char* name, int64_t v) {
-  text_ += " " + std::string(name) + "=" + std::to_string(v);
+  values_.push_back(v);
+  fields_.emplace_back(name, Kind::kInt);
   return *this;
+}
+
+std::string ChoiceKey::str() const {
+  std::ostringstream s;
+  auto type = c10::DeviceType(values_[0]);
+  s << direction_ << " " << c10::Device(type, c10::DeviceIndex(values_[1])) << " "
+    << c10::toString(at::ScalarType(values_[2]));
+  if (type == c10::DeviceType::CPU) s << " threads=" << values_[3];
+  size_t i = 4;
+  auto list = [&](int64_t n) {
+    at::IntArrayRef v(values_.data() + i, size_t(n));
+    i += size_t(n);
+    return v;
+  };
+  for (const auto& [name, kind] : fields_) {
+    s << " " << name << "=";
+    if (kind == Kind::kInt) {
+      s << values_[i++];
+    } else if (kind == Kind::kList) {
+      s << list(values_[i++]);
+    } else {
+      int64_t dim = values_[i++];
+      if (dim < 0) {
+        s << "none";
+      } else {
+        s << list(dim);
+        s << "/" << list(dim);
+      }
+    }
+  }
+  return s.str();
 }
 
 Algorithm choose(const ChoiceKey& key, const at::Device& device, SyncFn sync,
@@ -118,16 +153,18 @@ Algorithm choose(const ChoiceKey& key, const at::Device& device, SyncFn sync,
   int m = mode();
   if (m != kAuto) return m == kForceDsdk ? Algorithm::kDsdk : Algorithm::kTorch;
   Cache& c = cache();
+  MapKey k(key.direction(), key.values());
   {
     std::lock_guard<std::mutex> guard(c.lock);
-    auto it = c.entries.find(key.str());
+    auto it = c.entries.find(k);
     if (it != c.entries.end()) return it->second.algorithm;
   }
   // Measured without the lock: the candidates run torch ops that may take seconds.
   Entry e = measure(run, device, sync);
+  e.key = key.str();
   std::lock_guard<std::mutex> guard(c.lock);
   ++c.measurements;
-  return c.entries.emplace(key.str(), e).first->second.algorithm;
+  return c.entries.emplace(std::move(k), std::move(e)).first->second.algorithm;
 }
 
 void register_choice_bindings(pybind11::module_& m) {
@@ -144,14 +181,14 @@ void register_choice_bindings(pybind11::module_& m) {
         Cache& c = cache();
         std::lock_guard<std::mutex> guard(c.lock);
         pybind11::list out;
-        for (const auto& [key, e] : c.entries)
-          out.append(pybind11::dict(pybind11::arg("key") = key,
+        for (const auto& [k, e] : c.entries)
+          out.append(pybind11::dict(pybind11::arg("key") = e.key,
                                     pybind11::arg("algorithm") = algorithm_name(e.algorithm),
                                     pybind11::arg("dsdk_ms") = e.dsdk_ms,
                                     pybind11::arg("torch_ms") = e.torch_ms));
         return out;
       },
-      "The cached choices, in key order, each a dict of key, algorithm, dsdk_ms, torch_ms.");
+      "The cached choices, ordered by direction, each a dict of key, algorithm, dsdk_ms, torch_ms.");
   m.def(
       "algorithm_measurements",
       []() {

@@ -7,24 +7,34 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace dsdk_torch {
 
 enum class Algorithm { kDsdk, kTorch };
 
 // The key of one call: its direction ("masked_conv forward", ...) followed by everything
-// that decides which candidate is faster. Built with the add() overloads.
+// that decides which candidate is faster. Built with the add() overloads on every call, so
+// it is a flat list of integers; str() spells it out only for measured keys.
 class ChoiceKey {
  public:
-  // Starts with direction, dtype, device and (on CPU) torch's intra-op thread count.
+  // Starts with direction (a string literal), dtype, device and (on CPU) torch's intra-op
+  // thread count.
   ChoiceKey(const char* direction, const at::Tensor& like);
   ChoiceKey& add(const char* name, const at::Tensor& t);  // sizes and strides, or "none"
   ChoiceKey& add(const char* name, at::IntArrayRef v);
   ChoiceKey& add(const char* name, int64_t v);
-  const std::string& str() const { return text_; }
+  std::string str() const;
+
+  const char* direction() const { return direction_; }
+  const std::vector<int64_t>& values() const { return values_; }
 
  private:
-  std::string text_;
+  enum class Kind { kTensor, kList, kInt };
+  const char* direction_;
+  std::vector<int64_t> values_;
+  std::vector<std::pair<const char*, Kind>> fields_;
 };
 
 // Waits for the work queued on the candidates' device (nullptr where calls are synchronous),

@@ -67,7 +67,7 @@ def algorithm_choice() -> str:
 
 def algorithm_choices() -> list[dict]:
     """The cached choices of "auto": dicts of key (str), algorithm ("dsdk" or "torch") and
-    the best measured time of each candidate (dsdk_ms, torch_ms), in key order."""
+    the best measured time of each candidate (dsdk_ms, torch_ms), ordered by direction."""
     return _C.algorithm_choices()
 
 
