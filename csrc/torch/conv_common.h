@@ -1,5 +1,6 @@
 // Backend-independent half of the masked_conv ops: argument checking, dsdk descriptors
-// built from tensors, cached handles, and the forward/backward bodies that call the C API.
+// built from tensors, cached handles, and the forward/backward bodies that call the C API
+// or, where the measured choice (choice.h) finds it faster, torch's dense kernels on W ⊙ M.
 // ops_cpu.cpp and ops_cuda.cpp only add what differs per backend (dtypes, threads, stream).
 #pragma once
 #include <ATen/ATen.h>
