@@ -23,3 +23,14 @@ DEVICES = [
 @pytest.fixture(params=DEVICES)
 def device(request):
     return request.param
+
+
+@pytest.fixture(params=["dsdk", "torch"])
+def forced_algorithm(request):
+    """Runs a test once per forced candidate of the ops' measured algorithm choice."""
+    import dsdkern
+
+    previous = dsdkern.ops.algorithm_choice()
+    dsdkern.ops.set_algorithm_choice(request.param)
+    yield request.param
+    dsdkern.ops.set_algorithm_choice(previous)

@@ -17,6 +17,8 @@ OP = torch.ops.dsdkern.masked_conv.default
 BWD = torch.ops.dsdkern.masked_conv_backward.default
 TOL = {torch.float32: dict(rtol=1e-4, atol=1e-4), torch.float64: dict(rtol=1e-10, atol=1e-10)}
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+# The key tests run on both candidates of the measured algorithm choice (conftest.py).
+FORCED = pytest.mark.usefixtures("forced_algorithm")
 
 
 def make_mask(shape, sparsity, gen, dtype=torch.bool):
@@ -131,6 +133,7 @@ def check_against_conv2d(x, w, m, b, stride, padding, dilation, groups, grad_out
     return y, grads
 
 
+@FORCED
 @pytest.mark.parametrize("case", GRID, ids=[c.id for c in GRID])
 def test_grid_forward_backward(case, device):
     x, w, m, b = tensors_for(case, device)
@@ -150,6 +153,7 @@ def layout_inputs(device, dtype=torch.float32):
     return gen, w, m, b
 
 
+@FORCED
 def test_sliced_input(device):
     gen, w, m, b = layout_inputs(device)
     big = torch.randn(3, 8, 12, 15, generator=gen).to(device)
@@ -158,6 +162,7 @@ def test_sliced_input(device):
     check_against_conv2d(x, w, m, b, (2, 1), (1, 0), (1, 2), 2)
 
 
+@FORCED
 def test_transposed_input(device):
     gen, w, m, b = layout_inputs(device)
     x = torch.randn(2, 4, 11, 9, generator=gen).to(device).transpose(2, 3)
@@ -165,6 +170,7 @@ def test_transposed_input(device):
     check_against_conv2d(x, w, m, b, (1, 2), (1, 1), (1, 1), 2)
 
 
+@FORCED
 @pytest.mark.parametrize("batch", [0, 1, 3])
 def test_channels_last_in_channels_last_out(device, batch):
     gen, w, m, b = layout_inputs(device)
@@ -175,6 +181,7 @@ def test_channels_last_in_channels_last_out(device, batch):
         assert grads[0].is_contiguous(memory_format=torch.channels_last)
 
 
+@FORCED
 def test_non_contiguous_weight_mask_and_grad_output(device):
     gen, _, _, b = layout_inputs(device)
     w = torch.randn(2, 6, 2, 3, generator=gen).to(device).permute(1, 0, 3, 2)  # [6, 2, 3, 2]
@@ -185,6 +192,7 @@ def test_non_contiguous_weight_mask_and_grad_output(device):
     check_against_conv2d(x, w, m, b, (1, 1), (1, 0), (1, 1), 2, grad_output=g)
 
 
+@FORCED
 def test_expanded_grad_output(device):
     """y.sum() backpropagates a grad_output with all strides 0."""
     gen, w, m, b = layout_inputs(device)
@@ -200,6 +208,7 @@ def test_python_wrapper_accepts_ints_and_pairs(device):
                                OP(x, w, m, b, [2, 2], [1, 1], [1, 1], 2))
 
 
+@FORCED
 def test_backward_output_mask_returns_none_for_skipped_grads(device):
     gen, w, m, _ = layout_inputs(device)
     x = torch.randn(2, 4, 7, 7, generator=gen).to(device)
@@ -219,6 +228,7 @@ def gradcheck_inputs(device):
     return x, w, m, b
 
 
+@FORCED
 def test_gradcheck(device):
     x, w, m, b = gradcheck_inputs(device)
     assert torch.autograd.gradcheck(
@@ -245,11 +255,13 @@ def opcheck_samples(device):
     ]
 
 
+@FORCED
 @pytest.mark.parametrize("sample", range(4))
 def test_opcheck_forward(device, sample):
     torch.library.opcheck(OP, opcheck_samples(device)[sample])
 
 
+@FORCED
 @pytest.mark.parametrize("output_mask", [[True, True, True], [False, True, False],
                                          [True, False, True]])
 def test_opcheck_backward(device, output_mask):
@@ -273,6 +285,7 @@ class TwoMaskedConvs(torch.nn.Module):
         return dsdkern.masked_conv(y, self.w2, self.m2, None, 2, 1, 1, 2)
 
 
+@FORCED
 @pytest.mark.parametrize("backend,dynamic", [("aot_eager", False), ("inductor", False),
                                              ("aot_eager", True)])
 def test_torch_compile_fullgraph(device, backend, dynamic):

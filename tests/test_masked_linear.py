@@ -16,6 +16,8 @@ OP = torch.ops.dsdkern.masked_linear.default
 BWD = torch.ops.dsdkern.masked_linear_backward.default
 TOL = {torch.float32: dict(rtol=1e-4, atol=1e-4), torch.float64: dict(rtol=1e-10, atol=1e-10)}
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+# The key tests run on both candidates of the measured algorithm choice (conftest.py).
+FORCED = pytest.mark.usefixtures("forced_algorithm")
 
 
 def make_mask(shape, sparsity, gen, dtype=torch.bool):
@@ -58,6 +60,7 @@ GRID = [(i,) + c + (i % 2 == 0,)
         for i, c in enumerate(itertools.product(LEADS, SPARSITIES, DTYPES, FEATURES))]
 
 
+@FORCED
 @pytest.mark.parametrize("seed,lead,sparsity,dtype,features,bias", GRID,
                          ids=[f"{c[1]}_sp{c[2]}_{str(c[3])[6:]}_{c[4][0]}to{c[4][1]}_b{int(c[5])}"
                               .replace(" ", "") for c in GRID])
@@ -97,6 +100,7 @@ WEIGHT_LAYOUTS = {
 }
 
 
+@FORCED
 @pytest.mark.parametrize("input_layout", list(INPUT_LAYOUTS))
 @pytest.mark.parametrize("weight_layout", list(WEIGHT_LAYOUTS))
 def test_non_contiguous_input_and_weight(device, input_layout, weight_layout):
@@ -109,6 +113,7 @@ def test_non_contiguous_input_and_weight(device, input_layout, weight_layout):
     check_against_linear(xv, wv, m, b)
 
 
+@FORCED
 def test_non_contiguous_mask_and_grad_output(device):
     gen, w, m, b = layout_inputs(device)
     x = torch.randn(5, 13, generator=gen, dtype=torch.float64).to(device).requires_grad_()
@@ -122,6 +127,7 @@ def test_non_contiguous_mask_and_grad_output(device):
     torch.testing.assert_close(gb, g.sum(0), **TOL[torch.float64])
 
 
+@FORCED
 def test_expanded_grad_output(device):
     """sum().backward() hands the op a grad_output of stride 0."""
     gen, w, m, b = layout_inputs(device)
@@ -132,6 +138,7 @@ def test_expanded_grad_output(device):
     torch.testing.assert_close(x.grad, xr.grad, **TOL[torch.float64])
 
 
+@FORCED
 def test_zero_in_features(device):
     """linear with in_features = 0 is the bias broadcast (F.linear agrees)."""
     x = torch.randn(3, 0, dtype=torch.float64, device=device)
@@ -152,17 +159,20 @@ def gradcheck_inputs(device):
     return x, w, m, b
 
 
+@FORCED
 def test_gradcheck(device):
     x, w, m, b = gradcheck_inputs(device)
     assert torch.autograd.gradcheck(lambda x, w, b: dsdkern.masked_linear(x, w, m, b), (x, w, b))
 
 
+@FORCED
 def test_gradcheck_one_dimensional_input(device):
     x, w, m, b = gradcheck_inputs(device)
     x1 = x.detach()[0, 0].clone().requires_grad_()
     assert torch.autograd.gradcheck(lambda x, w: dsdkern.masked_linear(x, w, m), (x1, w))
 
 
+@FORCED
 @pytest.mark.parametrize("output_mask", list(itertools.product([False, True], repeat=3)))
 def test_backward_op_directly(device, output_mask):
     x, w, m, _ = (t.detach() for t in gradcheck_inputs(device))
@@ -177,6 +187,7 @@ def test_backward_op_directly(device, output_mask):
             assert gv is None
 
 
+@FORCED
 def test_autograd_with_only_the_weight_needing_a_gradient(device):
     x, w, m, _ = gradcheck_inputs(device)
     x = x.detach()
@@ -203,11 +214,13 @@ def opcheck_samples(device):
     ]
 
 
+@FORCED
 @pytest.mark.parametrize("sample", range(4))
 def test_opcheck_forward(device, sample):
     torch.library.opcheck(OP, opcheck_samples(device)[sample])
 
 
+@FORCED
 @pytest.mark.parametrize("output_mask", [[True, True, True], [False, True, False],
                                          [True, False, True]])
 def test_opcheck_backward(device, output_mask):
@@ -231,6 +244,7 @@ class MaskedMLP(torch.nn.Module):
         return dsdkern.masked_linear(y, self.w2, self.m2)
 
 
+@FORCED
 @pytest.mark.parametrize("backend,dynamic", [("aot_eager", False), ("inductor", False),
                                              ("aot_eager", True)])
 def test_torch_compile_fullgraph(device, backend, dynamic):

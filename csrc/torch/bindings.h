@@ -5,4 +5,5 @@
 namespace dsdk_torch {
 void register_conv_bindings(pybind11::module_& m);  // conv.cpp
 void register_svm_bindings(pybind11::module_& m);   // svm.cpp
+void register_choice_bindings(pybind11::module_& m);  // choice.cpp
 }  // namespace dsdk_torch

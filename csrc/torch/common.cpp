@@ -6,16 +6,16 @@ std::string dtype_name(at::ScalarType t) {
   return "torch." + std::string(c10::getDtypeNames(t).first);
 }
 
-std::string dtype_list(std::initializer_list<at::ScalarType> dtypes) {
-  std::string s;
-  for (auto t : dtypes) s += (s.empty() ? "" : ", ") + dtype_name(t);
-  return s;
-}
-
-bool dtype_in(at::ScalarType t, std::initializer_list<at::ScalarType> dtypes) {
-  for (auto d : dtypes)
-    if (d == t) return true;
-  return false;
+void check_dtype(const char* op, const char* name, at::ScalarType t, const char* backend,
+                 std::initializer_list<at::ScalarType> dtypes) {
+  bool supported = false;
+  std::string list;
+  for (auto d : dtypes) {
+    supported = supported || d == t;
+    list += (list.empty() ? "" : ", ") + dtype_name(d);
+  }
+  TORCH_CHECK(supported, op, ": ", name, " dtype ", dtype_name(t), " is not supported on ",
+              backend, " (supported: ", list, ")");
 }
 
 void check_same_device(const char* op, const at::Tensor& input, const at::Tensor& t,

@@ -1,6 +1,5 @@
 // Tensor-to-C-API helpers every op area shares: dtype names and mapping, the
 // device/dtype checks whose messages name the argument, mask bytes, alpha/beta.
-// (conv_common.cpp still holds its own copies of the first ones; they are to move here.)
 #pragma once
 #include <ATen/ATen.h>
 
@@ -13,10 +12,10 @@ namespace dsdk_torch {
 
 // "torch.float32": the spelling Python users see, shared with the fake kernels' messages.
 std::string dtype_name(at::ScalarType t);
-// "torch.float32, torch.float64"
-std::string dtype_list(std::initializer_list<at::ScalarType> dtypes);
-// Whether `t` is one of `dtypes`.
-bool dtype_in(at::ScalarType t, std::initializer_list<at::ScalarType> dtypes);
+// "<op>: <name> dtype torch.int64 is not supported on CPU (supported: torch.float32, ...)"
+// unless t is one of `dtypes`, the dtypes the calling backend implements.
+void check_dtype(const char* op, const char* name, at::ScalarType t, const char* backend,
+                 std::initializer_list<at::ScalarType> dtypes);
 
 void check_same_device(const char* op, const at::Tensor& input, const at::Tensor& t,
                        const char* name);

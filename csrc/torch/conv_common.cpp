@@ -1,5 +1,7 @@
 #include "torch/conv_common.h"
 
+#include "torch/common.h"
+
 #include <climits>
 #include <map>
 #include <string>
@@ -11,30 +13,6 @@ namespace {
 // The only registered algorithm today; a measured choice (dsdkFindConvolutionAlgorithm)
 // becomes worth caching per shape once there is more than one.
 constexpr dsdkConvAlgo_t kAlgo = DSDK_CONV_ALGO_IMPLICIT_GEMM;
-
-// "torch.float32": the spelling Python users see, shared with the fake kernels' messages.
-std::string dtype_name(at::ScalarType t) {
-  return "torch." + std::string(c10::getDtypeNames(t).first);
-}
-
-std::string dtype_list(std::initializer_list<at::ScalarType> dtypes) {
-  std::string s;
-  for (auto t : dtypes) s += (s.empty() ? "" : ", ") + dtype_name(t);
-  return s;
-}
-
-void check_same_device(const char* op, const at::Tensor& input, const at::Tensor& t,
-                       const char* name) {
-  TORCH_CHECK(t.device() == input.device(), op, ": ", name, " is on ", t.device(),
-              " but input is on ", input.device(), "; all tensors must be on one device");
-}
-
-void check_same_dtype(const char* op, const at::Tensor& input, const at::Tensor& t,
-                      const char* name) {
-  TORCH_CHECK(t.scalar_type() == input.scalar_type(), op, ": ", name, " dtype (",
-              dtype_name(t.scalar_type()), ") must match input dtype (",
-              dtype_name(input.scalar_type()), ")");
-}
 
 std::array<int64_t, 2> pair_arg(const char* op, at::IntArrayRef v, const char* name,
                                 int64_t min, const char* rule) {
@@ -48,16 +26,6 @@ void check_fits_int(const char* op, const at::Tensor& t, const char* name) {
   for (int64_t s : t.sizes())
     TORCH_CHECK(s <= INT_MAX, op, ": ", name, " shape ", t.sizes(),
                 " exceeds the 32-bit sizes of the dsdk descriptors");
-}
-
-dsdkDataType_t dsdk_dtype(at::ScalarType t) {
-  switch (t) {
-    case at::kFloat: return DSDK_DATA_FLOAT;
-    case at::kDouble: return DSDK_DATA_DOUBLE;
-    case at::kHalf: return DSDK_DATA_HALF;
-    case at::kBFloat16: return DSDK_DATA_BFLOAT16;
-    default: TORCH_CHECK(false, "dsdkern: dtype ", t, " has no dsdk data type");
-  }
 }
 
 template <class T, dsdkStatus_t (*Destroy)(T)>
@@ -110,16 +78,6 @@ struct Descriptors {
   }
 };
 
-// alpha = 1, beta = 0 in the host type the C API reads for this dtype.
-struct UnitScalars {
-  float f[2] = {1.0f, 0.0f};
-  double d[2] = {1.0, 0.0};
-  bool dbl;
-  explicit UnitScalars(at::ScalarType t) : dbl(t == at::kDouble) {}
-  const void* alpha() const { return dbl ? static_cast<const void*>(&d[0]) : &f[0]; }
-  const void* beta() const { return dbl ? static_cast<const void*>(&d[1]) : &f[1]; }
-};
-
 // A caller-owned workspace as a byte tensor on the data's device.
 at::Tensor workspace(dsdkHandle_t h, dsdkConvDirection_t dir, const Descriptors& d,
                      const at::TensorOptions& opts, const char* op) {
@@ -127,12 +85,6 @@ at::Tensor workspace(dsdkHandle_t h, dsdkConvDirection_t dir, const Descriptors&
   check_dsdk(dsdkGetConvolutionWorkspaceSize(h, dir, d.x.p, d.w.p, d.conv.p, d.y.p, kAlgo, &bytes),
              h, op, "dsdkGetConvolutionWorkspaceSize");
   return at::empty({int64_t(bytes)}, opts.dtype(at::kByte).memory_format(at::MemoryFormat::Contiguous));
-}
-
-// The C API reads masks as uint8; a bool tensor has the same bytes.
-at::Tensor mask_bytes(const at::Tensor& mask) {
-  at::Tensor m = mask.contiguous();
-  return m.scalar_type() == at::kBool ? m.view(at::kByte) : m;
 }
 
 at::TensorOptions like_input(const at::Tensor& input) {
@@ -171,11 +123,7 @@ ConvGeometry check_masked_conv(const char* op, const at::Tensor& input, const at
   check_same_dtype(op, input, weight, "weight");
   if (has_bias) check_same_dtype(op, input, *bias, "bias");
   if (grad_output) check_same_dtype(op, input, *grad_output, "grad_output");
-  bool supported = false;
-  for (auto t : dtypes) supported = supported || t == input.scalar_type();
-  TORCH_CHECK(supported, op, ": input dtype ", dtype_name(input.scalar_type()),
-              " is not supported on ",
-              backend, " (supported: ", dtype_list(dtypes), ")");
+  check_dtype(op, "input", input.scalar_type(), backend, dtypes);
 
   ConvGeometry g;
   g.stride = pair_arg(op, stride, "stride", 1, "positive");
@@ -246,9 +194,12 @@ dsdkHandle_t thread_handle(dsdkBackend_t backend, int device) {
   return h;
 }
 
-at::Tensor masked_conv_forward(dsdkHandle_t h, const at::Tensor& input, const at::Tensor& weight,
-                               const at::Tensor& mask, const std::optional<at::Tensor>& bias,
-                               const ConvGeometry& g) {
+namespace {
+
+// The dsdk candidates of each direction.
+at::Tensor dsdk_forward(dsdkHandle_t h, const at::Tensor& input, const at::Tensor& weight,
+                        const at::Tensor& mask, const std::optional<at::Tensor>& bias,
+                        const ConvGeometry& g) {
   const char* op = "masked_conv";
   std::array<int64_t, 4> shape{input.size(0), weight.size(0), g.output_hw[0], g.output_hw[1]};
   at::Tensor out = at::empty(shape, like_input(input));
@@ -257,7 +208,7 @@ at::Tensor masked_conv_forward(dsdkHandle_t h, const at::Tensor& input, const at
   at::Tensor w = weight.contiguous(), m = mask_bytes(mask);
   Descriptors d(input, w, out, g);
   at::Tensor ws = workspace(h, DSDK_CONV_FORWARD, d, input.options(), op);
-  UnitScalars one_zero(input.scalar_type());
+  const Scalars one_zero(input.scalar_type(), 1.0, 0.0);
   check_dsdk(dsdkMaskedConvolutionForward(h, one_zero.alpha(), d.x.p, input.const_data_ptr(),
                                           d.w.p, w.const_data_ptr(), m.const_data_ptr<uint8_t>(),
                                           d.conv.p, kAlgo, ws.data_ptr(), size_t(ws.numel()),
@@ -267,42 +218,110 @@ at::Tensor masked_conv_forward(dsdkHandle_t h, const at::Tensor& input, const at
   return out;
 }
 
+at::Tensor dsdk_backward_data(dsdkHandle_t h, const at::Tensor& grad_output,
+                              const at::Tensor& input, const at::Tensor& weight,
+                              const at::Tensor& mask, const ConvGeometry& g) {
+  at::Tensor grad_input = at::empty(input.sizes(), like_input(input));
+  if (input.size(0) == 0) return grad_input;
+  at::Tensor w = weight.contiguous(), m = mask_bytes(mask);
+  Descriptors d(grad_input, w, grad_output, g);
+  const char* op = "masked_conv_backward";
+  at::Tensor ws = workspace(h, DSDK_CONV_BACKWARD_DATA, d, input.options(), op);
+  const Scalars one_zero(input.scalar_type(), 1.0, 0.0);
+  check_dsdk(dsdkMaskedConvolutionBackwardData(
+                 h, one_zero.alpha(), d.w.p, w.const_data_ptr(), m.const_data_ptr<uint8_t>(),
+                 d.y.p, grad_output.const_data_ptr(), d.conv.p, kAlgo, ws.data_ptr(),
+                 size_t(ws.numel()), one_zero.beta(), d.x.p, grad_input.data_ptr()),
+             h, op, "dsdkMaskedConvolutionBackwardData");
+  return grad_input;
+}
+
+at::Tensor dsdk_backward_filter(dsdkHandle_t h, const at::Tensor& grad_output,
+                                const at::Tensor& input, const at::Tensor& weight,
+                                const at::Tensor& mask, const ConvGeometry& g) {
+  if (input.size(0) == 0) return at::zeros(weight.sizes(), weight.options());
+  at::Tensor grad_weight = at::empty(weight.sizes(), weight.options()), m = mask_bytes(mask);
+  Descriptors d(input, grad_weight, grad_output, g);
+  const char* op = "masked_conv_backward";
+  at::Tensor ws = workspace(h, DSDK_CONV_BACKWARD_FILTER, d, input.options(), op);
+  const Scalars one_zero(input.scalar_type(), 1.0, 0.0);
+  check_dsdk(dsdkMaskedConvolutionBackwardFilter(
+                 h, one_zero.alpha(), d.x.p, input.const_data_ptr(), d.y.p,
+                 grad_output.const_data_ptr(), d.conv.p, kAlgo, ws.data_ptr(),
+                 size_t(ws.numel()), one_zero.beta(), d.w.p, grad_weight.data_ptr(),
+                 m.const_data_ptr<uint8_t>()),
+             h, op, "dsdkMaskedConvolutionBackwardFilter");
+  return grad_weight;
+}
+
+// The torch candidates: torch's dense kernels on W ⊙ M. Their outputs are brought to the
+// layouts of the dsdk candidates (and of the fake kernels), so the choice never shows.
+at::Tensor masked_weight(const at::Tensor& weight, const at::Tensor& mask) {
+  return weight * mask;
+}
+
+at::Tensor torch_forward(const at::Tensor& input, const at::Tensor& weight,
+                         const at::Tensor& mask, const std::optional<at::Tensor>& bias,
+                         const ConvGeometry& g) {
+  return at::convolution(input, masked_weight(weight, mask), bias, g.stride, g.padding,
+                         g.dilation, false, {0, 0}, g.groups)
+      .contiguous(input.suggest_memory_format());
+}
+
+// One of backward-data (output 0) or backward-filter (output 1) of at::convolution_backward.
+at::Tensor torch_backward(const at::Tensor& grad_output, const at::Tensor& input,
+                          const at::Tensor& weight, const ConvGeometry& g, int which) {
+  auto grads = at::convolution_backward(grad_output, input, weight, std::nullopt, g.stride,
+                                        g.padding, g.dilation, false, {0, 0}, g.groups,
+                                        {which == 0, which == 1, false});
+  return which == 0 ? std::get<0>(grads).contiguous(input.suggest_memory_format())
+                    : std::get<1>(grads).contiguous();
+}
+
+// The geometry and the operands' layouts: what decides which candidate is faster.
+ChoiceKey conv_key(const char* direction, const at::Tensor& a, const char* a_name,
+                   const at::Tensor& b, const char* b_name, const ConvGeometry& g) {
+  ChoiceKey key(direction, a);
+  key.add(a_name, a).add(b_name, b).add("stride", g.stride).add("padding", g.padding);
+  key.add("dilation", g.dilation).add("groups", g.groups);
+  return key;
+}
+
+}  // namespace
+
+at::Tensor masked_conv_forward(dsdkHandle_t h, SyncFn sync, const at::Tensor& input,
+                               const at::Tensor& weight, const at::Tensor& mask,
+                               const std::optional<at::Tensor>& bias, const ConvGeometry& g) {
+  const bool has_bias = bias.has_value() && bias->defined();
+  ChoiceKey key = conv_key("masked_conv forward", input, "input", weight, "weight", g);
+  key.add("bias", int64_t(has_bias));
+  return run_chosen(
+      key, input.device(), sync, [&] { return dsdk_forward(h, input, weight, mask, bias, g); },
+      [&] { return torch_forward(input, weight, mask, bias, g); });
+}
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward(
-    dsdkHandle_t h, const at::Tensor& grad_output, const at::Tensor& input,
+    dsdkHandle_t h, SyncFn sync, const at::Tensor& grad_output, const at::Tensor& input,
     const at::Tensor& weight, const at::Tensor& mask, const ConvGeometry& g,
     std::array<bool, 3> output_mask) {
-  const char* op = "masked_conv_backward";
-  const bool empty_batch = input.size(0) == 0;
-  at::Tensor w = weight.contiguous(), m = mask_bytes(mask);
-  UnitScalars one_zero(input.scalar_type());
   at::Tensor grad_input, grad_weight, grad_bias;
-
   if (output_mask[0]) {
-    grad_input = at::empty(input.sizes(), like_input(input));
-    if (!empty_batch) {
-      Descriptors d(grad_input, w, grad_output, g);
-      at::Tensor ws = workspace(h, DSDK_CONV_BACKWARD_DATA, d, input.options(), op);
-      check_dsdk(dsdkMaskedConvolutionBackwardData(
-                     h, one_zero.alpha(), d.w.p, w.const_data_ptr(), m.const_data_ptr<uint8_t>(),
-                     d.y.p, grad_output.const_data_ptr(), d.conv.p, kAlgo, ws.data_ptr(),
-                     size_t(ws.numel()), one_zero.beta(), d.x.p, grad_input.data_ptr()),
-                 h, op, "dsdkMaskedConvolutionBackwardData");
-    }
+    ChoiceKey key = conv_key("masked_conv backward-data", grad_output, "grad_output", input,
+                             "input", g);
+    key.add("weight", weight.sizes());
+    grad_input = run_chosen(
+        key, input.device(), sync,
+        [&] { return dsdk_backward_data(h, grad_output, input, weight, mask, g); },
+        [&] { return torch_backward(grad_output, input, masked_weight(weight, mask), g, 0); });
   }
   if (output_mask[1]) {
-    if (empty_batch) {
-      grad_weight = at::zeros(weight.sizes(), weight.options());
-    } else {
-      grad_weight = at::empty(weight.sizes(), weight.options());
-      Descriptors d(input, grad_weight, grad_output, g);
-      at::Tensor ws = workspace(h, DSDK_CONV_BACKWARD_FILTER, d, input.options(), op);
-      check_dsdk(dsdkMaskedConvolutionBackwardFilter(
-                     h, one_zero.alpha(), d.x.p, input.const_data_ptr(), d.y.p,
-                     grad_output.const_data_ptr(), d.conv.p, kAlgo, ws.data_ptr(),
-                     size_t(ws.numel()), one_zero.beta(), d.w.p, grad_weight.data_ptr(),
-                     m.const_data_ptr<uint8_t>()),
-                 h, op, "dsdkMaskedConvolutionBackwardFilter");
-    }
+    ChoiceKey key = conv_key("masked_conv backward-filter", grad_output, "grad_output", input,
+                             "input", g);
+    key.add("weight", weight.sizes());
+    grad_weight = run_chosen(
+        key, input.device(), sync,
+        [&] { return dsdk_backward_filter(h, grad_output, input, weight, mask, g); },
+        [&] { return torch_backward(grad_output, input, weight, g, 1).mul_(mask); });
   }
   if (output_mask[2]) grad_bias = grad_output.sum({0, 2, 3});
   return {grad_input, grad_weight, grad_bias};

@@ -1,5 +1,6 @@
 // Backend-independent half of the masked_conv ops: argument checking, dsdk descriptors
-// built from tensors, cached handles, and the forward/backward bodies that call the C API.
+// built from tensors, cached handles, and the forward/backward bodies that call the C API
+// or, where the measured choice (choice.h) finds it faster, torch's dense kernels on W ⊙ M.
 // ops_cpu.cpp and ops_cuda.cpp only add what differs per backend (dtypes, threads, stream).
 #pragma once
 #include <ATen/ATen.h>
@@ -10,6 +11,7 @@
 #include <tuple>
 
 #include "dsdkern/dsdkern.h"
+#include "torch/choice.h"
 
 namespace dsdk_torch {
 
@@ -37,17 +39,20 @@ dsdkHandle_t thread_handle(dsdkBackend_t backend, int device);
 // Throws a RuntimeError carrying the handle's last message unless `status` is SUCCESS.
 void check_dsdk(dsdkStatus_t status, dsdkHandle_t handle, const char* op, const char* call);
 
-// conv2d(input, weight ⊙ mask, bias) through dsdkMaskedConvolutionForward on `handle`
-// (configured by the caller: threads or stream). Arguments must have passed
-// check_masked_conv. The output follows input.suggest_memory_format().
-at::Tensor masked_conv_forward(dsdkHandle_t handle, const at::Tensor& input,
+// conv2d(input, weight ⊙ mask, bias) through the measured choice (choice.h) between
+// dsdkMaskedConvolutionForward on `handle` (configured by the caller: threads or stream) and
+// at::convolution on weight ⊙ mask; `sync` waits for the device. Arguments must have passed
+// check_masked_conv. All tensors are on one device; the output follows
+// input.suggest_memory_format().
+at::Tensor masked_conv_forward(dsdkHandle_t handle, SyncFn sync, const at::Tensor& input,
                                const at::Tensor& weight, const at::Tensor& mask,
                                const std::optional<at::Tensor>& bias, const ConvGeometry& g);
 
 // (grad_input, grad_weight ⊙ mask, grad_bias); an entry whose output_mask is false is an
-// undefined tensor (None in Python).
+// undefined tensor (None in Python). Backward-data and backward-filter are chosen
+// separately, between dsdk's kernels and at::convolution_backward.
 std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward(
-    dsdkHandle_t handle, const at::Tensor& grad_output, const at::Tensor& input,
+    dsdkHandle_t handle, SyncFn sync, const at::Tensor& grad_output, const at::Tensor& input,
     const at::Tensor& weight, const at::Tensor& mask, const ConvGeometry& g,
     std::array<bool, 3> output_mask);
 

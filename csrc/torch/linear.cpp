@@ -103,9 +103,7 @@ void check_masked_linear(const char* op, const at::Tensor& input, const at::Tens
   check_same_dtype(op, input, weight, "weight");
   if (has_bias) check_same_dtype(op, input, *bias, "bias");
   if (grad_output) check_same_dtype(op, input, *grad_output, "grad_output");
-  TORCH_CHECK(dtype_in(input.scalar_type(), dtypes), op, ": input dtype ",
-              dtype_name(input.scalar_type()), " is not supported on ", backend,
-              " (supported: ", dtype_list(dtypes), ")");
+  check_dtype(op, "input", input.scalar_type(), backend, dtypes);
 
   const int64_t in = weight.size(1), out = weight.size(0);
   TORCH_CHECK(input.size(-1) == in, op, ": input.size(-1) (", input.size(-1),

@@ -1,7 +1,7 @@
 #include "torch/mask.h"
 
 #include "torch/conv_common.h"
-#include "torch/dtypes.h"
+#include "torch/common.h"
 
 namespace dsdk_torch {
 

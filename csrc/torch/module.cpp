@@ -9,4 +9,5 @@ PYBIND11_MODULE(_C, m) {
         "True when the library was built with its CUDA backend.");
   dsdk_torch::register_conv_bindings(m);
   dsdk_torch::register_svm_bindings(m);
+  dsdk_torch::register_choice_bindings(m);
 }

@@ -5,13 +5,14 @@
 
 #include "torch/conv_common.h"
 #include "torch/linear.h"
+#include "torch/linear_choice.h"
 #include "torch/mask.h"
 
 namespace dsdk_torch {
 namespace {
 
 constexpr const char* kBackend = "CPU";
-constexpr std::initializer_list<at::ScalarType> kConvDtypes = {at::kFloat, at::kDouble};
+constexpr std::initializer_list<at::ScalarType> kDtypes = {at::kFloat, at::kDouble};
 
 dsdkHandle_t cpu_handle(const char* op) {
   dsdkHandle_t h = thread_handle(DSDK_BACKEND_CPU, -1);
@@ -25,8 +26,8 @@ at::Tensor masked_conv_cpu(const at::Tensor& input, const at::Tensor& weight,
                            at::IntArrayRef dilation, int64_t groups) {
   const char* op = "masked_conv";
   ConvGeometry g = check_masked_conv(op, input, weight, mask, bias, nullptr, stride, padding,
-                                     dilation, groups, kBackend, kConvDtypes);
-  return masked_conv_forward(cpu_handle(op), input, weight, mask, bias, g);
+                                     dilation, groups, kBackend, kDtypes);
+  return masked_conv_forward(cpu_handle(op), nullptr, input, weight, mask, bias, g);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward_cpu(
@@ -35,16 +36,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward_cpu(
     at::IntArrayRef dilation, int64_t groups, std::array<bool, 3> output_mask) {
   const char* op = "masked_conv_backward";
   ConvGeometry g = check_masked_conv(op, input, weight, mask, std::nullopt, &grad_output,
-                                     stride, padding, dilation, groups, kBackend, kConvDtypes);
-  return masked_conv_backward(cpu_handle(op), grad_output, input, weight, mask, g,
+                                     stride, padding, dilation, groups, kBackend, kDtypes);
+  return masked_conv_backward(cpu_handle(op), nullptr, grad_output, input, weight, mask, g,
                               output_mask);
 }
 
 at::Tensor masked_linear_cpu(const at::Tensor& input, const at::Tensor& weight,
                              const at::Tensor& mask, const std::optional<at::Tensor>& bias) {
   const char* op = "masked_linear";
-  check_masked_linear(op, input, weight, mask, bias, nullptr, kBackend, kConvDtypes);
-  return masked_linear_forward(cpu_handle(op), input, weight, mask, bias);
+  check_masked_linear(op, input, weight, mask, bias, nullptr, kBackend, kDtypes);
+  return chosen_linear_forward(cpu_handle(op), nullptr, input, weight, mask, bias);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_linear_backward_cpu(
@@ -52,21 +53,22 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_linear_backward_cpu(
     const at::Tensor& mask, std::array<bool, 3> output_mask) {
   const char* op = "masked_linear_backward";
   check_masked_linear(op, input, weight, mask, std::nullopt, &grad_output, kBackend,
-                      kConvDtypes);
-  return masked_linear_backward(cpu_handle(op), grad_output, input, weight, mask, output_mask);
+                      kDtypes);
+  return chosen_linear_backward(cpu_handle(op), nullptr, grad_output, input, weight, mask,
+                                output_mask);
 }
 
 at::Tensor magnitude_mask_cpu(const at::Tensor& weight, int64_t keep) {
   const char* op = "magnitude_mask";
   const MaskRequest r{DSDK_MASK_TOPK, keep, 0.0};
-  check_mask_args(op, weight, r, kBackend, kConvDtypes);
+  check_mask_args(op, weight, r, kBackend, kDtypes);
   return magnitude_mask(cpu_handle(op), op, weight, r);
 }
 
 at::Tensor threshold_mask_cpu(const at::Tensor& weight, double threshold) {
   const char* op = "threshold_mask";
   const MaskRequest r{DSDK_MASK_THRESHOLD, 0, threshold};
-  check_mask_args(op, weight, r, kBackend, kConvDtypes);
+  check_mask_args(op, weight, r, kBackend, kDtypes);
   return magnitude_mask(cpu_handle(op), op, weight, r);
 }
 

@@ -6,14 +6,15 @@
 
 #include "torch/conv_common.h"
 #include "torch/linear.h"
+#include "torch/linear_choice.h"
 #include "torch/mask.h"
 
 namespace dsdk_torch {
 namespace {
 
 constexpr const char* kBackend = "CUDA";
-constexpr std::initializer_list<at::ScalarType> kConvDtypes = {at::kFloat, at::kDouble,
-                                                               at::kHalf, at::kBFloat16};
+constexpr std::initializer_list<at::ScalarType> kDtypes = {at::kFloat, at::kDouble, at::kHalf,
+                                                           at::kBFloat16};
 
 // The caller holds a guard on `device`. check_masked_conv has put every tensor on the
 // input's device, and the dispatcher only sends calls with a CUDA tensor here.
@@ -24,15 +25,21 @@ dsdkHandle_t cuda_handle(const at::Device& device, const char* op) {
   return h;
 }
 
+// A measured choice times whole runs: both candidates queue on the current stream.
+void sync_stream(const at::Device& device) {
+  at::cuda::getCurrentCUDAStream(device.index()).synchronize();
+}
+
 at::Tensor masked_conv_cuda(const at::Tensor& input, const at::Tensor& weight,
                             const at::Tensor& mask, const std::optional<at::Tensor>& bias,
                             at::IntArrayRef stride, at::IntArrayRef padding,
                             at::IntArrayRef dilation, int64_t groups) {
   const char* op = "masked_conv";
   ConvGeometry g = check_masked_conv(op, input, weight, mask, bias, nullptr, stride, padding,
-                                     dilation, groups, kBackend, kConvDtypes);
+                                     dilation, groups, kBackend, kDtypes);
   c10::cuda::CUDAGuard guard(input.device());
-  return masked_conv_forward(cuda_handle(input.device(), op), input, weight, mask, bias, g);
+  return masked_conv_forward(cuda_handle(input.device(), op), sync_stream, input, weight, mask,
+                             bias, g);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward_cuda(
@@ -41,18 +48,19 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_conv_backward_cuda(
     at::IntArrayRef dilation, int64_t groups, std::array<bool, 3> output_mask) {
   const char* op = "masked_conv_backward";
   ConvGeometry g = check_masked_conv(op, input, weight, mask, std::nullopt, &grad_output,
-                                     stride, padding, dilation, groups, kBackend, kConvDtypes);
+                                     stride, padding, dilation, groups, kBackend, kDtypes);
   c10::cuda::CUDAGuard guard(input.device());
-  return masked_conv_backward(cuda_handle(input.device(), op), grad_output, input, weight, mask,
-                              g, output_mask);
+  return masked_conv_backward(cuda_handle(input.device(), op), sync_stream, grad_output, input,
+                              weight, mask, g, output_mask);
 }
 
 at::Tensor masked_linear_cuda(const at::Tensor& input, const at::Tensor& weight,
                               const at::Tensor& mask, const std::optional<at::Tensor>& bias) {
   const char* op = "masked_linear";
-  check_masked_linear(op, input, weight, mask, bias, nullptr, kBackend, kConvDtypes);
+  check_masked_linear(op, input, weight, mask, bias, nullptr, kBackend, kDtypes);
   c10::cuda::CUDAGuard guard(input.device());
-  return masked_linear_forward(cuda_handle(input.device(), op), input, weight, mask, bias);
+  return chosen_linear_forward(cuda_handle(input.device(), op), sync_stream, input, weight, mask,
+                               bias);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_linear_backward_cuda(
@@ -60,16 +68,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> masked_linear_backward_cuda(
     const at::Tensor& mask, std::array<bool, 3> output_mask) {
   const char* op = "masked_linear_backward";
   check_masked_linear(op, input, weight, mask, std::nullopt, &grad_output, kBackend,
-                      kConvDtypes);
+                      kDtypes);
   c10::cuda::CUDAGuard guard(input.device());
-  return masked_linear_backward(cuda_handle(input.device(), op), grad_output, input, weight,
-                                mask, output_mask);
+  return chosen_linear_backward(cuda_handle(input.device(), op), sync_stream, grad_output, input,
+                                weight, mask, output_mask);
 }
 
 at::Tensor magnitude_mask_cuda(const at::Tensor& weight, int64_t keep) {
   const char* op = "magnitude_mask";
   const MaskRequest r{DSDK_MASK_TOPK, keep, 0.0};
-  check_mask_args(op, weight, r, kBackend, kConvDtypes);
+  check_mask_args(op, weight, r, kBackend, kDtypes);
   c10::cuda::CUDAGuard guard(weight.device());
   return magnitude_mask(cuda_handle(weight.device(), op), op, weight, r);
 }
@@ -77,7 +85,7 @@ at::Tensor magnitude_mask_cuda(const at::Tensor& weight, int64_t keep) {
 at::Tensor threshold_mask_cuda(const at::Tensor& weight, double threshold) {
   const char* op = "threshold_mask";
   const MaskRequest r{DSDK_MASK_THRESHOLD, 0, threshold};
-  check_mask_args(op, weight, r, kBackend, kConvDtypes);
+  check_mask_args(op, weight, r, kBackend, kDtypes);
   c10::cuda::CUDAGuard guard(weight.device());
   return magnitude_mask(cuda_handle(weight.device(), op), op, weight, r);
 }

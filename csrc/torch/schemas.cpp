@@ -1,6 +1,6 @@
 // Every schema of the dsdkern op library, in this one TORCH_LIBRARY block. Kernels
-// register per backend (ops_cpu.cpp, ops_cuda.cpp); autograd formulas and fake kernels
-// live in the Python module named by set_python_module before each area's defs.
+// register per backend (ops_cpu.cpp, ops_cuda.cpp) and for autograd (ops_autograd.cpp);
+// fake kernels live in the Python module named by set_python_module before each area's defs.
 #include <torch/library.h>
 
 TORCH_LIBRARY(dsdkern, m) {

@@ -1,6 +1,7 @@
 """Python side of the dsdkern custom ops: fake kernels (so that torch.compile can trace
-them), the autograd formulas, and the entry points `masked_conv`, `masked_linear`,
-`magnitude_mask` and `threshold_mask`.
+them), the entry points `masked_conv`, `masked_linear`, `magnitude_mask` and
+`threshold_mask`, and the switch of the measured algorithm choice. The autograd formulas
+are C++ (csrc/torch/ops_autograd.cpp), so that a training step pays no Python per layer call.
 
 The C++ kernels (csrc/torch/ops_*.cpp) check every argument; the fake kernels repeat the
 checks that decide the output shape, with the same messages, because under
@@ -11,9 +12,11 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from . import _C  # noqa: F401  (loading the extension registers torch.ops.dsdkern.*)
+from . import _C  # loading the extension registers torch.ops.dsdkern.*
 
-__all__ = ["magnitude_mask", "masked_conv", "masked_linear", "threshold_mask"]
+__all__ = ["magnitude_mask", "masked_conv", "masked_linear", "threshold_mask",
+           "set_algorithm_choice", "algorithm_choice", "algorithm_choices",
+           "clear_algorithm_choices"]
 
 _MASK_DTYPES = (torch.bool, torch.uint8)
 # Input dtypes each backend's kernels implement (csrc/torch/ops_cpu.cpp, ops_cuda.cpp).
@@ -44,6 +47,34 @@ def masked_conv(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None
     return torch.ops.dsdkern.masked_conv(
         input, weight, mask, bias, _pair(stride, "stride"), _pair(padding, "padding"),
         _pair(dilation, "dilation"), groups)
+
+
+def set_algorithm_choice(mode: str) -> None:
+    """How the ops pick between dsdk's kernels and torch's dense kernels on weight * mask.
+
+    "auto" (the default, or the environment variable DSDKERN_ALGORITHM_CHOICE): the first
+    call per problem (op, direction, shapes, strides, dtype, device, thread count) times both
+    on the real arguments and caches the faster; "dsdk" / "torch" force one. Process-wide.
+    """
+    if not isinstance(mode, str):
+        raise TypeError(f"set_algorithm_choice: mode must be a str, got {type(mode).__name__}")
+    _C.set_algorithm_choice(mode)
+
+
+def algorithm_choice() -> str:
+    """The mode in force: "auto", "dsdk" or "torch"."""
+    return _C.algorithm_choice()
+
+
+def algorithm_choices() -> list[dict]:
+    """The cached choices of "auto": dicts of key (str), algorithm ("dsdk" or "torch") and
+    the best measured time of each candidate (dsdk_ms, torch_ms), ordered by direction."""
+    return _C.algorithm_choices()
+
+
+def clear_algorithm_choices() -> None:
+    """Forgets the cached choices; the next call per problem measures again."""
+    _C.clear_algorithm_choices()
 
 
 def _require(ok, message: str) -> None:
@@ -144,31 +175,6 @@ def _masked_conv_backward_fake(grad_output, input, weight, mask, stride, padding
     return grad_input, grad_weight, grad_bias
 
 
-def _setup_context(ctx, inputs, output):
-    input, weight, mask, bias, stride, padding, dilation, groups = inputs
-    ctx.save_for_backward(input, weight, mask)
-    ctx.geometry = (stride, padding, dilation, groups)
-    ctx.has_bias = bias is not None
-
-
-def _backward(ctx, grad_output):
-    input, weight, mask = ctx.saved_tensors
-    need = ctx.needs_input_grad
-    output_mask = [need[0], need[1], ctx.has_bias and need[3]]
-    grad_input, grad_weight, grad_bias = torch.ops.dsdkern.masked_conv_backward(
-        grad_output, input, weight, mask, *ctx.geometry, output_mask)
-    return grad_input, grad_weight, None, grad_bias, None, None, None, None
-
-
-def _no_double_backward(ctx, *grads):
-    raise RuntimeError("masked_conv: double backward (gradients of gradients) is not supported")
-
-
-torch.library.register_autograd("dsdkern::masked_conv", _backward, setup_context=_setup_context)
-torch.library.register_autograd("dsdkern::masked_conv_backward", _no_double_backward,
-                                setup_context=lambda ctx, inputs, output: None)
-
-
 # ---- masked_linear --------------------------------------------------------------------
 
 def masked_linear(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -236,30 +242,6 @@ def _masked_linear_backward_fake(grad_output, input, weight, mask, output_mask):
     grad_weight = weight.new_empty(weight.shape) if output_mask[1] else None
     grad_bias = weight.new_empty(weight.shape[0]) if output_mask[2] else None
     return grad_input, grad_weight, grad_bias
-
-
-def _linear_setup_context(ctx, inputs, output):
-    input, weight, mask, bias = inputs
-    ctx.save_for_backward(input, weight, mask)
-    ctx.has_bias = bias is not None
-
-
-def _linear_backward(ctx, grad_output):
-    input, weight, mask = ctx.saved_tensors
-    need = ctx.needs_input_grad
-    grad_input, grad_weight, grad_bias = torch.ops.dsdkern.masked_linear_backward(
-        grad_output, input, weight, mask, [need[0], need[1], ctx.has_bias and need[3]])
-    return grad_input, grad_weight, None, grad_bias
-
-
-def _no_linear_double_backward(ctx, *grads):
-    raise RuntimeError("masked_linear: double backward (gradients of gradients) is not supported")
-
-
-torch.library.register_autograd("dsdkern::masked_linear", _linear_backward,
-                                setup_context=_linear_setup_context)
-torch.library.register_autograd("dsdkern::masked_linear_backward", _no_linear_double_backward,
-                                setup_context=lambda ctx, inputs, output: None)
 
 
 def magnitude_mask(weight: Tensor, keep: int) -> Tensor:
