@@ -215,6 +215,7 @@ def test_magnitude_rejects_bad_sparsity(sparsity):
     assert_rejected(lambda m: prune.magnitude(m, sparsity), mlp(), "sparsity")
 
 
+@needs_mask_ops
 def test_rules_take_numpy_scalars():
     model = mlp(seed=14)
     assert prune.magnitude(model, np.float32(0.5)) == prune.magnitude(mlp(seed=14), 0.5)
