@@ -63,7 +63,8 @@ def assert_same(a, b):
         assert torch.equal(a[name], b[name]), name
 
 
-SPARSITIES = [0.0, 0.25, 0.3, 0.5, 0.9, 0.999]
+# 0.125 and 0.375 of 36 weights (the first conv) are 4.5 and 13.5: round half to even, as torch.
+SPARSITIES = [0.0, 0.125, 0.25, 0.3, 0.375, 0.5, 0.9, 0.999]
 
 
 @needs_mask_ops
@@ -212,6 +213,12 @@ def assert_rejected(call, model, match):
 @pytest.mark.parametrize("sparsity", [-0.1, 1.0, 1.5, float("nan"), "0.5", True, None])
 def test_magnitude_rejects_bad_sparsity(sparsity):
     assert_rejected(lambda m: prune.magnitude(m, sparsity), mlp(), "sparsity")
+
+
+@needs_mask_ops
+def test_rules_take_numpy_scalars():
+    model = mlp(seed=14)
+    assert prune.magnitude(model, np.float32(0.5)) == prune.magnitude(mlp(seed=14), 0.5)
 
 
 def test_magnitude_rejects_bad_scope():

@@ -25,8 +25,7 @@ _PHASES = ("dense", "sparse", "redense")
 
 
 def _check_lr_factor(lr_factor) -> None:
-    if isinstance(lr_factor, bool) or not isinstance(lr_factor, (int, float)) \
-            or not 0 < lr_factor < math.inf:
+    if not prune._is_number(lr_factor) or not 0 < lr_factor < math.inf:
         raise ValueError(f"lr_factor must be a finite number > 0, got {lr_factor!r}")
 
 
@@ -118,10 +117,7 @@ class DSD:
                              f"{state['phase']!r}")
         prune._check_sparsity(state["sparsity"])
         _check_lr_factor(state["lr_factor"])
-        rounds = state["sparse_rounds"]
-        if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
-            raise ValueError(f"DSD.load_state_dict: sparse_rounds must be an int >= 0, got "
-                             f"{rounds!r}")
+        prune._check_int(state["sparse_rounds"], "sparse_rounds", 0)
         self.phase, self.sparse_rounds = state["phase"], state["sparse_rounds"]
         self.sparsity, self.lr_factor = state["sparsity"], state["lr_factor"]
         self.exclude_first_conv = state["exclude_first_conv"]
@@ -139,8 +135,7 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, loader, epochs: int,
         loss_fn=F.cross_entropy, progress: bool = True, desc: str | None = None) -> list[float]:
     """Train `epochs` epochs over `loader` (batches (x, y), moved to the model's device).
     Returns each epoch's mean loss per sample; a tqdm bar when progress."""
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    prune._check_int(epochs, "epochs", 0)
     from tqdm.auto import tqdm
 
     device = _device(model)

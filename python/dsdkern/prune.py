@@ -9,6 +9,7 @@ Rules prune over W ⊙ M: a weight the mask already prunes stays pruned, and the
 only the currently kept weights. A layer that is already sparser than asked stays as it is.
 """
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 
 import torch
@@ -32,16 +33,25 @@ def _layers(model: nn.Module) -> list[tuple[str, MaskedLayer]]:
     return layers
 
 
+def _is_number(value) -> bool:
+    """A real number (numpy scalars included), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_int(value, name: str, low: int) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
 def _check_sparsity(sparsity, name: str = "sparsity") -> float:
-    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) \
-            or not 0.0 <= sparsity < 1.0:
+    if not _is_number(sparsity) or not 0.0 <= sparsity < 1.0:
         raise ValueError(f"{name} must be a number in [0, 1), got {sparsity!r}")
     return float(sparsity)
 
 
 def _check_quality(quality, name: str) -> float:
-    if isinstance(quality, bool) or not isinstance(quality, (int, float)) \
-            or not quality >= 0.0 or math.isinf(quality):
+    if not _is_number(quality) or not 0.0 <= quality < math.inf:
         raise ValueError(f"{name} must be a finite number >= 0, got {quality!r}")
     return float(quality)
 
@@ -155,10 +165,8 @@ def by_std(model: nn.Module, quality) -> dict[str, float]:
 def cubic_sparsity(step: int, total_steps: int, initial: float, final: float) -> float:
     """Zhu & Gupta's gradual schedule s_t = s_f + (s_i - s_f) * (1 - t/T)^3, t clamped to
     [0, T]: s_i at step 0, s_f from step T on, pruning fast early and slowly late."""
-    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-        raise ValueError(f"total_steps must be an int >= 1, got {total_steps!r}")
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise ValueError(f"step must be an int >= 0, got {step!r}")
+    total_steps = _check_int(total_steps, "total_steps", 1)
+    step = _check_int(step, "step", 0)
     initial = _check_sparsity(initial, "initial")
     final = _check_sparsity(final, "final")
     remaining = (1.0 - min(step, total_steps) / total_steps) ** 3
@@ -177,8 +185,7 @@ class GradualPruner:
                  initial_sparsity: float = 0.0, every: int = 1, scope: str = "layer",
                  exclude_first_conv: bool = True):
         cubic_sparsity(0, total_steps, initial_sparsity, final_sparsity)  # checks them
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be an int >= 1, got {every!r}")
+        _check_int(every, "every", 1)
         if scope not in _SCOPES:
             raise ValueError(f"scope must be one of {_SCOPES}, got {scope!r}")
         _prunable(model, exclude_first_conv)
@@ -296,11 +303,11 @@ def sensitivity(model: nn.Module, evaluate: Callable[[nn.Module], float],
 def dropout_rate(p: float, kept_original: float, kept_retrain: float) -> float:
     """Han et al.'s dropout for retraining a pruned layer: D_r = D_o * sqrt(C_r / C_o), with
     C_o / C_r the layer's connection counts (or kept fractions) before / after pruning."""
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+    if not _is_number(p) or not 0.0 <= p < 1.0:
         raise ValueError(f"p must be a dropout probability in [0, 1), got {p!r}")
-    if not kept_original > 0:
+    if not _is_number(kept_original) or not kept_original > 0:
         raise ValueError(f"kept_original must be > 0, got {kept_original!r}")
-    if not 0 <= kept_retrain <= kept_original:
+    if not _is_number(kept_retrain) or not 0 <= kept_retrain <= kept_original:
         raise ValueError(f"kept_retrain must be in [0, kept_original={kept_original}], "
                          f"got {kept_retrain!r}")
     return p * math.sqrt(kept_retrain / kept_original)
