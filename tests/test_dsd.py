@@ -9,7 +9,6 @@ from torch.utils.data import DataLoader, TensorDataset
 from dsdkern import dsd as dsd_mod
 from dsdkern.dsd import DSD
 from dsdkern.nn import MaskedLayer, masked_layers
-from pending_ops import needs_training
 
 
 def cnn(seed=0):
@@ -57,7 +56,6 @@ def test_dsd_sparsifies_a_plain_model_keeping_its_parameters():
     dsd.close()
 
 
-@needs_training
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_sparse_masks_weights_and_optimizer_state(name):
     model = cnn(seed=1)
@@ -90,7 +88,6 @@ def test_sparse_masks_weights_and_optimizer_state(name):
     dsd.close()
 
 
-@needs_training
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_every_sparse_step_keeps_w_equal_to_w_times_m(name):
     model = cnn(seed=2)
@@ -116,7 +113,6 @@ def test_every_sparse_step_keeps_w_equal_to_w_times_m(name):
     assert any((layer.weight[~layer.mask] != 0).any() for _, layer in masked_layers(model))
 
 
-@needs_training
 def test_dense_lifts_masks_and_scales_every_lr():
     model = cnn(seed=3)
     optimizer = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.2},
@@ -163,7 +159,6 @@ def run(model, optimizer, dsd, start, stop):
         optimizer.step()
 
 
-@needs_training
 @pytest.mark.parametrize("name", OPTIMIZERS)
 @pytest.mark.parametrize("k", [2, 5, 9])  # resume in the dense, sparse and redense phase
 def test_resume_mid_phase_is_bit_identical(name, k, tmp_path):

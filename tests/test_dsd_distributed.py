@@ -13,12 +13,10 @@ from torch import nn
 
 from dsdkern.dsd import DSD
 from dsdkern.nn import masked_layers
-from pending_ops import needs_training
 
 pytestmark = [
     pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
                        reason="torch.distributed with gloo is unavailable"),
-    needs_training,
 ]
 
 WORLD, PER_RANK, STEPS = 2, 8, 12

@@ -10,7 +10,6 @@ from torch import nn
 
 from dsdkern import prune
 from dsdkern.nn import MaskedConv2d, MaskedLinear, masked_layers
-from pending_ops import needs_mask_ops, needs_training
 
 
 def conv_net(seed=0, ties=False):
@@ -67,7 +66,6 @@ def assert_same(a, b):
 SPARSITIES = [0.0, 0.125, 0.25, 0.3, 0.375, 0.5, 0.9, 0.999]
 
 
-@needs_mask_ops
 @pytest.mark.parametrize("sparsity", SPARSITIES)
 def test_magnitude_layer_matches_numpy_lexsort_with_ties(sparsity):
     model = mlp(seed=1, ties=True)
@@ -82,7 +80,6 @@ def test_magnitude_layer_matches_numpy_lexsort_with_ties(sparsity):
     assert_pruned_are_zero(model)
 
 
-@needs_mask_ops
 @pytest.mark.parametrize("sparsity", SPARSITIES)
 def test_magnitude_layer_matches_torch_l1_unstructured(sparsity):
     model = conv_net(seed=2)
@@ -94,7 +91,6 @@ def test_magnitude_layer_matches_torch_l1_unstructured(sparsity):
         assert torch.equal(ours.weight, theirs.weight), name
 
 
-@needs_mask_ops
 @pytest.mark.parametrize("sparsity", SPARSITIES)
 def test_magnitude_global_matches_numpy_and_torch(sparsity):
     model = mlp(seed=3, ties=True)
@@ -118,7 +114,6 @@ def test_magnitude_global_matches_numpy_and_torch(sparsity):
         assert torch.equal(ours.mask, theirs.weight_mask.bool()), name
 
 
-@needs_mask_ops
 def test_magnitude_excludes_first_conv_only():
     model = conv_net(seed=5)
     first = model[0].weight.detach().clone()
@@ -130,7 +125,6 @@ def test_magnitude_excludes_first_conv_only():
     assert set(kept) == {"0", "2", "5", "7"}
 
 
-@needs_mask_ops
 @pytest.mark.parametrize("scope", ["layer", "global"])
 def test_magnitude_is_deterministic_across_thread_counts(scope):
     threads = torch.get_num_threads()
@@ -151,7 +145,6 @@ def test_magnitude_is_deterministic_across_thread_counts(scope):
     assert_same(results[0], results[2])
 
 
-@needs_mask_ops
 @pytest.mark.parametrize("scope", ["layer", "global"])
 def test_magnitude_prunes_over_the_kept_weights(scope):
     """Pruned weights stay pruned; a kept zero outranks every pruned weight, and a layer
@@ -173,7 +166,6 @@ def test_magnitude_prunes_over_the_kept_weights(scope):
     assert_pruned_are_zero(model)
 
 
-@needs_mask_ops
 @pytest.mark.parametrize("quality", [0.0, 0.5, 1.0, 2.5])
 def test_by_std_matches_numpy(quality):
     model = conv_net(seed=7)
@@ -189,7 +181,6 @@ def test_by_std_matches_numpy(quality):
     assert_pruned_are_zero(model)
 
 
-@needs_mask_ops
 def test_by_std_quality_dict_prunes_only_named_layers():
     model = mlp(seed=8)
     before = weights(model)
@@ -215,7 +206,6 @@ def test_magnitude_rejects_bad_sparsity(sparsity):
     assert_rejected(lambda m: prune.magnitude(m, sparsity), mlp(), "sparsity")
 
 
-@needs_mask_ops
 def test_rules_take_numpy_scalars():
     model = mlp(seed=14)
     assert prune.magnitude(model, np.float32(0.5)) == prune.magnitude(mlp(seed=14), 0.5)
@@ -269,7 +259,6 @@ def test_cubic_sparsity_rejects_bad_arguments(args, match):
         prune.cubic_sparsity(*args)
 
 
-@needs_mask_ops
 def test_gradual_pruner_follows_the_cubic_schedule():
     model = mlp(seed=9)
     total, every = 20, 4
@@ -294,7 +283,6 @@ def test_gradual_pruner_rejects_bad_arguments():
             prune.GradualPruner(mlp(), 0.5, 10, **kwargs)
 
 
-@needs_mask_ops
 @pytest.mark.parametrize("rule, values", [("std", [0.5, 1.0, 1.5]),
                                           ("magnitude", [0.3, 0.6, 0.9])])
 def test_iterative_prunes_then_retrains_each_round(rule, values):
@@ -339,7 +327,6 @@ def output_change(reference_out, x):
     return evaluate
 
 
-@needs_training
 def test_sensitivity_table_matches_torch_prune_and_restores_the_model(tmp_path):
     model = conv_net(seed=11)
     model[2].set_mask(torch.rand(model[2].weight.shape, generator=torch.Generator().manual_seed(2))
@@ -371,7 +358,6 @@ def test_sensitivity_table_matches_torch_prune_and_restores_the_model(tmp_path):
     assert list(full.table) == ["0", "2", "5", "7"]
 
 
-@needs_mask_ops
 def test_sensitivity_restores_the_model_when_evaluate_raises():
     model = mlp(seed=12)
     w, m = weights(model), masks(model)
