@@ -43,8 +43,9 @@ if [ "$what" = test ] || [ "$what" = all ]; then
   step test.log cmake-build bash -c "cmake -S . -B build/gpu -G Ninja -DDSDK_CUDA=ON \
       -DCMAKE_CUDA_ARCHITECTURES=${TORCH_CUDA_ARCH_LIST//./} && cmake --build build/gpu -j $MAX_JOBS"
   step test.log ctest ctest --test-dir build/gpu --output-on-failure
-  # memcheck on a subset of the conv grid (DSDK_TEST_QUICK) and on the small SVM problems
-  for t in test_conv_cuda test_svm_cuda; do
+  # memcheck on a subset of the conv grid (DSDK_TEST_QUICK), the small SVM problems, the
+  # masked GEMM and the magnitude masks
+  for t in test_conv_cuda test_svm_cuda test_masked_gemm_cuda test_magnitude_mask_cuda; do
     step test.log "memcheck-$t" env DSDK_TEST_QUICK=1 timeout 480 \
       compute-sanitizer --tool memcheck --error-exitcode 1 build/gpu/$t
   done
