@@ -31,6 +31,29 @@ void check_same_dtype(const char* op, const at::Tensor& input, const at::Tensor&
               dtype_name(input.scalar_type()), ")");
 }
 
+void check_operand_devices(const char* op, const at::Tensor& input, const at::Tensor& weight,
+                           const at::Tensor& mask, const at::Tensor* bias,
+                           const at::Tensor* grad_output) {
+  check_same_device(op, input, weight, "weight");
+  check_same_device(op, input, mask, "mask");
+  if (bias) check_same_device(op, input, *bias, "bias");
+  if (grad_output) check_same_device(op, input, *grad_output, "grad_output");
+}
+
+void check_operand_dtypes(const char* op, const at::Tensor& input, const at::Tensor& weight,
+                          const at::Tensor& mask, const at::Tensor* bias,
+                          const at::Tensor* grad_output, const char* backend,
+                          std::initializer_list<at::ScalarType> dtypes) {
+  TORCH_CHECK(mask.scalar_type() == at::kBool || mask.scalar_type() == at::kByte, op,
+              ": mask must be bool or uint8, got ", dtype_name(mask.scalar_type()));
+  TORCH_CHECK(mask.sizes() == weight.sizes(), op, ": mask shape ", mask.sizes(),
+              " must equal weight shape ", weight.sizes());
+  check_same_dtype(op, input, weight, "weight");
+  if (bias) check_same_dtype(op, input, *bias, "bias");
+  if (grad_output) check_same_dtype(op, input, *grad_output, "grad_output");
+  check_dtype(op, "input", input.scalar_type(), backend, dtypes);
+}
+
 dsdkDataType_t dsdk_dtype(at::ScalarType t) {
   switch (t) {
     case at::kFloat: return DSDK_DATA_FLOAT;

@@ -22,6 +22,18 @@ void check_same_device(const char* op, const at::Tensor& input, const at::Tensor
 void check_same_dtype(const char* op, const at::Tensor& input, const at::Tensor& t,
                       const char* name);
 
+// The operand checks masked_conv and masked_linear share (`op` prefixes every message,
+// which names the argument): every tensor on input's device; then, after the caller's
+// shape checks, mask bool/uint8 of weight's shape, weight/bias/grad_output of input's
+// dtype, and that dtype one of the backend's `dtypes`. bias and grad_output may be null.
+void check_operand_devices(const char* op, const at::Tensor& input, const at::Tensor& weight,
+                           const at::Tensor& mask, const at::Tensor* bias,
+                           const at::Tensor* grad_output);
+void check_operand_dtypes(const char* op, const at::Tensor& input, const at::Tensor& weight,
+                          const at::Tensor& mask, const at::Tensor* bias,
+                          const at::Tensor* grad_output, const char* backend,
+                          std::initializer_list<at::ScalarType> dtypes);
+
 dsdkDataType_t dsdk_dtype(at::ScalarType t);
 
 // The C API reads masks as uint8; a bool tensor has the same bytes.

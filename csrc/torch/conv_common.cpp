@@ -104,10 +104,8 @@ ConvGeometry check_masked_conv(const char* op, const at::Tensor& input, const at
                                at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
                                const char* backend, std::initializer_list<at::ScalarType> dtypes) {
   const bool has_bias = bias.has_value() && bias->defined();
-  check_same_device(op, input, weight, "weight");
-  check_same_device(op, input, mask, "mask");
-  if (has_bias) check_same_device(op, input, *bias, "bias");
-  if (grad_output) check_same_device(op, input, *grad_output, "grad_output");
+  const at::Tensor* bias_t = has_bias ? &*bias : nullptr;
+  check_operand_devices(op, input, weight, mask, bias_t, grad_output);
 
   TORCH_CHECK(input.dim() == 4, op, ": input must be a 4-D tensor [N, C, H, W], got shape ",
               input.sizes());
@@ -115,15 +113,7 @@ ConvGeometry check_masked_conv(const char* op, const at::Tensor& input, const at
               ": weight must be a 4-D tensor [out_channels, in_channels/groups, kH, kW], got "
               "shape ",
               weight.sizes());
-  TORCH_CHECK(mask.scalar_type() == at::kBool || mask.scalar_type() == at::kByte, op,
-              ": mask must be bool or uint8, got ", dtype_name(mask.scalar_type()));
-  TORCH_CHECK(mask.sizes() == weight.sizes(), op, ": mask shape ", mask.sizes(),
-              " must equal weight shape ", weight.sizes());
-
-  check_same_dtype(op, input, weight, "weight");
-  if (has_bias) check_same_dtype(op, input, *bias, "bias");
-  if (grad_output) check_same_dtype(op, input, *grad_output, "grad_output");
-  check_dtype(op, "input", input.scalar_type(), backend, dtypes);
+  check_operand_dtypes(op, input, weight, mask, bias_t, grad_output, backend, dtypes);
 
   ConvGeometry g;
   g.stride = pair_arg(op, stride, "stride", 1, "positive");

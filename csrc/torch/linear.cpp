@@ -86,24 +86,14 @@ void check_masked_linear(const char* op, const at::Tensor& input, const at::Tens
                          const at::Tensor* grad_output, const char* backend,
                          std::initializer_list<at::ScalarType> dtypes) {
   const bool has_bias = bias.has_value() && bias->defined();
-  check_same_device(op, input, weight, "weight");
-  check_same_device(op, input, mask, "mask");
-  if (has_bias) check_same_device(op, input, *bias, "bias");
-  if (grad_output) check_same_device(op, input, *grad_output, "grad_output");
+  const at::Tensor* bias_t = has_bias ? &*bias : nullptr;
+  check_operand_devices(op, input, weight, mask, bias_t, grad_output);
 
   TORCH_CHECK(input.dim() >= 1, op, ": input must have at least 1 dimension [..., in_features], "
               "got a 0-D tensor");
   TORCH_CHECK(weight.dim() == 2, op, ": weight must be a 2-D tensor [out_features, in_features], "
               "got shape ", weight.sizes());
-  TORCH_CHECK(mask.scalar_type() == at::kBool || mask.scalar_type() == at::kByte, op,
-              ": mask must be bool or uint8, got ", dtype_name(mask.scalar_type()));
-  TORCH_CHECK(mask.sizes() == weight.sizes(), op, ": mask shape ", mask.sizes(),
-              " must equal weight shape ", weight.sizes());
-
-  check_same_dtype(op, input, weight, "weight");
-  if (has_bias) check_same_dtype(op, input, *bias, "bias");
-  if (grad_output) check_same_dtype(op, input, *grad_output, "grad_output");
-  check_dtype(op, "input", input.scalar_type(), backend, dtypes);
+  check_operand_dtypes(op, input, weight, mask, bias_t, grad_output, backend, dtypes);
 
   const int64_t in = weight.size(1), out = weight.size(0);
   TORCH_CHECK(input.size(-1) == in, op, ": input.size(-1) (", input.size(-1),

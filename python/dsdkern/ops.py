@@ -82,13 +82,40 @@ def _require(ok, message: str) -> None:
         raise RuntimeError(message)
 
 
-def _check_shapes(op: str, input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None,
-                  stride, padding, dilation, groups: int) -> list:
-    """Output shape [N, K, P, Q] of a valid call; RuntimeError naming the argument otherwise."""
-    for name, t in (("weight", weight), ("mask", mask), ("bias", bias)):
+def _check_backend_dtype(op: str, name: str, t: Tensor) -> None:
+    backend, dtypes = _BACKEND_DTYPES.get(t.device.type, (None, ()))
+    if backend is not None and t.dtype not in dtypes:
+        raise RuntimeError(f"{op}: {name} dtype {t.dtype} is not supported on {backend} "
+                           f"(supported: {', '.join(map(str, dtypes))})")
+
+
+def _check_operand_devices(op: str, input: Tensor, **tensors) -> None:
+    for name, t in tensors.items():
         if t is not None and t.device != input.device:
             raise RuntimeError(f"{op}: {name} is on {t.device} but input is on {input.device}; "
                                "all tensors must be on one device")
+
+
+def _check_operand_dtypes(op: str, input: Tensor, weight: Tensor, mask: Tensor,
+                          **others) -> None:
+    """The mask and dtype checks of check_operand_dtypes (csrc/torch/common.cpp)."""
+    if mask.dtype not in _MASK_DTYPES:
+        raise RuntimeError(f"{op}: mask must be bool or uint8, got {mask.dtype}")
+    _require(mask.shape == weight.shape,
+             f"{op}: mask shape {list(mask.shape)} must equal weight shape {list(weight.shape)}")
+    for name, t in (("weight", weight), *others.items()):
+        if t is not None and t.dtype != input.dtype:
+            raise RuntimeError(f"{op}: {name} dtype ({t.dtype}) must match input dtype "
+                               f"({input.dtype})")
+    _check_backend_dtype(op, "input", input)
+
+
+def _check_shapes(op: str, input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None,
+                  stride, padding, dilation, groups: int,
+                  grad_output: Tensor | None = None) -> list:
+    """Output shape [N, K, P, Q] of a valid call; RuntimeError naming the argument otherwise."""
+    _check_operand_devices(op, input, weight=weight, mask=mask, bias=bias,
+                           grad_output=grad_output)
     if input.dim() != 4:
         raise RuntimeError(f"{op}: input must be a 4-D tensor [N, C, H, W], got shape "
                            f"{list(input.shape)}")
@@ -96,18 +123,7 @@ def _check_shapes(op: str, input: Tensor, weight: Tensor, mask: Tensor, bias: Te
         raise RuntimeError(f"{op}: weight must be a 4-D tensor "
                            f"[out_channels, in_channels/groups, kH, kW], got shape "
                            f"{list(weight.shape)}")
-    if mask.dtype not in _MASK_DTYPES:
-        raise RuntimeError(f"{op}: mask must be bool or uint8, got {mask.dtype}")
-    _require(mask.shape == weight.shape,
-           f"{op}: mask shape {list(mask.shape)} must equal weight shape {list(weight.shape)}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != input.dtype:
-            raise RuntimeError(f"{op}: {name} dtype ({t.dtype}) must match input dtype "
-                               f"({input.dtype})")
-    backend, dtypes = _BACKEND_DTYPES.get(input.device.type, (None, ()))
-    if backend is not None and input.dtype not in dtypes:
-        raise RuntimeError(f"{op}: input dtype {input.dtype} is not supported on {backend} "
-                           f"(supported: {', '.join(map(str, dtypes))})")
+    _check_operand_dtypes(op, input, weight, mask, bias=bias, grad_output=grad_output)
     for name, v, low, rule in (("stride", stride, 1, "positive"),
                                ("padding", padding, 0, "non-negative"),
                                ("dilation", dilation, 1, "positive")):
@@ -159,13 +175,8 @@ def _masked_conv_fake(input, weight, mask, bias, stride, padding, dilation, grou
 def _masked_conv_backward_fake(grad_output, input, weight, mask, stride, padding, dilation,
                                groups, output_mask):
     op = "masked_conv_backward"
-    shape = _check_shapes(op, input, weight, mask, None, stride, padding, dilation, groups)
-    if grad_output.device != input.device:
-        raise RuntimeError(f"{op}: grad_output is on {grad_output.device} but input is on "
-                           f"{input.device}; all tensors must be on one device")
-    if grad_output.dtype != input.dtype:
-        raise RuntimeError(f"{op}: grad_output dtype ({grad_output.dtype}) must match input "
-                           f"dtype ({input.dtype})")
+    shape = _check_shapes(op, input, weight, mask, None, stride, padding, dilation, groups,
+                          grad_output)
     _require(list(grad_output.shape) == shape,
            f"{op}: grad_output shape {list(grad_output.shape)} must equal the output shape "
            f"{shape}")
@@ -193,27 +204,13 @@ def _check_linear(op: str, input: Tensor, weight: Tensor, mask: Tensor, bias: Te
                   grad_output: Tensor | None = None) -> list:
     """Output shape [..., out_features] of a valid call; RuntimeError naming the argument
     otherwise (the messages of check_masked_linear in csrc/torch/linear.cpp)."""
-    for name, t in (("weight", weight), ("mask", mask), ("bias", bias),
-                    ("grad_output", grad_output)):
-        if t is not None and t.device != input.device:
-            raise RuntimeError(f"{op}: {name} is on {t.device} but input is on {input.device}; "
-                               "all tensors must be on one device")
+    _check_operand_devices(op, input, weight=weight, mask=mask, bias=bias,
+                           grad_output=grad_output)
     _require(input.dim() >= 1,
              f"{op}: input must have at least 1 dimension [..., in_features], got a 0-D tensor")
     _require(weight.dim() == 2, f"{op}: weight must be a 2-D tensor [out_features, in_features], "
                                 f"got shape {list(weight.shape)}")
-    if mask.dtype not in _MASK_DTYPES:
-        raise RuntimeError(f"{op}: mask must be bool or uint8, got {mask.dtype}")
-    _require(mask.shape == weight.shape,
-             f"{op}: mask shape {list(mask.shape)} must equal weight shape {list(weight.shape)}")
-    for name, t in (("weight", weight), ("bias", bias), ("grad_output", grad_output)):
-        if t is not None and t.dtype != input.dtype:
-            raise RuntimeError(f"{op}: {name} dtype ({t.dtype}) must match input dtype "
-                               f"({input.dtype})")
-    backend, dtypes = _BACKEND_DTYPES.get(input.device.type, (None, ()))
-    if backend is not None and input.dtype not in dtypes:
-        raise RuntimeError(f"{op}: input dtype {input.dtype} is not supported on {backend} "
-                           f"(supported: {', '.join(map(str, dtypes))})")
+    _check_operand_dtypes(op, input, weight, mask, bias=bias, grad_output=grad_output)
     out, in_features = weight.shape
     _require(input.shape[-1] == in_features,
              f"{op}: input.size(-1) ({input.shape[-1]}) must equal weight in_features "
@@ -265,20 +262,13 @@ def threshold_mask(weight: Tensor, threshold: float) -> Tensor:
     return torch.ops.dsdkern.threshold_mask(weight, threshold)
 
 
-def _check_mask_weight(op: str, weight: Tensor) -> None:
-    backend, dtypes = _BACKEND_DTYPES.get(weight.device.type, (None, ()))
-    if backend is not None and weight.dtype not in dtypes:
-        raise RuntimeError(f"{op}: weight dtype {weight.dtype} is not supported on {backend} "
-                           f"(supported: {', '.join(map(str, dtypes))})")
-
-
 def _empty_mask(weight: Tensor) -> Tensor:
     return torch.empty(weight.shape, dtype=torch.bool, device=weight.device)
 
 
 @torch.library.register_fake("dsdkern::magnitude_mask")
 def _magnitude_mask_fake(weight, keep):
-    _check_mask_weight("magnitude_mask", weight)
+    _check_backend_dtype("magnitude_mask", "weight", weight)
     _require(0 <= keep <= weight.numel(),
              f"magnitude_mask: keep must be in [0, weight.numel() = {weight.numel()}], "
              f"got {keep}")
@@ -287,6 +277,6 @@ def _magnitude_mask_fake(weight, keep):
 
 @torch.library.register_fake("dsdkern::threshold_mask")
 def _threshold_mask_fake(weight, threshold):
-    _check_mask_weight("threshold_mask", weight)
+    _check_backend_dtype("threshold_mask", "weight", weight)
     _require(threshold >= 0, f"threshold_mask: threshold must be >= 0, got {threshold}")
     return _empty_mask(weight)
