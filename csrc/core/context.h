@@ -1,5 +1,6 @@
 // The handle's state and the one way the core reports an error.
 #pragma once
+#include <cstring>
 #include <string>
 
 #include "dsdkern/dsdkern.h"
@@ -39,6 +40,16 @@ dsdkStatus_t guarded(dsdkHandle_t h, const char* api, F&& body) noexcept {
   } catch (...) {
     return fail(h, DSDK_STATUS_INTERNAL_ERROR, "%s: unknown C++ exception", api);
   }
+}
+
+// The int a C caller passed for an enum parameter, read without an enum-typed
+// load: a value outside the enumerators is exactly what the checks look for.
+template <class E>
+int enum_value(const E& e) {
+  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
 }
 
 size_t dtype_size(dsdkDataType_t t);

@@ -12,9 +12,10 @@ const char* backend_name(dsdkHandle_t h) {
   return h->backend == DSDK_BACKEND_CPU ? "CPU" : "CUDA";
 }
 
-dsdkStatus_t check_dtype(dsdkHandle_t h, const char* api, dsdkDataType_t t) {
-  if (dtype_size(t) == 0)
-    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: dtype %d is not a dsdkDataType_t", api, int(t));
+dsdkStatus_t check_dtype(dsdkHandle_t h, const char* api, const dsdkDataType_t& t) {
+  const int v = enum_value(t);
+  if (v < DSDK_DATA_FLOAT || v > DSDK_DATA_BFLOAT16)
+    return fail(h, DSDK_STATUS_BAD_PARAM, "%s: dtype %d is not a dsdkDataType_t", api, v);
   if (h->backend == DSDK_BACKEND_CPU && t != DSDK_DATA_FLOAT && t != DSDK_DATA_DOUBLE)
     return fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: dtype %s is not supported on the %s backend",
                 api, dtype_name(t), backend_name(h));
@@ -28,10 +29,12 @@ dsdkStatus_t check_sizes(dsdkHandle_t h, const char* api, int64_t m, int64_t n, 
   return DSDK_STATUS_SUCCESS;
 }
 
-dsdkStatus_t check_op(dsdkHandle_t h, const char* api, dsdkOperation_t op, const char* name) {
-  if (op != DSDK_OP_N && op != DSDK_OP_T)
+dsdkStatus_t check_op(dsdkHandle_t h, const char* api, const dsdkOperation_t& op,
+                      const char* name) {
+  const int v = enum_value(op);
+  if (v != DSDK_OP_N && v != DSDK_OP_T)
     return fail(h, DSDK_STATUS_BAD_PARAM, "%s: %s is %d, not DSDK_OP_N or DSDK_OP_T", api, name,
-                int(op));
+                v);
   return DSDK_STATUS_SUCCESS;
 }
 

@@ -1,7 +1,5 @@
 // dsdkMagnitudeMask: argument checks that name the bad argument, workspace rules, and
 // dispatch to the CPU or CUDA kernel (which checks the data for NaN).
-#include <cstring>
-
 #include "core/context.h"
 #include "core/mask_backends.h"
 
@@ -10,20 +8,10 @@ namespace {
 
 constexpr const char* kApi = "dsdkMagnitudeMask";
 
-// The int a C caller passed for an enum, read without an enum-typed load (a value
-// outside the enumerators is exactly what the checks look for).
-template <class E>
-int enum_int(const E& e) {
-  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized");
-  int v;
-  std::memcpy(&v, &e, sizeof v);
-  return v;
-}
-
 // Mode, dtype (valid, and implemented by the handle's backend) and n.
 dsdkStatus_t check_problem(dsdkHandle_t h, const char* api, const dsdkMaskMode_t& mode,
                            const dsdkDataType_t& dtype, int64_t n) {
-  const int m = enum_int(mode), t = enum_int(dtype);
+  const int m = enum_value(mode), t = enum_value(dtype);
   if (m != DSDK_MASK_TOPK && m != DSDK_MASK_THRESHOLD)
     return fail(h, DSDK_STATUS_BAD_PARAM, "%s: mode %d is not a dsdkMaskMode_t", api, m);
   if (t < DSDK_DATA_FLOAT || t > DSDK_DATA_BFLOAT16)

@@ -30,16 +30,6 @@ const char* kernel_name(dsdkSVMKernel_t k) {
 
 bool positive(double v) { return std::isfinite(v) && v > 0.0; }
 
-// The int a C caller passed for an enum parameter, read without an enum-typed
-// load: a value outside the enumerators is exactly what the checks look for.
-template <class E>
-int enum_value(const E& e) {
-  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized");
-  int v;
-  std::memcpy(&v, &e, sizeof v);
-  return v;
-}
-
 bool valid_kernel(int k) {
   return k == DSDK_SVM_KERNEL_LINEAR || k == DSDK_SVM_KERNEL_POLY || k == DSDK_SVM_KERNEL_RBF ||
          k == DSDK_SVM_KERNEL_SIGMOID;
