@@ -11,6 +11,7 @@ import torch.multiprocessing as mp
 import torch.nn.functional as F
 from torch import nn
 
+import dsdkern
 from dsdkern.dsd import DSD
 from dsdkern.nn import masked_layers
 
@@ -56,6 +57,9 @@ def state(model):
 
 def worker(rank, port, out):
     torch.set_num_threads(1)
+    # One kernel everywhere: a measured choice could differ between the processes, and a
+    # last-bit difference can flip a near-tie of the magnitude top-k.
+    dsdkern.ops.set_algorithm_choice("dsdk")
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=WORLD, timeout=datetime.timedelta(seconds=60))
     try:
@@ -105,7 +109,12 @@ def test_ddp_dsd_matches_single_process_on_the_union_of_shards(tmp_path):
             sparse_masks.update(state(model)["masks"])
         return slice(step * WORLD * PER_RANK, (step + 1) * WORLD * PER_RANK)
 
-    train(model, DSD(model, optimizer, sparsity=0.5), optimizer, rows)
+    choice = dsdkern.ops.algorithm_choice()
+    dsdkern.ops.set_algorithm_choice("dsdk")
+    try:
+        train(model, DSD(model, optimizer, sparsity=0.5), optimizer, rows)
+    finally:
+        dsdkern.ops.set_algorithm_choice(choice)
     single = state(model)
 
     for key in ("masks", "sparse_masks"):
