@@ -2,7 +2,6 @@
 backward over a sampled grid of geometries, memory layouts, gradcheck, opcheck,
 torch.compile, bad inputs (eager and under fake tensors), CUDA-only dtypes and streams."""
 import itertools
-import math
 import random
 from dataclasses import dataclass
 
@@ -12,21 +11,10 @@ import torch.nn.functional as F
 from torch._subclasses.fake_tensor import FakeTensorMode
 
 import dsdkern
+from op_helpers import FORCED, TOL, make_mask, needs_cuda
 
 OP = torch.ops.dsdkern.masked_conv.default
 BWD = torch.ops.dsdkern.masked_conv_backward.default
-TOL = {torch.float32: dict(rtol=1e-4, atol=1e-4), torch.float64: dict(rtol=1e-10, atol=1e-10)}
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-# The key tests run on both candidates of the measured algorithm choice (conftest.py).
-FORCED = pytest.mark.usefixtures("forced_algorithm")
-
-
-def make_mask(shape, sparsity, gen, dtype=torch.bool):
-    """A mask with exactly round(sparsity * numel) pruned entries."""
-    numel = math.prod(shape)
-    keep = torch.ones(numel, dtype=torch.bool)
-    keep[torch.randperm(numel, generator=gen)[:round(sparsity * numel)]] = False
-    return keep.view(shape).to(dtype)
 
 
 # ---------------------------------------------------------------- the sampled grid

@@ -3,7 +3,6 @@ backward over a grid of batch shapes, sparsities, dtypes and memory layouts, gra
 opcheck, torch.compile, the backward op called directly, bad inputs (eager and under fake
 tensors), CUDA-only dtypes and streams."""
 import itertools
-import math
 
 import pytest
 import torch
@@ -11,21 +10,10 @@ import torch.nn.functional as F
 from torch._subclasses.fake_tensor import FakeTensorMode
 
 import dsdkern
+from op_helpers import FORCED, TOL, make_mask, needs_cuda
 
 OP = torch.ops.dsdkern.masked_linear.default
 BWD = torch.ops.dsdkern.masked_linear_backward.default
-TOL = {torch.float32: dict(rtol=1e-4, atol=1e-4), torch.float64: dict(rtol=1e-10, atol=1e-10)}
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-# The key tests run on both candidates of the measured algorithm choice (conftest.py).
-FORCED = pytest.mark.usefixtures("forced_algorithm")
-
-
-def make_mask(shape, sparsity, gen, dtype=torch.bool):
-    """A mask with exactly round(sparsity * numel) pruned entries."""
-    numel = math.prod(shape)
-    keep = torch.ones(numel, dtype=torch.bool)
-    keep[torch.randperm(numel, generator=gen)[:round(sparsity * numel)]] = False
-    return keep.view(shape).to(dtype)
 
 
 def check_against_linear(x, w, m, b, tol=None):
