@@ -1,0 +1,106 @@
+// The input form shared by the CPU sparse convolutions (direct, im2col-tile).
+//
+// The input is copied once per image into a zero-padded, stride-decomposed form: for
+// stride (sh, sw) each channel becomes sh * sw planes, plane (a, b) holding padded rows
+// a, a + sh, ... and columns b, b + sw, ... with one row pitch `ws` for all of them. A
+// filter tap (c, r, s) then reads plane ((r·dh) % sh, (s·dw) % sw) shifted by
+// ((r·dh) / sh, (s·dw) / sw), so output pixel (oh, ow), flattened as j = oh·ws + ow,
+// reads element j + off(c, r, s) for every tap: a contiguous run in j whatever the
+// stride, dilation or padding. Lanes with ow >= q are computed and dropped by store.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "core/conv_params.h"
+#include "cpu/gemm_kernels.h"
+#include "cpu/sparse_kernels.h"
+
+namespace dsdk {
+namespace cpu {
+
+// Vector lanes of the widest ISA, so that workspace sizes do not depend on the ISA.
+inline int64_t max_lanes(size_t elem) { return int64_t(64 / elem); }
+
+struct PaddedInput {
+  int64_t hs, ws, plane;  // plane extent and its size
+  int64_t chan;           // elements of one input channel: sh * sw planes
+  int64_t image;          // elements of one image
+  int64_t len;            // flattened output lanes of one image: p * ws
+  int64_t tail;           // zeros after the image, covering the register tiles' overrun
+};
+
+inline PaddedInput padded_input(const ConvShape& sh, size_t elem) {
+  PaddedInput g;
+  const int64_t hp = sh.h + 2 * int64_t(sh.pad_h), wp = sh.w + 2 * int64_t(sh.pad_w);
+  g.hs = (hp + sh.stride_h - 1) / sh.stride_h;
+  g.ws = (wp + sh.stride_w - 1) / sh.stride_w;
+  g.plane = g.hs * g.ws;
+  g.chan = g.plane * sh.stride_h * sh.stride_w;
+  g.image = g.chan * sh.c;
+  g.len = int64_t(sh.p) * g.ws;
+  g.tail = 2 * g.len + 2 * kSparseMaxVectors * max_lanes(elem);
+  return g;
+}
+
+// off(c, r, s) of every tap of one group, indexed like a CSR column (c·r·s + r·s + s).
+inline void tap_offsets(const ConvShape& sh, const PaddedInput& g, int32_t* tab) {
+  for (int c = 0; c < sh.c_per_group(); ++c)
+    for (int r = 0; r < sh.r; ++r)
+      for (int s = 0; s < sh.s; ++s) {
+        const int rr = r * sh.dil_h, ss = s * sh.dil_w;
+        tab[(int64_t(c) * sh.r + r) * sh.s + s] = int32_t(
+            c * g.chan + (int64_t(rr % sh.stride_h) * sh.stride_w + ss % sh.stride_w) * g.plane +
+            int64_t(rr / sh.stride_h) * g.ws + ss / sh.stride_w);
+      }
+}
+
+// Channel c of image x (strides xs) into its sh * sw planes at dst.
+template <typename T>
+void pad_channel(const ConvShape& sh, const PaddedInput& g, const T* x, const Strides4& xs, int c,
+                 T* dst) {
+  for (int a = 0; a < sh.stride_h; ++a)
+    for (int b = 0; b < sh.stride_w; ++b) {
+      T* d = dst + (int64_t(a) * sh.stride_w + b) * g.plane;
+      int lo, hi;
+      valid_lanes(b - sh.pad_w, sh.stride_w, sh.w, int(g.ws), &lo, &hi);
+      for (int64_t i = 0; i < g.hs; ++i) {
+        T* row = d + i * g.ws;
+        const int64_t hr = a + i * sh.stride_h - sh.pad_h;
+        if (hr < 0 || hr >= sh.h || lo >= hi) {
+          std::fill(row, row + g.ws, T(0));
+          continue;
+        }
+        std::fill(row, row + lo, T(0));
+        std::fill(row + hi, row + g.ws, T(0));
+        const T* s = x + c * xs.c + hr * xs.h + (b + int64_t(lo) * sh.stride_w - sh.pad_w) * xs.w;
+        const int64_t step = int64_t(sh.stride_w) * xs.w;
+        if (step == 1)
+          std::memcpy(row + lo, s, size_t(hi - lo) * sizeof(T));
+        else
+          for (int l = lo; l < hi; ++l) row[l] = s[(l - lo) * step];
+      }
+    }
+}
+
+// y[k] lanes [j0, j0 + n) of the flattened output from acc, with alpha and beta.
+template <typename T>
+void store_lanes(const ConvShape& sh, const PaddedInput& g, const T* acc, int64_t j0, int64_t n,
+                 T* yk, const Strides4& ys, T alpha, T beta) {
+  const int64_t j1 = std::min(g.len, j0 + n);
+  for (int64_t j = j0; j < j1;) {
+    const int64_t oh = j / g.ws, ow = j % g.ws;
+    const int64_t end = std::min(j1, (oh + 1) * g.ws);
+    const int64_t owe = std::min<int64_t>(sh.q, ow + (end - j));
+    T* yr = yk + oh * ys.h;
+    const T* ar = acc + (j - j0) - ow;
+    for (int64_t o = ow; o < owe; ++o) {
+      const T v = alpha * ar[o];
+      yr[o * ys.w] = beta == T(0) ? v : v + beta * yr[o * ys.w];
+    }
+    j = end;
+  }
+}
+
+}  // namespace cpu
+}  // namespace dsdk
