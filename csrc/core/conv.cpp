@@ -14,7 +14,7 @@
 namespace dsdk {
 namespace {
 
-const char* const kAlgorithmNames[] = {"implicit_gemm", "direct_sparse"};
+const char* const kAlgorithmNames[] = {"implicit_gemm", "direct_sparse", "sparse_tile"};
 static_assert(sizeof(kAlgorithmNames) / sizeof(kAlgorithmNames[0]) == DSDK_CONV_ALGO_COUNT,
               "every dsdkConvAlgo_t needs a name");
 

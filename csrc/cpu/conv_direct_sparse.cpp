@@ -7,7 +7,6 @@
 // row is applied one input-channel block at a time (see run) so that the input stays
 // in L1. OpenMP runs over images × groups × tiles × output-channel blocks.
 #include <algorithm>
-#include <climits>
 
 #include <omp.h>
 
@@ -121,12 +120,7 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
 }  // namespace
 
 bool direct_sparse_fits(const ConvShape& sh, std::string* why) {
-  const PaddedInput g = padded_input(sh, sizeof(float));  // float: the most lanes, the longest tail
-  if (g.chan * sh.c_per_group() + g.tail > INT32_MAX) {
-    if (why) *why = "a group's padded input exceeds 2^31 elements (32-bit tap offsets)";
-    return false;
-  }
-  return true;
+  return padded_input_fits(sh, why);
 }
 
 size_t direct_sparse_workspace(const ConvFwdArgs& a, int num_threads) {
@@ -136,14 +130,9 @@ size_t direct_sparse_workspace(const ConvFwdArgs& a, int num_threads) {
 dsdkStatus_t direct_sparse_fwd(const ConvFwdArgs& a, void* ws, size_t, int nt, std::string*) {
   const Layout l = layout(a, nt);
   char* base = line_up(ws);
-  CsrView w = a.sparse ? *a.sparse
-                       : csr_pack(a.dtype, a.sh.k, a.sh.crs(), a.w, a.mask,
-                                  int64_t(a.sh.k) * a.sh.crs(), base, nt);
-  auto go = [&](auto z) {
-    using T = decltype(z);
-    return w.col16() ? run<T, uint16_t>(a, w, base, l, nt) : run<T, uint32_t>(a, w, base, l, nt);
-  };
-  return a.dtype == DSDK_DATA_DOUBLE ? go(double()) : go(float());
+  return with_packed_filter(a, base, nt, [&](auto z, auto i, const CsrView& w) {
+    return run<decltype(z), decltype(i)>(a, w, base, l, nt);
+  });
 }
 
 }  // namespace cpu

@@ -27,27 +27,38 @@ class ImplicitGemm final : public ConvAlgorithm {
   }
 };
 
-class DirectSparse final : public ConvAlgorithm {
+// A forward-only sparse algorithm (dense or packed filter) over its kernel's entry points.
+class SparseForward final : public ConvAlgorithm {
  public:
+  using Fits = bool (*)(const ConvShape&, std::string*);
+  using Workspace = size_t (*)(const ConvFwdArgs&, int);
+  using Run = dsdkStatus_t (*)(const ConvFwdArgs&, void*, size_t, int, std::string*);
+  constexpr SparseForward(Fits fits, Workspace ws, Run run) : fits_(fits), ws_(ws), run_(run) {}
   dsdkStatus_t can_implement(const ConvCall& c, std::string* why) const override {
     if (c.dir != DSDK_CONV_FORWARD) {
       *why = "it computes the forward direction only";
       return DSDK_STATUS_NOT_SUPPORTED;
     }
-    return direct_sparse_fits(c.fwd.sh, why) ? DSDK_STATUS_SUCCESS : DSDK_STATUS_NOT_SUPPORTED;
+    return fits_(c.fwd.sh, why) ? DSDK_STATUS_SUCCESS : DSDK_STATUS_NOT_SUPPORTED;
   }
   size_t workspace(const ConvCall& c, const ConvExec& e) const override {
-    return direct_sparse_workspace(c.fwd, e.num_threads);
+    return ws_(c.fwd, e.num_threads);
   }
   dsdkStatus_t run(const ConvCall& c, void* ws, size_t bytes, const ConvExec& e,
                    std::string* msg) const override {
-    return direct_sparse_fwd(c.fwd, ws, bytes, e.num_threads, msg);
+    return run_(c.fwd, ws, bytes, e.num_threads, msg);
   }
+
+ private:
+  Fits fits_;
+  Workspace ws_;
+  Run run_;
 };
 
 const ImplicitGemm kImplicitGemm;
-const DirectSparse kDirectSparse;
-const ConvAlgorithm* const kRegistry[] = {&kImplicitGemm, &kDirectSparse};
+const SparseForward kDirectSparse(direct_sparse_fits, direct_sparse_workspace, direct_sparse_fwd);
+const SparseForward kSparseTile(sparse_tile_fits, sparse_tile_workspace, sparse_tile_fwd);
+const ConvAlgorithm* const kRegistry[] = {&kImplicitGemm, &kDirectSparse, &kSparseTile};
 static_assert(sizeof(kRegistry) / sizeof(kRegistry[0]) == DSDK_CONV_ALGO_COUNT,
               "every dsdkConvAlgo_t has a CPU entry");
 

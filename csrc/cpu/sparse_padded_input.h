@@ -1,4 +1,5 @@
-// The input form shared by the CPU sparse convolutions (direct, im2col-tile).
+// The input form shared by the CPU sparse convolutions (direct, im2col-tile), and
+// their common entry: pack the filter when the call brings a dense one, pick the types.
 //
 // The input is copied once per image into a zero-padded, stride-decomposed form: for
 // stride (sh, sw) each channel becomes sh * sw planes, plane (a, b) holding padded rows
@@ -9,10 +10,13 @@
 // stride, dilation or padding. Lanes with ow >= q are computed and dropped by store.
 #pragma once
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #include "core/conv_params.h"
+#include "core/sparse_csr.h"
 #include "cpu/gemm_kernels.h"
 #include "cpu/sparse_kernels.h"
 
@@ -41,6 +45,16 @@ inline PaddedInput padded_input(const ConvShape& sh, size_t elem) {
   g.len = int64_t(sh.p) * g.ws;
   g.tail = 2 * g.len + 2 * kSparseMaxVectors * max_lanes(elem);
   return g;
+}
+
+// Whether 32-bit tap offsets address a group's padded input (and the tiles' overrun).
+inline bool padded_input_fits(const ConvShape& sh, std::string* why) {
+  const PaddedInput g = padded_input(sh, sizeof(float));  // float: the most lanes, the longest tail
+  if (g.chan * sh.c_per_group() + g.tail > INT32_MAX) {
+    if (why) *why = "a group's padded input exceeds 2^31 elements (32-bit tap offsets)";
+    return false;
+  }
+  return true;
 }
 
 // off(c, r, s) of every tap of one group, indexed like a CSR column (c·r·s + r·s + s).
@@ -100,6 +114,19 @@ void store_lanes(const ConvShape& sh, const PaddedInput& g, const T* acc, int64_
     }
     j = end;
   }
+}
+
+// Runs run(T(), I(), csr) with T the data type and I the column index type, on
+// a.sparse or on a.w ⊙ a.mask packed into the first csr_bytes(...) of mem.
+template <class Run>
+dsdkStatus_t with_packed_filter(const ConvFwdArgs& a, char* mem, int num_threads, Run&& run) {
+  const CsrView w = a.sparse ? *a.sparse
+                             : csr_pack(a.dtype, a.sh.k, a.sh.crs(), a.w, a.mask,
+                                        int64_t(a.sh.k) * a.sh.crs(), mem, num_threads);
+  auto go = [&](auto z) {
+    return w.col16() ? run(z, uint16_t(), w) : run(z, uint32_t(), w);
+  };
+  return a.dtype == DSDK_DATA_DOUBLE ? go(double()) : go(float());
 }
 
 }  // namespace cpu

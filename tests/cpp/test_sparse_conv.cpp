@@ -1,11 +1,12 @@
-// Direct sparse convolution (forward) against a naive double-precision convolution
-// written here, through the public C API, both ways in: the masked call with
-// DSDK_CONV_ALGO_DIRECT_SPARSE (packs into the workspace) and a packed filter
-// (dsdkCreateSparseFilter + dsdkSparseConvolutionForward). A seeded random grid over
+// The sparse convolutions (forward: DSDK_CONV_ALGO_DIRECT_SPARSE and
+// DSDK_CONV_ALGO_SPARSE_TILE) against a naive double-precision convolution written
+// here, through the public C API, both ways in: the masked call (packs into the
+// workspace) and a packed filter (dsdkCreateSparseFilter + dsdkSparseConvolutionForward). A seeded random grid over
 // strides, padding, dilation, groups (depthwise too), 1x1 / 3x3 / 5x5 filters, batch
 // 0 / 1 / odd, NCHW and channels_last, sparsities 0-100 % and masks with whole empty
 // output channels, alpha/beta, float and double, thread counts and every ISA this CPU
 // has; then Find, and the argument checks of the new calls.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +32,8 @@ struct Case {
   int p() const { return extent(h + 2 * pad_h - dil_h * (r - 1) - 1, stride_h); }
   int q() const { return extent(w + 2 * pad_w - dil_w * (s - 1) - 1, stride_w); }
 };
+
+const dsdkConvAlgo_t kSparseAlgos[] = {DSDK_CONV_ALGO_DIRECT_SPARSE, DSDK_CONV_ALGO_SPARSE_TILE};
 
 struct Strides {
   int64_t n, c, h, w;
@@ -157,17 +160,17 @@ std::vector<T> start(const Problem& pr, double beta) {
   return y;
 }
 
-void print_case(const Case& cs, const char* how, const char* type) {
-  std::printf("FAILED %s %s: n%d c%d %dx%d k%d %dx%d g%d pad%d,%d stride%d,%d dil%d,%d %s sp%d%s "
+void print_case(const Case& cs, const char* algo, const char* how, const char* type) {
+  std::printf("FAILED %s %s %s: n%d c%d %dx%d k%d %dx%d g%d pad%d,%d stride%d,%d dil%d,%d %s sp%d%s "
               "alpha %g beta %g threads %d\n",
-              how, type, cs.n, cs.c, cs.h, cs.w, cs.k, cs.r, cs.s, cs.groups, cs.pad_h, cs.pad_w,
+              algo, how, type, cs.n, cs.c, cs.h, cs.w, cs.k, cs.r, cs.s, cs.groups, cs.pad_h, cs.pad_w,
               cs.stride_h, cs.stride_w, cs.dil_h, cs.dil_w, cs.channels_last ? "NHWC" : "NCHW",
               cs.sparsity, cs.empty_channels ? " empty-channels" : "", cs.alpha, cs.beta,
               cs.threads);
 }
 
 template <typename T>
-void run_case(dsdkHandle_t h, const Problem& pr, dsdkDataType_t t) {
+void run_case(dsdkHandle_t h, const Problem& pr, dsdkDataType_t t, dsdkConvAlgo_t algo) {
   const Case& cs = pr.cs;
   Descs d(pr, t);
   const std::vector<T> x = cast<T>(pr.x), w = cast<T>(pr.w);
@@ -177,14 +180,14 @@ void run_case(dsdkHandle_t h, const Problem& pr, dsdkDataType_t t) {
 
   size_t bytes = 0;
   CHECK_OK(dsdkGetConvolutionWorkspaceSize(h, DSDK_CONV_FORWARD, d.x, d.w, d.conv, d.y,
-                                           DSDK_CONV_ALGO_DIRECT_SPARSE, &bytes));
+                                           algo, &bytes));
   std::vector<char> ws(bytes);
   std::vector<T> y = start<T>(pr, cs.beta);
   CHECK_OK(dsdkMaskedConvolutionForward(h, &alpha, d.x, x.data(), d.w, w.data(), pr.mask.data(),
-                                        d.conv, DSDK_CONV_ALGO_DIRECT_SPARSE, ws.data(), bytes,
+                                        d.conv, algo, ws.data(), bytes,
                                         &beta, d.y, y.data()));
   if (!matches(pr, y, cs.alpha, cs.beta)) {
-    print_case(cs, "masked", type);
+    print_case(cs, dsdkGetConvolutionAlgorithmName(algo), "masked", type);
     ++check::failures();
   }
 
@@ -198,17 +201,22 @@ void run_case(dsdkHandle_t h, const Problem& pr, dsdkDataType_t t) {
   CHECK(nnz == kept);
   CHECK(fbytes >= size_t(nnz) * (sizeof(T) + 2));
   CHECK_OK(dsdkGetSparseConvolutionForwardWorkspaceSize(h, d.x, f, d.conv, d.y,
-                                                        DSDK_CONV_ALGO_DIRECT_SPARSE, &bytes));
+                                                        algo, &bytes));
   std::vector<char> ws2(bytes);
   y = start<T>(pr, cs.beta);
   CHECK_OK(dsdkSparseConvolutionForward(h, &alpha, d.x, x.data(), f, d.conv,
-                                        DSDK_CONV_ALGO_DIRECT_SPARSE, ws2.data(), bytes, &beta,
+                                        algo, ws2.data(), bytes, &beta,
                                         d.y, y.data()));
   if (!matches(pr, y, cs.alpha, cs.beta)) {
-    print_case(cs, "packed", type);
+    print_case(cs, dsdkGetConvolutionAlgorithmName(algo), "packed", type);
     ++check::failures();
   }
   CHECK_OK(dsdkDestroySparseFilter(f));
+}
+
+template <typename T>
+void run_case(dsdkHandle_t h, const Problem& pr, dsdkDataType_t t) {
+  for (dsdkConvAlgo_t algo : kSparseAlgos) run_case<T>(h, pr, t, algo);
 }
 
 Case random_case(std::mt19937& rng) {
@@ -261,18 +269,21 @@ void run_grid(dsdkHandle_t h, std::mt19937& rng, int cases) {
   run_case<double>(h, make_problem(deep, rng), DSDK_DATA_DOUBLE);
 }
 
-// Find runs both algorithms forward; whichever it ranks first computes the right y.
+// Find runs every algorithm forward; whichever it ranks first (and each other one it
+// ranks) computes the right y.
 void test_find(dsdkHandle_t h, std::mt19937& rng) {
   const Case cs{1, 16, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, 90, false, 1.0, 0.0, 2};
   const Problem pr = make_problem(cs, rng);
   Descs d(pr, DSDK_DATA_FLOAT);
   std::vector<float> x = cast<float>(pr.x), w = cast<float>(pr.w), y(pr.y0.size());
-  size_t b0 = 0, b1 = 0;
-  CHECK_OK(dsdkGetConvolutionWorkspaceSize(h, DSDK_CONV_FORWARD, d.x, d.w, d.conv, d.y,
-                                           DSDK_CONV_ALGO_IMPLICIT_GEMM, &b0));
-  CHECK_OK(dsdkGetConvolutionWorkspaceSize(h, DSDK_CONV_FORWARD, d.x, d.w, d.conv, d.y,
-                                           DSDK_CONV_ALGO_DIRECT_SPARSE, &b1));
-  std::vector<char> ws(std::max(b0, b1));
+  size_t most = 0;
+  for (int id = 0; id < DSDK_CONV_ALGO_COUNT; ++id) {
+    size_t b = 0;
+    CHECK_OK(dsdkGetConvolutionWorkspaceSize(h, DSDK_CONV_FORWARD, d.x, d.w, d.conv, d.y,
+                                             dsdkConvAlgo_t(id), &b));
+    most = std::max(most, b);
+  }
+  std::vector<char> ws(most);
   dsdkConvAlgoPerf_t perf[DSDK_CONV_ALGO_COUNT];
   int returned = 0;
   CHECK_OK(dsdkFindConvolutionAlgorithm(h, DSDK_CONV_FORWARD, d.x, x.data(), d.w, w.data(),
@@ -280,20 +291,23 @@ void test_find(dsdkHandle_t h, std::mt19937& rng) {
                                         DSDK_CONV_ALGO_COUNT, &returned, perf, ws.data(),
                                         ws.size()));
   CHECK(returned == DSDK_CONV_ALGO_COUNT);
-  for (int i = 0; i < returned; ++i) CHECK(perf[i].status == DSDK_STATUS_SUCCESS);
   const float one = 1, zero = 0;
-  CHECK_OK(dsdkMaskedConvolutionForward(h, &one, d.x, x.data(), d.w, w.data(), pr.mask.data(),
-                                        d.conv, perf[0].algo, ws.data(), ws.size(), &zero, d.y,
-                                        y.data()));
-  CHECK(matches(pr, y, 1.0, 0.0));
-  // Backward directions: the direct sparse algorithm does not run there.
+  for (int i = 0; i < returned; ++i) {
+    CHECK(perf[i].status == DSDK_STATUS_SUCCESS);
+    std::fill(y.begin(), y.end(), std::numeric_limits<float>::quiet_NaN());
+    CHECK_OK(dsdkMaskedConvolutionForward(h, &one, d.x, x.data(), d.w, w.data(), pr.mask.data(),
+                                          d.conv, perf[i].algo, ws.data(), ws.size(), &zero, d.y,
+                                          y.data()));
+    CHECK(matches(pr, y, 1.0, 0.0));
+  }
+  // Backward directions: the sparse algorithms do not run there.
   CHECK_OK(dsdkFindConvolutionAlgorithm(h, DSDK_CONV_BACKWARD_DATA, d.x, x.data(), d.w, w.data(),
                                         pr.mask.data(), d.conv, d.y, y.data(),
                                         DSDK_CONV_ALGO_COUNT, &returned, perf, ws.data(),
                                         ws.size()));
   CHECK(returned == DSDK_CONV_ALGO_COUNT);
   for (int i = 0; i < returned; ++i)
-    if (perf[i].algo == DSDK_CONV_ALGO_DIRECT_SPARSE)
+    if (perf[i].algo != DSDK_CONV_ALGO_IMPLICIT_GEMM)
       CHECK(perf[i].status == DSDK_STATUS_NOT_SUPPORTED);
 }
 

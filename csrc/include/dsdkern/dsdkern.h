@@ -142,6 +142,11 @@ typedef enum {
                                        W ⊙ M into the workspace on every call (the
                                        workspace covers a fully dense CSR); pack once with
                                        dsdkCreateSparseFilter to run many times. */
+  DSDK_CONV_ALGO_SPARSE_TILE = 2,   /* CSR of W ⊙ M over the lowered c·r·s axis times dense
+                                       lowered-input tiles built per tile in the workspace
+                                       (im2col-tile); for deep layers with many output
+                                       channels. CPU, forward only; packs like
+                                       DIRECT_SPARSE through the masked call. */
   DSDK_CONV_ALGO_COUNT,
   DSDK_CONV_ALGO_MAX_ENUM = 0x7fffffff
 } dsdkConvAlgo_t;
