@@ -3,12 +3,12 @@
 #include <cstdint>
 
 #include "cpu/gemm_kernels.h"
+#include "cpu/isa_build.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if DSDK_X86_ISA
 #include <immintrin.h>
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+DSDK_ISA_BEGIN("avx2,fma")
 
 namespace dsdk {
 namespace cpu {
@@ -102,24 +102,10 @@ const Microkernel<T>* avx2_kernel() {
 }  // namespace cpu
 }  // namespace dsdk
 
-#pragma GCC pop_options
+DSDK_ISA_END
 
 #else
-
-namespace dsdk {
-namespace cpu {
-template <typename T>
-const Microkernel<T>* avx2_kernel() {
-  return nullptr;
-}
-}  // namespace cpu
-}  // namespace dsdk
-
+DSDK_ISA_NONE(Microkernel, avx2_kernel)
 #endif
 
-namespace dsdk {
-namespace cpu {
-template const Microkernel<float>* avx2_kernel<float>();
-template const Microkernel<double>* avx2_kernel<double>();
-}  // namespace cpu
-}  // namespace dsdk
+DSDK_ISA_INSTANTIATE(Microkernel, avx2_kernel)

@@ -6,12 +6,12 @@
 #include <cstdint>
 
 #include "cpu/gemm_kernels.h"
+#include "cpu/isa_build.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if DSDK_X86_ISA
 #include <immintrin.h>
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi,bmi2")
+DSDK_ISA_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi,bmi2")
 // GCC 12's own shuffle intrinsics start from _mm512_undefined_*(), which trips this.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -388,24 +388,10 @@ const Microkernel<T>* avx512_kernel() {
 }  // namespace dsdk
 
 #pragma GCC diagnostic pop
-#pragma GCC pop_options
+DSDK_ISA_END
 
 #else
-
-namespace dsdk {
-namespace cpu {
-template <typename T>
-const Microkernel<T>* avx512_kernel() {
-  return nullptr;
-}
-}  // namespace cpu
-}  // namespace dsdk
-
+DSDK_ISA_NONE(Microkernel, avx512_kernel)
 #endif
 
-namespace dsdk {
-namespace cpu {
-template const Microkernel<float>* avx512_kernel<float>();
-template const Microkernel<double>* avx512_kernel<double>();
-}  // namespace cpu
-}  // namespace dsdk
+DSDK_ISA_INSTANTIATE(Microkernel, avx512_kernel)

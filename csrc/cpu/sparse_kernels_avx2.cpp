@@ -1,14 +1,13 @@
 // AVX2+FMA build of the sparse row kernel (8 floats / 4 doubles a vector).
-// Compiled for the ISA by pragma (headers first, so that no inline function of theirs
-// becomes ISA code); only reached after the CPUID check of sparse_kernels_generic.cpp.
+// Built as cpu/isa_build.h describes.
 #include <cstdint>
 #include <cstring>
 
+#include "cpu/isa_build.h"
 #include "cpu/sparse_kernels.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+#if DSDK_X86_ISA
+DSDK_ISA_BEGIN("avx2,fma")
 #include "cpu/sparse_row_body.h"
 
 namespace dsdk {
@@ -20,24 +19,10 @@ const SparseKernels<T>* avx2_sparse_kernels() {
 }
 }  // namespace cpu
 }  // namespace dsdk
-#pragma GCC pop_options
+DSDK_ISA_END
 
 #else
-
-namespace dsdk {
-namespace cpu {
-template <typename T>
-const SparseKernels<T>* avx2_sparse_kernels() {
-  return nullptr;
-}
-}  // namespace cpu
-}  // namespace dsdk
-
+DSDK_ISA_NONE(SparseKernels, avx2_sparse_kernels)
 #endif
 
-namespace dsdk {
-namespace cpu {
-template const SparseKernels<float>* avx2_sparse_kernels<float>();
-template const SparseKernels<double>* avx2_sparse_kernels<double>();
-}  // namespace cpu
-}  // namespace dsdk
+DSDK_ISA_INSTANTIATE(SparseKernels, avx2_sparse_kernels)
