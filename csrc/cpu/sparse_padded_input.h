@@ -102,17 +102,22 @@ template <typename T>
 void store_lanes(const ConvShape& sh, const PaddedInput& g, const T* acc, int64_t j0, int64_t n,
                  T* yk, const Strides4& ys, T alpha, T beta) {
   const int64_t j1 = std::min(g.len, j0 + n);
-  for (int64_t j = j0; j < j1;) {
-    const int64_t oh = j / g.ws, ow = j % g.ws;
-    const int64_t end = std::min(j1, (oh + 1) * g.ws);
-    const int64_t owe = std::min<int64_t>(sh.q, ow + (end - j));
+  // One division per call, not per output row: it cost as much as the stores.
+  int64_t oh = j0 / g.ws, ow = j0 % g.ws;
+  for (int64_t j = j0; j < j1; j += g.ws - ow, ow = 0, ++oh) {
+    const int64_t owe = std::min<int64_t>(sh.q, ow + (j1 - j));
     T* yr = yk + oh * ys.h;
     const T* ar = acc + (j - j0) - ow;
-    for (int64_t o = ow; o < owe; ++o) {
-      const T v = alpha * ar[o];
-      yr[o * ys.w] = beta == T(0) ? v : v + beta * yr[o * ys.w];
-    }
-    j = end;
+    // Unit-stride rows (NCHW) as loops the compiler vectorises.
+    if (ys.w == 1 && beta == T(0))
+      for (int64_t o = ow; o < owe; ++o) yr[o] = alpha * ar[o];
+    else if (ys.w == 1)
+      for (int64_t o = ow; o < owe; ++o) yr[o] = alpha * ar[o] + beta * yr[o];
+    else
+      for (int64_t o = ow; o < owe; ++o) {
+        const T v = alpha * ar[o];
+        yr[o * ys.w] = beta == T(0) ? v : v + beta * yr[o * ys.w];
+      }
   }
 }
 
