@@ -50,7 +50,10 @@ struct SparseRow {
     for (int u = 1; u < S; ++u)
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) a[0][v] += a[u][v];
-    std::memcpy(acc, a[0], sizeof a[0]);
+    // One store per vector: copying the whole array would make GCC keep it on the
+    // stack, a spill and reload of every accumulator per call.
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) std::memcpy(acc + v * L, &a[0][v], sizeof(V));
   }
 
   template <typename I>
