@@ -57,40 +57,41 @@ inline bool padded_input_fits(const ConvShape& sh, std::string* why) {
   return true;
 }
 
-// off(c, r, s) of every tap of one group, indexed like a CSR column (c·r·s + r·s + s).
+// off(c, r, s) of every tap of one group, indexed like a CSR column (c·r·s + r·s + s);
+// the divisions once per (r, s), not per tap.
 inline void tap_offsets(const ConvShape& sh, const PaddedInput& g, int32_t* tab) {
-  for (int c = 0; c < sh.c_per_group(); ++c)
-    for (int r = 0; r < sh.r; ++r)
-      for (int s = 0; s < sh.s; ++s) {
-        const int rr = r * sh.dil_h, ss = s * sh.dil_w;
-        tab[(int64_t(c) * sh.r + r) * sh.s + s] = int32_t(
-            c * g.chan + (int64_t(rr % sh.stride_h) * sh.stride_w + ss % sh.stride_w) * g.plane +
-            int64_t(rr / sh.stride_h) * g.ws + ss / sh.stride_w);
-      }
+  const int taps = sh.r * sh.s;
+  for (int r = 0; r < sh.r; ++r)
+    for (int s = 0; s < sh.s; ++s) {
+      const int rr = r * sh.dil_h, ss = s * sh.dil_w;
+      tab[r * sh.s + s] = int32_t(
+          (int64_t(rr % sh.stride_h) * sh.stride_w + ss % sh.stride_w) * g.plane +
+          int64_t(rr / sh.stride_h) * g.ws + ss / sh.stride_w);
+    }
+  for (int c = 1; c < sh.c_per_group(); ++c)
+    for (int t = 0; t < taps; ++t) tab[c * taps + t] = int32_t(c * g.chan + tab[t]);
 }
 
-// Channel c of image x (strides xs) into its sh * sw planes at dst.
+// Channel c of image x (strides xs) into its sh * sw planes at dst. One memset and
+// plain copy loops: rows are short (9 elements at 7x7), and per-row library calls
+// cost more than the copies.
 template <typename T>
 void pad_channel(const ConvShape& sh, const PaddedInput& g, const T* x, const Strides4& xs, int c,
                  T* dst) {
+  std::memset(dst, 0, size_t(g.chan) * sizeof(T));
   for (int a = 0; a < sh.stride_h; ++a)
     for (int b = 0; b < sh.stride_w; ++b) {
       T* d = dst + (int64_t(a) * sh.stride_w + b) * g.plane;
       int lo, hi;
       valid_lanes(b - sh.pad_w, sh.stride_w, sh.w, int(g.ws), &lo, &hi);
+      const int64_t step = int64_t(sh.stride_w) * xs.w;
       for (int64_t i = 0; i < g.hs; ++i) {
-        T* row = d + i * g.ws;
         const int64_t hr = a + i * sh.stride_h - sh.pad_h;
-        if (hr < 0 || hr >= sh.h || lo >= hi) {
-          std::fill(row, row + g.ws, T(0));
-          continue;
-        }
-        std::fill(row, row + lo, T(0));
-        std::fill(row + hi, row + g.ws, T(0));
+        if (hr < 0 || hr >= sh.h) continue;
+        T* row = d + i * g.ws;
         const T* s = x + c * xs.c + hr * xs.h + (b + int64_t(lo) * sh.stride_w - sh.pad_w) * xs.w;
-        const int64_t step = int64_t(sh.stride_w) * xs.w;
         if (step == 1)
-          std::memcpy(row + lo, s, size_t(hi - lo) * sizeof(T));
+          for (int l = lo; l < hi; ++l) row[l] = s[l - lo];
         else
           for (int l = lo; l < hi; ++l) row[l] = s[(l - lo) * step];
       }
