@@ -26,7 +26,7 @@ namespace dsdk {
 namespace cpu {
 namespace {
 
-constexpr size_t kPanelBytes = 512 * 1024;
+constexpr size_t kPanelBytes = 1024 * 1024;
 
 // Most lanes of a tile, whatever the ISA (a multiple of every ISA's vector): a panel
 // within kPanelBytes, at least one 64-byte line per row, at most the widest ISA's
