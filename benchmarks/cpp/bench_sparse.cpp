@@ -1,6 +1,7 @@
-// Times the CPU sparse algorithms through the C API, float32: the direct sparse
-// convolution from a packed filter (dsdkSparseConvolutionForward) or the dense masked
-// implicit GEMM, and the sparse GEMM from a packed matrix. Uniform random masks.
+// Times the CPU sparse algorithms through the C API, float32: a sparse convolution
+// (direct or im2col-tile) from a packed filter (dsdkSparseConvolutionForward) or the
+// dense masked implicit GEMM, and the sparse GEMM from a packed matrix. Uniform random
+// masks.
 //   build/bench_sparse serve
 // reads lines
 //   conv n c hw k stride sparsity% algo reps threads      (3x3, pad 1; algo = dsdkConvAlgo_t)

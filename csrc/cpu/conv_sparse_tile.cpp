@@ -8,8 +8,9 @@
 // each output channel's whole CSR row over the panel with the tile's accumulators in
 // registers, storing the row's outputs once. Against the direct algorithm this trades
 // one copy of the panel for aligned loads and no partial sums; the copy is paid once
-// for (k / groups) · density multiply-adds per element, so it wins on the deep layers
-// with many output channels. The panel is sized to stay in L2.
+// for (k / groups) · density multiply-adds per element, so it can win on the deep layers
+// with many output channels. The panel is sized to one core's L2 (1 MiB, the best
+// of 0.5 / 1 / 2 MiB measured on Zen 5).
 #include <algorithm>
 #include <cstring>
 
