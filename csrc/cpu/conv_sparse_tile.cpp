@@ -85,7 +85,7 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
   const int kg = sh.k_per_group(), cg = sh.c_per_group();
   const int threads = threads_for(w.nnz * g.len * sh.n + int64_t(sh.n) * g.image, nt);
   const int64_t tiles = int64_t(sh.groups) * ntiles;
-  const int64_t parts = std::min<int64_t>(kg, (2 * threads + tiles - 1) / tiles);
+  const int64_t parts = threads == 1 ? 1 : std::min<int64_t>(kg, (2 * threads + tiles - 1) / tiles);
   const int64_t items = tiles * parts;  // per image
   const T alpha = T(a.alpha), beta = T(a.beta);
   const T* x = static_cast<const T*>(a.x);
