@@ -5,7 +5,8 @@
 // so sorted by input channel) times those runs is the sparse row kernel
 // (cpu/sparse_kernels.h) over a tile of j, the tile's accumulators in registers; the
 // row is applied one input-channel block at a time (see run) so that the input stays
-// in L1. OpenMP runs over images × groups × tiles × output-channel blocks.
+// in L1. OpenMP runs over the work items of split_work (images × bands of output rows
+// × output-channel parts).
 #include <algorithm>
 
 #include <omp.h>
@@ -24,29 +25,32 @@ namespace {
 // L1 shares of a work item: its partial output tiles and its block of input rows.
 constexpr size_t kPartialBytes = 16 * 1024, kInputBytes = 24 * 1024;
 constexpr int kMaxKb = 256;
-// Workspace: [packed filter, when the call brings a dense one][tap offsets][one padded
-// image][per-thread partial tiles].
+// Workspace: [packed filter, when the call brings a dense one][tap offsets][per thread:
+// a padded band (at most the whole image) and its partial tiles].
 struct Layout {
-  size_t csr, tab, images, partials, total;
+  size_t csr, tab, band, per_thread, total;
 };
 
 Layout layout(const ConvFwdArgs& a, int nt) {
   const ConvShape& sh = a.sh;
   const size_t elem = dtype_size(a.dtype);
-  const PaddedInput g = padded_input(sh, elem);
+  const PaddedInput g = padded_input(sh, elem, sh.p);
   Layout l;
   l.csr = a.sparse ? 0 : csr_bytes(a.dtype, sh.k, sh.crs(), int64_t(sh.k) * sh.crs());
   l.tab = line_up(size_t(sh.crs()) * sizeof(int32_t));
-  l.images = line_up(size_t(g.image + g.tail) * elem);
-  l.partials = size_t(std::max(nt, 1)) * kPartialBytes;  // one kb x tile block per thread
-  l.total = kLine + l.csr + l.tab + l.images + l.partials;  // kLine: to align the pointer
+  l.band = line_up(size_t(g.image + g.tail) * elem);
+  l.per_thread = l.band + kPartialBytes;
+  l.total = kLine + l.csr + l.tab + size_t(std::max(nt, 1)) * l.per_thread;  // kLine: alignment
   return l;
 }
 
 template <typename T, typename I>
 dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout& l, int nt) {
   const ConvShape& sh = a.sh;
-  const PaddedInput g = padded_input(sh, sizeof(T));
+  const int threads = threads_for(w.nnz * int64_t(sh.p) * sh.q * sh.n + int64_t(sh.n) * sh.c *
+                                      sh.h * sh.w, nt);
+  const WorkSplit split = split_work(sh, sizeof(T), threads);
+  const PaddedInput g = padded_input(sh, sizeof(T), split.rows);
   const SparseKernels<T>& kern = sparse_kernels<T>();
   const SparseRowFn<T, I> row = row_fn(kern, I());
   const int lanes = kern.lanes;
@@ -57,60 +61,65 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
 
   int32_t* tab = reinterpret_cast<int32_t*>(ws + l.csr);
   tap_offsets(sh, g, tab);
-  T* img = reinterpret_cast<T*>(ws + l.csr + l.tab);
-  std::fill(img + g.image, img + g.image + g.tail, T(0));
 
-  // A work item is one tile of kb output channels. Its input rows are read in blocks
-  // of cb input channels, small enough to stay in L1 while all kb channels' entries in
-  // them are applied (the whole tile's rows, read once per output channel, would come
-  // from L2); the kb partial tiles stay in L1 too.
+  // Per output channel block of kb, the input rows are read in blocks of cb input
+  // channels, small enough to stay in L1 while all kb channels' entries in them are
+  // applied (the whole tile's rows, read once per output channel, would come from
+  // L2); the kb partial tiles stay in L1 too.
   const int kg = sh.k_per_group(), cg = sh.c_per_group();
   const int64_t taps = int64_t(sh.r) * sh.s;
   const int kb = std::max(1, std::min({kg, kMaxKb, int(kPartialBytes / (size_t(tile) * sizeof(T)))}));
   const int64_t span = int64_t(sh.stride_h) * sh.stride_w *
                        (tile + int64_t(sh.r - 1) * sh.dil_h / sh.stride_h * g.ws + sh.s);
   const int cb = std::max(1, std::min(cg, int(kInputBytes / (size_t(span) * sizeof(T)))));
-  const int64_t kblocks = (kg + kb - 1) / kb;
-  const int64_t items = int64_t(sh.groups) * ntiles * kblocks;  // per image
   const T alpha = T(a.alpha), beta = T(a.beta);
   const T* x = static_cast<const T*>(a.x);
   T* y = static_cast<T*>(a.y);
   const T* val = static_cast<const T*>(w.val);
   const I* col = static_cast<const I*>(w.col);
-  const int threads = threads_for(w.nnz * g.len * sh.n + int64_t(sh.n) * g.image, nt);
-  T* partials = reinterpret_cast<T*>(ws + l.csr + l.tab + l.images);
+  char* scratch = ws + l.csr + l.tab;
 
-  // One image at a time, so that its padded copy stays in L2 while its tiles run.
 #pragma omp parallel num_threads(threads)
   {
-    T* partial = partials + size_t(omp_get_thread_num()) * kb * tile;
+    T* img = reinterpret_cast<T*>(scratch + size_t(omp_get_thread_num()) * l.per_thread);
+    T* partial = reinterpret_cast<T*>(reinterpret_cast<char*>(img) + l.band);
     const I* cursor[kMaxKb];
-    for (int n = 0; n < sh.n; ++n) {
-#pragma omp for schedule(static)
-      for (int c = 0; c < sh.c; ++c)
-        pad_channel(sh, g, x + n * a.xs.n, a.xs, c, img + c * g.chan);
+    int64_t padded = -1;  // the band (image · bands + band) in img
 #pragma omp for schedule(dynamic)
-      for (int64_t it = 0; it < items; ++it) {
-        const int64_t kbi = it % kblocks, t = (it / kblocks) % ntiles, gi = it / kblocks / ntiles;
-        const T* base = img + gi * cg * g.chan + t * tile;
-        const int k0 = int(gi * kg + kbi * kb), k1 = std::min(int(gi * kg) + kg, k0 + kb);
-        std::fill(partial, partial + size_t(k1 - k0) * tile, T(0));
-        for (int k = k0; k < k1; ++k) cursor[k - k0] = col + w.row_ptr[k];
-        for (int c0 = 0; c0 < cg; c0 += cb) {
-          const int64_t hi = std::min(cg, c0 + cb) * taps;
-          for (int k = k0; k < k1; ++k) {
-            const I* e0 = cursor[k - k0];
-            const I* end = col + w.row_ptr[k + 1];
-            const I* e1 = e0;
-            while (e1 < end && *e1 < hi) ++e1;
-            cursor[k - k0] = e1;
-            if (e1 > e0)
-              row(base, tab, val + (e0 - col), e0, e1 - e0, nv, partial + size_t(k - k0) * tile);
+    for (int64_t it = 0; it < split.items(sh.n); ++it) {
+      const int64_t part = it % split.parts, nb = it / split.parts;
+      const int n = int(nb / split.bands);
+      const int64_t p0 = nb % split.bands * split.rows;
+      const int64_t len = std::min<int64_t>(split.rows, sh.p - p0) * g.ws;
+      if (padded != nb) pad_band(sh, g, x + n * a.xs.n, a.xs, p0, img);
+      padded = nb;
+      for (int gi = 0; gi < sh.groups; ++gi) {
+        const int kp0 = gi * kg + int(part * kg / split.parts);
+        const int kp1 = gi * kg + int((part + 1) * kg / split.parts);
+        for (int64_t t = 0; t * tile < len; ++t) {
+          const T* base = img + int64_t(gi) * cg * g.chan + t * tile;
+          for (int k0 = kp0; k0 < kp1; k0 += kb) {
+            const int k1 = std::min(kp1, k0 + kb);
+            std::fill(partial, partial + size_t(k1 - k0) * tile, T(0));
+            for (int k = k0; k < k1; ++k) cursor[k - k0] = col + w.row_ptr[k];
+            for (int c0 = 0; c0 < cg; c0 += cb) {
+              const int64_t hi = std::min(cg, c0 + cb) * taps;
+              for (int k = k0; k < k1; ++k) {
+                const I* e0 = cursor[k - k0];
+                const I* end = col + w.row_ptr[k + 1];
+                const I* e1 = e0;
+                while (e1 < end && *e1 < hi) ++e1;
+                cursor[k - k0] = e1;
+                if (e1 > e0)
+                  row(base, tab, val + (e0 - col), e0, e1 - e0, nv,
+                      partial + size_t(k - k0) * tile);
+              }
+            }
+            for (int k = k0; k < k1; ++k)
+              store_lanes(sh, g, partial + size_t(k - k0) * tile, t * tile, tile, len,
+                          y + n * a.ys.n + k * a.ys.c + p0 * a.ys.h, a.ys, alpha, beta);
           }
         }
-        for (int k = k0; k < k1; ++k)
-          store_lanes(sh, g, partial + size_t(k - k0) * tile, t * tile, tile,
-                y + n * a.ys.n + k * a.ys.c, a.ys, alpha, beta);
       }
     }
   }

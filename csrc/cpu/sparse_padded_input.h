@@ -1,13 +1,18 @@
-// The input form shared by the CPU sparse convolutions (direct, im2col-tile), and
-// their common entry: pack the filter when the call brings a dense one, pick the types.
+// The input form shared by the CPU sparse convolutions (direct, im2col-tile), how a
+// call is split among threads, and their common entry: pack the filter when the call
+// brings a dense one, pick the types.
 //
-// The input is copied once per image into a zero-padded, stride-decomposed form: for
-// stride (sh, sw) each channel becomes sh * sw planes, plane (a, b) holding padded rows
-// a, a + sh, ... and columns b, b + sw, ... with one row pitch `ws` for all of them. A
-// filter tap (c, r, s) then reads plane ((r·dh) % sh, (s·dw) % sw) shifted by
-// ((r·dh) / sh, (s·dw) / sw), so output pixel (oh, ow), flattened as j = oh·ws + ow,
-// reads element j + off(c, r, s) for every tap: a contiguous run in j whatever the
-// stride, dilation or padding. Lanes with ow >= q are computed and dropped by store.
+// The input is copied into a zero-padded, stride-decomposed form: for stride (sh, sw)
+// each channel becomes sh * sw planes, plane (a, b) holding padded rows a, a + sh, ...
+// and columns b, b + sw, ... with one row pitch `ws` for all of them. A filter tap
+// (c, r, s) then reads plane ((r·dh) % sh, (s·dw) % sw) shifted by ((r·dh) / sh,
+// (s·dw) / sw), so output pixel (oh, ow), flattened as j = oh·ws + ow, reads element
+// j + off(c, r, s) for every tap: a contiguous run in j whatever the stride, dilation
+// or padding. Lanes with ow >= q are computed and dropped by store_lanes.
+//
+// The copy is made per band of output rows (the rows the band reads), by the thread
+// that computes the band, into its own buffer: threads share no input and meet at no
+// barrier, and at batch > 1 each thread simply takes whole images.
 #pragma once
 #include <algorithm>
 #include <climits>
@@ -29,27 +34,53 @@ inline int64_t max_lanes(size_t elem) { return int64_t(64 / elem); }
 struct PaddedInput {
   int64_t hs, ws, plane;  // plane extent and its size
   int64_t chan;           // elements of one input channel: sh * sw planes
-  int64_t image;          // elements of one image
-  int64_t len;            // flattened output lanes of one image: p * ws
-  int64_t tail;           // zeros after the image, covering the register tiles' overrun
+  int64_t image;          // elements of one band of one image, all channels
+  int64_t len;            // flattened output lanes of a band: rows * ws
+  int64_t tail;           // zeros after the band, covering the register tiles' overrun
 };
 
-inline PaddedInput padded_input(const ConvShape& sh, size_t elem) {
+// The form of a band of `rows` output rows (sh.p: the whole image).
+inline PaddedInput padded_input(const ConvShape& sh, size_t elem, int64_t rows) {
   PaddedInput g;
-  const int64_t hp = sh.h + 2 * int64_t(sh.pad_h), wp = sh.w + 2 * int64_t(sh.pad_w);
-  g.hs = (hp + sh.stride_h - 1) / sh.stride_h;
+  const int64_t wp = sh.w + 2 * int64_t(sh.pad_w);
+  g.hs = rows + int64_t(sh.r - 1) * sh.dil_h / sh.stride_h;
   g.ws = (wp + sh.stride_w - 1) / sh.stride_w;
   g.plane = g.hs * g.ws;
   g.chan = g.plane * sh.stride_h * sh.stride_w;
   g.image = g.chan * sh.c;
-  g.len = int64_t(sh.p) * g.ws;
+  g.len = rows * g.ws;
   g.tail = 2 * g.len + 2 * kSparseMaxVectors * max_lanes(elem);
   return g;
 }
 
+// Work items of a call: `parts` parts of the output channels of `bands` bands of
+// `rows` output rows (the last band of an image may have fewer) of each image.
+// Bands split large images at batch 1; parts split small ones, whose whole padded
+// copy each part then makes (cheaper than the pixels a narrow band would waste).
+struct WorkSplit {
+  int64_t rows, bands, parts;
+  int64_t items(int n) const { return int64_t(n) * bands * parts; }
+};
+
+inline WorkSplit split_work(const ConvShape& sh, size_t elem, int threads) {
+  WorkSplit w{sh.p, 1, 1};
+  if (threads == 1 || sh.n >= 2 * threads || sh.n % threads == 0) return w;
+  // A band of fewer lanes than two full register tiles would waste lanes in its tiles.
+  const int64_t ws = padded_input(sh, elem, sh.p).ws;
+  const int64_t min_rows = (2 * kSparseMaxVectors * max_lanes(elem) + ws - 1) / ws;
+  w.bands = std::max<int64_t>(1, std::min<int64_t>((2 * threads + sh.n - 1) / sh.n, sh.p / min_rows));
+  w.rows = (sh.p + w.bands - 1) / w.bands;
+  w.bands = (sh.p + w.rows - 1) / w.rows;
+  const int64_t units = int64_t(sh.n) * w.bands;
+  if (units < 2 * threads)
+    w.parts = std::min<int64_t>(sh.k_per_group(), (2 * threads + units - 1) / units);
+  return w;
+}
+
 // Whether 32-bit tap offsets address a group's padded input (and the tiles' overrun).
 inline bool padded_input_fits(const ConvShape& sh, std::string* why) {
-  const PaddedInput g = padded_input(sh, sizeof(float));  // float: the most lanes, the longest tail
+  // Float: the most lanes, the longest tail; the whole image: the largest band.
+  const PaddedInput g = padded_input(sh, sizeof(float), sh.p);
   if (g.chan * sh.c_per_group() + g.tail > INT32_MAX) {
     if (why) *why = "a group's padded input exceeds 2^31 elements (32-bit tap offsets)";
     return false;
@@ -72,12 +103,12 @@ inline void tap_offsets(const ConvShape& sh, const PaddedInput& g, int32_t* tab)
     for (int t = 0; t < taps; ++t) tab[c * taps + t] = int32_t(c * g.chan + tab[t]);
 }
 
-// Channel c of image x (strides xs) into its sh * sw planes at dst. One memset and
-// plain copy loops: rows are short (9 elements at 7x7), and per-row library calls
-// cost more than the copies.
+// Channel c of image x (strides xs) into its sh * sw planes at dst, for the band
+// whose first output row is p0. One memset and plain copy loops: rows are short (9
+// elements at 7x7), and per-row library calls cost more than the copies.
 template <typename T>
 void pad_channel(const ConvShape& sh, const PaddedInput& g, const T* x, const Strides4& xs, int c,
-                 T* dst) {
+                 int64_t p0, T* dst) {
   std::memset(dst, 0, size_t(g.chan) * sizeof(T));
   for (int a = 0; a < sh.stride_h; ++a)
     for (int b = 0; b < sh.stride_w; ++b) {
@@ -86,7 +117,7 @@ void pad_channel(const ConvShape& sh, const PaddedInput& g, const T* x, const St
       valid_lanes(b - sh.pad_w, sh.stride_w, sh.w, int(g.ws), &lo, &hi);
       const int64_t step = int64_t(sh.stride_w) * xs.w;
       for (int64_t i = 0; i < g.hs; ++i) {
-        const int64_t hr = a + i * sh.stride_h - sh.pad_h;
+        const int64_t hr = a + (p0 + i) * sh.stride_h - sh.pad_h;
         if (hr < 0 || hr >= sh.h) continue;
         T* row = d + i * g.ws;
         const T* s = x + c * xs.c + hr * xs.h + (b + int64_t(lo) * sh.stride_w - sh.pad_w) * xs.w;
@@ -98,11 +129,20 @@ void pad_channel(const ConvShape& sh, const PaddedInput& g, const T* x, const St
     }
 }
 
-// y[k] lanes [j0, j0 + n) of the flattened output from acc, with alpha and beta.
+// Every channel of the band of image x from output row p0, and the zero tail.
+template <typename T>
+void pad_band(const ConvShape& sh, const PaddedInput& g, const T* x, const Strides4& xs,
+              int64_t p0, T* dst) {
+  for (int c = 0; c < sh.c; ++c) pad_channel(sh, g, x, xs, c, p0, dst + c * g.chan);
+  std::memset(dst + g.image, 0, size_t(g.tail) * sizeof(T));
+}
+
+// Lanes [j0, j0 + n) of a band's flattened output (lanes < len) from acc into yk,
+// the band's first row of output channel k, with alpha and beta.
 template <typename T>
 void store_lanes(const ConvShape& sh, const PaddedInput& g, const T* acc, int64_t j0, int64_t n,
-                 T* yk, const Strides4& ys, T alpha, T beta) {
-  const int64_t j1 = std::min(g.len, j0 + n);
+                 int64_t len, T* yk, const Strides4& ys, T alpha, T beta) {
+  const int64_t j1 = std::min(len, j0 + n);
   // One division per call, not per output row: it cost as much as the stores.
   int64_t oh = j0 / g.ws, ow = j0 % g.ws;
   for (int64_t j = j0; j < j1; j += g.ws - ow, ow = 0, ++oh) {

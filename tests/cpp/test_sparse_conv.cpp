@@ -264,6 +264,15 @@ void run_grid(dsdkHandle_t h, std::mt19937& rng, int cases) {
   // Many output channels over a one-lane output: more channels than a work item takes.
   const Case narrow{1, 2, 1, 1, 300, 1, 1, 1, 0, 0, 1, 1, 1, 1, false, 50, false, 1.0, 0.0, 1};
   run_case<float>(h, make_problem(narrow, rng), DSDK_DATA_FLOAT);
+  // Work split among threads (cpu/sparse_padded_input.h: split_work): one image in
+  // bands of output rows; strided and dilated bands, channels_last, with parts of the
+  // output channels too; an odd batch of small images in output-channel parts.
+  const Case bands{1, 8, 64, 40, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, 50, true, 1.0, 0.0, 2};
+  run_case<float>(h, make_problem(bands, rng), DSDK_DATA_FLOAT);
+  const Case strided{1, 4, 90, 50, 12, 5, 5, 1, 2, 2, 2, 2, 2, 2, true, 50, false, -0.5, 0.75, 3};
+  run_case<double>(h, make_problem(strided, rng), DSDK_DATA_DOUBLE);
+  const Case parts{3, 64, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, 90, true, 1.0, 0.0, 2};
+  run_case<float>(h, make_problem(parts, rng), DSDK_DATA_FLOAT);
   // More taps than 16-bit column indices address (c·r·s = 73728): the 32-bit path.
   const Case deep{1, 8192, 3, 4, 3, 3, 3, 1, 1, 0, 1, 1, 1, 1, false, 50, false, 1.0, 0.5, 2};
   run_case<double>(h, make_problem(deep, rng), DSDK_DATA_DOUBLE);
