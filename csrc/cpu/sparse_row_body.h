@@ -34,14 +34,14 @@ struct SparseRow {
     for (; e + S <= nnz; e += S) {
 #pragma GCC unroll 4
       for (int u = 0; u < S; ++u) {
-        const V w = V{} + val[e + u];
+        const V w = val[e + u] - V{};  // x - 0 folds to a broadcast; 0 + x does not (-0)
         const T* p = base + tab[col[e + u]];
 #pragma GCC unroll 16
         for (int v = 0; v < NV; ++v) a[u][v] += w * load(p + v * L);
       }
     }
     for (; e < nnz; ++e) {
-      const V w = V{} + val[e];
+      const V w = val[e] - V{};
       const T* p = base + tab[col[e]];
 #pragma GCC unroll 16
       for (int v = 0; v < NV; ++v) a[0][v] += w * load(p + v * L);
