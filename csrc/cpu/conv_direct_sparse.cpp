@@ -44,6 +44,21 @@ Layout layout(const ConvFwdArgs& a, int nt) {
   return l;
 }
 
+// The first entry of the ascending columns [e, end) that is >= hi, or end. Binary
+// and branch-free: a linear scan would read every entry once more, and the kernel is
+// bound by its loads (one per multiply-add; on 7x7 images the scan was an eighth).
+template <typename I>
+const I* first_at_least(const I* e, const I* end, int64_t hi) {
+  int64_t n = end - e;
+  if (n == 0) return e;
+  while (n > 1) {
+    const int64_t half = n / 2;
+    e = e[half] < hi ? e + half : e;
+    n -= half;
+  }
+  return e + (*e < hi);
+}
+
 template <typename T, typename I>
 dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout& l, int nt) {
   const ConvShape& sh = a.sh;
@@ -106,9 +121,7 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
               const int64_t hi = std::min(cg, c0 + cb) * taps;
               for (int k = k0; k < k1; ++k) {
                 const I* e0 = cursor[k - k0];
-                const I* end = col + w.row_ptr[k + 1];
-                const I* e1 = e0;
-                while (e1 < end && *e1 < hi) ++e1;
+                const I* e1 = first_at_least(e0, col + w.row_ptr[k + 1], hi);
                 cursor[k - k0] = e1;
                 if (e1 > e0)
                   row(base, tab, val + (e0 - col), e0, e1 - e0, nv,
