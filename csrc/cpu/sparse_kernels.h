@@ -1,10 +1,12 @@
-// The inner kernel of the sparse algorithms (direct sparse convolution, sparse GEMM):
-// one sparse row times a dense panel, vectorised over the panel's contiguous lanes,
+// The inner kernel of the sparse algorithms (sparse convolutions, sparse GEMM): one
+// sparse row times a dense panel, vectorised over the panel's contiguous lanes,
 //   acc[l] += sum_e val[e] * base[tab[col[e]] + l]   for l < nv * lanes,
 // with the nv accumulator vectors held in registers for the whole row. `tab` turns a
 // column index into an element offset into `base` (a (padded) input image, or a
-// transposed GEMM operand), so one kernel serves both. Compiled once per ISA
-// (sparse_kernels_*.cpp) and chosen at run time like the GEMM microkernels.
+// transposed GEMM operand), so one kernel serves all; a null tab means the offset
+// col[e] · nv · lanes (a dense panel of nv-vector rows, the im2col-tile form). Compiled
+// once per ISA (sparse_kernels_*.cpp) and chosen at run time like the GEMM
+// microkernels.
 #pragma once
 #include <cstdint>
 
