@@ -68,7 +68,8 @@ inline WorkSplit split_work(const ConvShape& sh, size_t elem, int threads) {
   // A band of fewer lanes than two full register tiles would waste lanes in its tiles.
   const int64_t ws = padded_input(sh, elem, sh.p).ws;
   const int64_t min_rows = (2 * kSparseMaxVectors * max_lanes(elem) + ws - 1) / ws;
-  w.bands = std::max<int64_t>(1, std::min<int64_t>((2 * threads + sh.n - 1) / sh.n, sh.p / min_rows));
+  const int64_t want = (2 * threads + sh.n - 1) / sh.n;
+  w.bands = std::max<int64_t>(1, std::min<int64_t>(want, sh.p / min_rows));
   w.rows = (sh.p + w.bands - 1) / w.bands;
   w.bands = (sh.p + w.rows - 1) / w.rows;
   const int64_t units = int64_t(sh.n) * w.bands;

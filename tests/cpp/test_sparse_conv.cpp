@@ -1,11 +1,12 @@
 // The sparse convolutions (forward: DSDK_CONV_ALGO_DIRECT_SPARSE and
 // DSDK_CONV_ALGO_SPARSE_TILE) against a naive double-precision convolution written
 // here, through the public C API, both ways in: the masked call (packs into the
-// workspace) and a packed filter (dsdkCreateSparseFilter + dsdkSparseConvolutionForward). A seeded random grid over
-// strides, padding, dilation, groups (depthwise too), 1x1 / 3x3 / 5x5 filters, batch
-// 0 / 1 / odd, NCHW and channels_last, sparsities 0-100 % and masks with whole empty
-// output channels, alpha/beta, float and double, thread counts and every ISA this CPU
-// has; then Find, and the argument checks of the new calls.
+// workspace) and a packed filter (dsdkCreateSparseFilter +
+// dsdkSparseConvolutionForward). A seeded random grid over strides, padding,
+// dilation, groups (depthwise too), 1x1 / 3x3 / 5x5 filters, batch 0 / 1 / odd, NCHW
+// and channels_last, sparsities 0-100 % and masks with whole empty output channels,
+// alpha/beta, float and double, thread counts and every ISA this CPU has, for each
+// algorithm; then Find, and the argument checks of the new calls.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -161,10 +162,10 @@ std::vector<T> start(const Problem& pr, double beta) {
 }
 
 void print_case(const Case& cs, const char* algo, const char* how, const char* type) {
-  std::printf("FAILED %s %s %s: n%d c%d %dx%d k%d %dx%d g%d pad%d,%d stride%d,%d dil%d,%d %s sp%d%s "
-              "alpha %g beta %g threads %d\n",
-              algo, how, type, cs.n, cs.c, cs.h, cs.w, cs.k, cs.r, cs.s, cs.groups, cs.pad_h, cs.pad_w,
-              cs.stride_h, cs.stride_w, cs.dil_h, cs.dil_w, cs.channels_last ? "NHWC" : "NCHW",
+  std::printf("FAILED %s %s %s: n%d c%d %dx%d k%d %dx%d g%d pad%d,%d stride%d,%d dil%d,%d %s "
+              "sp%d%s alpha %g beta %g threads %d\n",
+              algo, how, type, cs.n, cs.c, cs.h, cs.w, cs.k, cs.r, cs.s, cs.groups, cs.pad_h,
+              cs.pad_w, cs.stride_h, cs.stride_w, cs.dil_h, cs.dil_w, cs.channels_last ? "NHWC" : "NCHW",
               cs.sparsity, cs.empty_channels ? " empty-channels" : "", cs.alpha, cs.beta,
               cs.threads);
 }
