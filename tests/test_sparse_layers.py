@@ -310,6 +310,23 @@ def test_cache_deepcopy_and_pickle(cached_conv):
     assert pickle.loads(pickle.dumps(layer)).algo == "direct_sparse"
 
 
+def test_inference_tensor_weights_are_rebuilt_every_call():
+    """A layer built under inference_mode holds inference tensors, which have no version
+    counter: the cache cannot vouch for them and rebuilds on every call."""
+    with torch.inference_mode():
+        layer = linear_layer(9, 6, 0.5, torch.float32, "sparse_gemm", seed=8)
+        x = torch.randn(3, 9)
+        for builds in (1, 2):
+            torch.testing.assert_close(layer(x), F.linear(x, layer.weight * layer.mask,
+                                                          layer.bias))
+            assert layer._sparse_cache.builds() == builds
+
+
+def test_sparse_path_devices():
+    from dsdkern.nn import _SPARSE_DEVICES
+    assert all("cpu" in devices for devices in _SPARSE_DEVICES.values())
+
+
 def test_dense_form_cached_too():
     layer = linear_layer(9, 6, 0.5, torch.float32, "dense_torch", seed=2)
     x = torch.randn(3, 9)

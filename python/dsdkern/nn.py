@@ -34,6 +34,14 @@ __all__ = ["MaskedLayer", "MaskedConv2d", "MaskedLinear", "masked_layers", "spar
            "densify", "from_torch_prune"]
 
 _MASK_DTYPES = (torch.bool, torch.uint8)
+# The device types with kernels of the sparse ops, by layer kind: a backend that registers
+# them (csrc/torch/ops_<backend>.cpp) is picked up here, with no change to the layers.
+_SPARSE_DEVICES = {
+    kind: frozenset(device for device in ("cpu", "cuda")
+                    if torch._C._dispatch_has_kernel_for_dispatch_key(f"dsdkern::{op}",
+                                                                      device.upper()))
+    for kind, op in (("conv", "sparse_conv2d"), ("linear", "sparse_linear"))
+}
 # Hook registries a swapped-in layer shares with the layer it replaces, so that a user's hooks
 # keep firing and their handles keep removing them. The *_with_kwargs / *_always_called dicts
 # are keyed by the same hook ids as their main dict.
@@ -99,12 +107,13 @@ class MaskedLayer:
         self._sparse_cache = ops.SparseWeight()
 
     def _runs_sparse(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> bool:
-        """Whether the forward takes the sparse ops: no gradient is needed, and the input is on
-        the CPU (the sparse kernels' device today) or a fixed algo asks for them anyway."""
+        """Whether the forward takes the sparse ops: no gradient is needed, and the sparse ops
+        have kernels for the input's device, or a fixed algo asks for them anyway (elsewhere
+        "auto" is the masked op's own dense choice)."""
         if torch.is_grad_enabled() and any(t is not None and t.requires_grad
                                            for t in (input, weight, bias)):
             return False
-        return input.device.type == "cpu" or self._algo != "auto"
+        return input.device.type in _SPARSE_DEVICES[self._algo_kind] or self._algo != "auto"
 
     def __setstate__(self, state: dict) -> None:
         # A layer pickled before the sparse path existed has neither attribute.
