@@ -47,7 +47,8 @@ class DirectSparse final : public ConvAlgorithm {
 
 const ImplicitGemm kImplicitGemm;
 const DirectSparse kDirectSparse;
-const ConvAlgorithm* const kRegistry[] = {&kImplicitGemm, &kDirectSparse};
+// SPARSE_TILE: its CPU kernel comes with h-spconv's branch.
+const ConvAlgorithm* const kRegistry[] = {&kImplicitGemm, &kDirectSparse, nullptr};
 static_assert(sizeof(kRegistry) / sizeof(kRegistry[0]) == DSDK_CONV_ALGO_COUNT,
               "every dsdkConvAlgo_t has a CPU entry");
 

@@ -348,7 +348,9 @@ void test_find() {
       // Forward-only algorithms report NOT_SUPPORTED in the backward directions, after
       // every algorithm that ran.
       if (perf[i].status != DSDK_STATUS_SUCCESS) {
-        CHECK(dir != DSDK_CONV_FORWARD && perf[i].status == DSDK_STATUS_NOT_SUPPORTED);
+        // (SPARSE_TILE has no CPU kernel until h-spconv's branch lands.)
+        CHECK((dir != DSDK_CONV_FORWARD || perf[i].algo == DSDK_CONV_ALGO_SPARSE_TILE) &&
+              perf[i].status == DSDK_STATUS_NOT_SUPPORTED);
         CHECK(perf[i].algo != DSDK_CONV_ALGO_IMPLICIT_GEMM);
         continue;
       }
