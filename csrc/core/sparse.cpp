@@ -34,10 +34,10 @@ CsrView pack(dsdkHandle_t h, dsdkDataType_t t, int64_t rows, int64_t cols, const
 // bitwise copy kernel serves the 16-bit types that the host packer does not know.
 #ifdef DSDK_WITH_CUDA
 dsdkStatus_t pack_on_device(dsdkHandle_t h, const char* api, dsdkDataType_t t, int64_t rows,
-                            int64_t cols, const void* w, const uint8_t* mask, CsrView* csr,
-                            SparsePlace* place) {
+                            int64_t cols, const void* w, const char* wname, const uint8_t* mask,
+                            CsrView* csr, SparsePlace* place) {
   std::string msg;
-  dsdkStatus_t st = cuda::require_device_pointer(w, "w", &msg);
+  dsdkStatus_t st = cuda::require_device_pointer(w, wname, &msg);
   if (st == DSDK_STATUS_SUCCESS && mask) st = cuda::require_device_pointer(mask, "mask", &msg);
   if (st == DSDK_STATUS_SUCCESS)
     st = cuda::csr_create(t, rows, cols, w, mask, h->stream, csr, &place->dev, &place->dev_bytes,
@@ -49,15 +49,17 @@ dsdkStatus_t pack_on_device(dsdkHandle_t h, const char* api, dsdkDataType_t t, i
 }
 #endif
 
-// Packs w ⊙ mask into `o` where the handle computes.
+// Packs w ⊙ mask into `o` where the handle computes (messages call w `wname`).
 template <class Obj>
 dsdkStatus_t pack_into(dsdkHandle_t h, const char* api, dsdkDataType_t t, int64_t rows,
-                       int64_t cols, const void* w, const uint8_t* mask, Obj* o) {
+                       int64_t cols, const void* w, const char* wname, const uint8_t* mask,
+                       Obj* o) {
 #ifdef DSDK_WITH_CUDA
   if (h->backend == DSDK_BACKEND_CUDA)
-    return pack_on_device(h, api, t, rows, cols, w, mask, &o->csr, &o->place);
+    return pack_on_device(h, api, t, rows, cols, w, wname, mask, &o->csr, &o->place);
 #else
   (void)api;
+  (void)wname;
 #endif
   o->csr = pack(h, t, rows, cols, w, mask, &o->mem);
   return DSDK_STATUS_SUCCESS;
@@ -118,7 +120,7 @@ dsdkStatus_t dsdkCreateSparseFilter(dsdkHandle_t h, dsdkSparseFilter_t* out,
                   "%s: wDesc output channels (%d) are not divisible by groups (%d)", api, wD->k,
                   cv->groups);
     auto* f = new dsdkSparseFilterStruct{*wD, cv->groups, {}, {}};
-    st = pack_into(h, api, wD->dtype, wD->k, int64_t(wD->c) * wD->r * wD->s, w, mask, f);
+    st = pack_into(h, api, wD->dtype, wD->k, int64_t(wD->c) * wD->r * wD->s, w, "w", mask, f);
     if (st != DSDK_STATUS_SUCCESS) {
       delete f;
       return st;
@@ -156,7 +158,7 @@ dsdkStatus_t dsdkCreateSparseMatrix(dsdkHandle_t h, dsdkSparseMatrix_t* out, dsd
                   (long long)cols);
     if (!W) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: W is NULL", api);
     auto* m = new dsdkSparseMatrixStruct{};
-    st = pack_into(h, api, t, rows, cols, W, mask, m);
+    st = pack_into(h, api, t, rows, cols, W, "W", mask, m);
     if (st != DSDK_STATUS_SUCCESS) {
       delete m;
       return st;

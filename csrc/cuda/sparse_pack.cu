@@ -228,6 +228,9 @@ dsdkStatus_t filter_csr(const ConvFwdArgs& a, void* ws, void* stream, CsrView* w
     *w = *a.sparse;
     return DSDK_STATUS_SUCCESS;
   }
+  dsdkStatus_t st = require_device_pointer(a.w, "w", msg);
+  if (st == DSDK_STATUS_SUCCESS && a.mask) st = require_device_pointer(a.mask, "mask", msg);
+  if (st != DSDK_STATUS_SUCCESS) return st;
   return csr_pack_async(a.dtype, a.sh.k, a.sh.crs(), a.w, a.mask, base, stream, w, msg);
 }
 

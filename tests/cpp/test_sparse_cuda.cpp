@@ -520,6 +520,20 @@ void api_paths() {
   CHECK_MESSAGE(gpu, "forward direction only");
   CHECK_OK(dsdkDestroySparseFilter(on_gpu));
   CHECK_OK(dsdkDestroySparseFilter(on_cpu));
+  // The masked call packs the dense filter on the device: it must be there.
+  CHECK_OK(dsdkGetConvolutionWorkspaceSize(gpu, DSDK_CONV_FORWARD, d.x, d.w, d.conv, d.y,
+                                           DSDK_CONV_ALGO_SPARSE_TILE, &need));
+  CUDA_OK(ws.alloc(need));
+  CHECK_STATUS(dsdkMaskedConvolutionForward(gpu, &one, d.x, x.ptr, d.w, hw.data(), dmask, d.conv,
+                                            DSDK_CONV_ALGO_SPARSE_TILE, ws.ptr, need, &zero, d.y,
+                                            y.ptr),
+               DSDK_STATUS_BAD_PARAM);
+  CHECK_MESSAGE(gpu, "w is host memory");
+  CHECK_STATUS(dsdkMaskedConvolutionForward(gpu, &one, d.x, x.ptr, d.w, w.ptr, hmask.data(),
+                                            d.conv, DSDK_CONV_ALGO_SPARSE_TILE, ws.ptr, need,
+                                            &zero, d.y, y.ptr),
+               DSDK_STATUS_BAD_PARAM);
+  CHECK_MESSAGE(gpu, "mask is host memory");
 
   // Find times every algorithm on the forward problem, and the winner is right.
   size_t most = 0;
@@ -555,7 +569,11 @@ void api_paths() {
   dsdkSparseMatrix_t m_cpu = nullptr, m_gpu = nullptr;
   CHECK_STATUS(dsdkCreateSparseMatrix(gpu, &m_gpu, DSDK_DATA_FLOAT, 4, 9, hw.data(), nullptr),
                DSDK_STATUS_BAD_PARAM);
-  CHECK_MESSAGE(gpu, "w is host memory");
+  CHECK_MESSAGE(gpu, "W is host memory");
+  CHECK_STATUS(dsdkCreateSparseMatrix(gpu, &m_gpu, DSDK_DATA_FLOAT, 4, 9, w.ptr, hmask.data()),
+               DSDK_STATUS_BAD_PARAM);
+  CHECK_MESSAGE(gpu, "mask is host memory");
+  CHECK(m_gpu == nullptr);
   CHECK_OK(dsdkCreateSparseMatrix(gpu, &m_gpu, DSDK_DATA_HALF, 4, 9, w.ptr, nullptr));
   CHECK_OK(dsdkCreateSparseMatrix(cpu, &m_cpu, DSDK_DATA_FLOAT, 4, 9, hw.data(), nullptr));
   const uint16_t hx16[9] = {};
