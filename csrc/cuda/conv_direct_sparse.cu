@@ -6,10 +6,10 @@
 //   off = c·plane + r·dil_h·wp + s·dil_w,
 // an offset that depends on the tap alone and needs no bounds check. A block owns 128
 // output pixels (flattened over images × p × q, one per thread, so a warp reads 32
-// neighbouring pixels: coalesced at stride 1) and a few output channels of one group;
-// for each channel it stages the CSR row's entries, with their offsets, in shared memory
-// chunk by chunk, and every thread runs the row over its pixel, accumulating in float
-// (double for double).
+// neighbouring pixels: coalesced at stride 1) and a run of output channels of one group
+// (more when the grid has blocks enough without them); it stages their CSR entries, with
+// their offsets, in shared memory chunk by chunk, and every thread runs them over its
+// pixel, accumulating in float (double for double).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -30,7 +30,7 @@ namespace cuda {
 namespace {
 
 constexpr int kThreads = 128;     // output pixels per block, one per thread
-constexpr int kMaxChannels = 16;  // output channels per block, at most
+constexpr int kMaxChannels = 64;  // output channels per block, at most
 // Enough blocks to fill an H100 (132 SMs) several times over before a block takes
 // more channels.
 constexpr int64_t kTargetBlocks = 1024;
@@ -102,32 +102,46 @@ __global__ void __launch_bounds__(kThreads) direct_sparse_kernel(const DirectPar
     const int k0 = g * p.kg + (gb - g * p.kblocks) * p.kb;
     const int k1 = k0 + p.kb < g * p.kg + p.kg ? k0 + p.kb : g * p.kg + p.kg;
     const T* __restrict__ xg = p.xp + base + int64_t(g) * p.cg * p.plane;
-    for (int k = k0; k < k1; ++k) {
-      const int64_t e0 = p.row_ptr[k], e1 = p.row_ptr[k + 1];
-      Acc acc0 = Acc(0), acc1 = Acc(0);  // two chains, to hide the load latency
-      for (int64_t c0 = e0; c0 < e1; c0 += kThreads) {
-        const int n = e1 - c0 < kThreads ? int(e1 - c0) : kThreads;
-        __syncthreads();  // the previous chunk is consumed
-        if (threadIdx.x < n) {
-          const Tap t = split_crs32(int(col[c0 + threadIdx.x]), p.r, p.s);
-          s_val[threadIdx.x] = to_acc(p.val[c0 + threadIdx.x]);
-          s_off[threadIdx.x] = t.c * p.plane + t.r * p.dil_h * p.wp + t.s * p.dil_w;
-        }
-        __syncthreads();
+    // The block's rows are one contiguous run of entries: it is staged in chunks of
+    // kThreads whatever the rows' lengths, and a row is stored when the run passes
+    // its end (empty rows at once), so short rows cost no barriers of their own.
+    const int64_t e_end = p.row_ptr[k1];
+    int k = k0;
+    int64_t row_end = p.row_ptr[k0 + 1];
+    Acc acc0 = Acc(0), acc1 = Acc(0);  // two chains, to hide the load latency
+    auto store_rows_ending_at = [&](int64_t e) {
+      for (; k < k1 && row_end == e; ++k) {
         if (valid) {
-          int e = 0;
-          for (; e + 2 <= n; e += 2) {
+          T* out = yp + int64_t(k) * p.ys.c;
+          Acc v = p.alpha * (acc0 + acc1);
+          if constexpr (!kBetaZero) v += p.beta * to_acc(*out);
+          *out = from_acc<T>(v);
+        }
+        acc0 = acc1 = Acc(0);
+        if (k + 1 < k1) row_end = p.row_ptr[k + 2];
+      }
+    };
+    store_rows_ending_at(p.row_ptr[k0]);
+    for (int64_t c0 = p.row_ptr[k0]; c0 < e_end; c0 += kThreads) {
+      const int n = e_end - c0 < kThreads ? int(e_end - c0) : kThreads;
+      __syncthreads();  // the previous chunk is consumed
+      if (threadIdx.x < n) {
+        const Tap t = split_crs32(int(col[c0 + threadIdx.x]), p.r, p.s);
+        s_val[threadIdx.x] = to_acc(p.val[c0 + threadIdx.x]);
+        s_off[threadIdx.x] = t.c * p.plane + t.r * p.dil_h * p.wp + t.s * p.dil_w;
+      }
+      __syncthreads();
+      for (int e = 0; e < n;) {
+        const int seg = row_end - c0 < n ? int(row_end - c0) : n;  // this row's part
+        if (valid) {
+          for (; e + 2 <= seg; e += 2) {
             acc0 += s_val[e] * to_acc(xg[s_off[e]]);
             acc1 += s_val[e + 1] * to_acc(xg[s_off[e + 1]]);
           }
-          if (e < n) acc0 += s_val[e] * to_acc(xg[s_off[e]]);
+          if (e < seg) acc0 += s_val[e] * to_acc(xg[s_off[e]]);
         }
-      }
-      if (valid) {
-        T* out = yp + int64_t(k) * p.ys.c;
-        Acc v = p.alpha * (acc0 + acc1);
-        if constexpr (!kBetaZero) v += p.beta * to_acc(*out);
-        *out = from_acc<T>(v);
+        e = seg;
+        store_rows_ending_at(c0 + e);
       }
     }
   }

@@ -53,6 +53,7 @@ const Case kCases[] = {
     {0, 4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1},     // empty batch
     {1, 64, 6, 6, 70, 3, 3, 1, 1, 2, 1, 1, 1, 1},   // deep: many tap chunks, 3 channel blocks
     {5, 3, 7, 9, 5, 2, 3, 0, 1, 1, 2, 2, 1, 1},     // non-square, odd batch
+    {1, 2, 32, 32, 512, 1, 1, 0, 0, 1, 1, 1, 1, 2}, // many pixels: several channels per block
 };
 const dsdkDataType_t kTypes[] = {DSDK_DATA_FLOAT, DSDK_DATA_DOUBLE, DSDK_DATA_HALF,
                                  DSDK_DATA_BFLOAT16};
