@@ -51,7 +51,7 @@ run_test "$OUT/test_magnitude_mask_cuda"
 # direction), in about 10 CPU-seconds at -O2.
 run_test DSDK_TEST_QUICK=1 "$OUT/test_conv_cuda"
 # The sparse convolutions and GEMM: the whole grid at -O2 (about 20 CPU-seconds);
-# under ASan every (case, dtype, algorithm) with a fifth of the other axes.
+# under ASan every (case, dtype, algorithm) with a seventh of the other axes.
 sparse_env=()
 [ "$CFG" = asan ] && sparse_env=(DSDK_TEST_QUICK=1)
 run_test "${sparse_env[@]}" "$OUT/test_sparse_cuda"
