@@ -148,8 +148,7 @@ dsdkStatus_t sparse_tile_fwd(const ConvFwdArgs& a, void* ws, size_t, void* strea
   if (st == DSDK_STATUS_SUCCESS) st = require_device_pointer(a.y, "y", msg);
   if (st != DSDK_STATUS_SUCCESS) return st;
   CsrView w;
-  char* rest = nullptr;
-  st = filter_csr(a, ws, stream, &w, &rest, msg);
+  st = filter_csr(a, ws, stream, &w, nullptr, msg);
   if (st != DSDK_STATUS_SUCCESS) return st;
   const int64_t total = int64_t(sh.n) * sh.p * sh.q;
   const int kblocks = int(ceil_div(sh.k_per_group(), kChannels));

@@ -136,8 +136,9 @@ dsdkStatus_t fill(const CsrView& v, const void* w, const uint8_t* mask, cudaStre
   }
 }
 
-}  // namespace
-
+// Packs w ⊙ mask (rows x cols, device) into `mem` (csr_bytes(t, rows, cols, rows * cols)
+// bytes), asynchronously; the view's nnz is that capacity, the kept count stays on the
+// device in row_ptr[rows].
 dsdkStatus_t csr_pack_async(dsdkDataType_t t, int64_t rows, int64_t cols, const void* w,
                             const uint8_t* mask, void* mem, void* stream, CsrView* out,
                             std::string* msg) {
@@ -148,6 +149,8 @@ dsdkStatus_t csr_pack_async(dsdkDataType_t t, int64_t rows, int64_t cols, const 
   if (st == DSDK_STATUS_SUCCESS) *out = v;
   return st;
 }
+
+}  // namespace
 
 dsdkStatus_t csr_create(dsdkDataType_t t, int64_t rows, int64_t cols, const void* w,
                         const uint8_t* mask, void* stream, CsrView* out, void** mem,
@@ -210,11 +213,6 @@ dsdkStatus_t require_device_pointer(const void* p, const char* what, std::string
               "%s is host memory; a CUDA handle takes device (or managed) memory", what);
 }
 
-}  // namespace cuda
-}  // namespace dsdk
-
-namespace dsdk {
-namespace cuda {
 
 size_t filter_csr_bytes(const ConvFwdArgs& a) {
   return a.sparse ? 0 : csr_bytes(a.dtype, a.sh.k, a.sh.crs(), int64_t(a.sh.k) * a.sh.crs());
@@ -223,7 +221,7 @@ size_t filter_csr_bytes(const ConvFwdArgs& a) {
 dsdkStatus_t filter_csr(const ConvFwdArgs& a, void* ws, void* stream, CsrView* w, char** rest,
                         std::string* msg) {
   char* base = line_up(ws);
-  *rest = base + line_up(filter_csr_bytes(a));
+  if (rest) *rest = base + line_up(filter_csr_bytes(a));
   if (a.sparse) {
     *w = *a.sparse;
     return DSDK_STATUS_SUCCESS;
