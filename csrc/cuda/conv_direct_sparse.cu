@@ -38,8 +38,6 @@ constexpr int kMaxGridY = 65535;
 constexpr int kPadThreads = 256;
 constexpr int64_t kPadMaxBlocks = 8192;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 struct Padded {
   int64_t hp, wp, plane, elements;  // elements: the whole batch
 };

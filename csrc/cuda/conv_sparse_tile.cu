@@ -35,8 +35,6 @@ constexpr int kThreads = kPixels * kLanes;
 constexpr int kChannels = kLanes * kPerThread;  // per block
 constexpr int kMaxGridY = 65535;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 template <class T>
 struct TileParams {
   const T* __restrict__ x; Strides4 xs;

@@ -24,8 +24,6 @@ namespace {
 constexpr int kWarp = 32, kWarps = 4, kThreads = kWarp * kWarps;
 constexpr int64_t kMaxGridX = 0x7fffffff, kMaxGridY = 65535;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 template <class T>
 struct GemmParams {
   const int64_t* __restrict__ row_ptr;

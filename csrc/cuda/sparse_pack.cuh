@@ -1,7 +1,7 @@
 // The CUDA sparse kernels' shared host helpers (sparse_pack.cu): the filter operand of
-// a sparse convolution, packed on the device when the call brings a dense one, and the
-// column index type as a template argument. The packed objects' packing (csr_create) is
-// in core/sparse_backends.h.
+// a sparse convolution, packed on the device when the call brings a dense one, the
+// column index type as a template argument, and their grid arithmetic. The packed
+// objects' packing (csr_create) is declared in core/sparse_backends.h.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -11,6 +11,8 @@
 
 namespace dsdk {
 namespace cuda {
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // A CSR operand's column index type (16 or 32 bits) as a template argument:
 // f(uint16_t{}) or f(uint32_t{}).
