@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <climits>
 
 #include "core/context.h"
 #include "core/sparse_backends.h"
@@ -31,7 +32,7 @@ __global__ void csr_count_kernel(int64_t rows, int64_t cols, const uint8_t* __re
   const int64_t warps = int64_t(gridDim.x) * (blockDim.x / kWarp);
   for (int64_t i = int64_t(blockIdx.x) * (blockDim.x / kWarp) + threadIdx.x / kWarp; i < rows;
        i += warps) {
-    int n = 0;  // cols < 2^31 (the callers check)
+    int n = 0;  // cols < 2^31 (csr_create and the convolutions' fits check)
     for (int64_t j = lane; j < cols; j += kWarp) n += kept(mask, i * cols + j);
 #pragma unroll
     for (int d = kWarp / 2; d > 0; d /= 2) n += __shfl_xor_sync(0xffffffffu, n, d);
@@ -155,6 +156,9 @@ dsdkStatus_t csr_pack_async(dsdkDataType_t t, int64_t rows, int64_t cols, const 
 dsdkStatus_t csr_create(dsdkDataType_t t, int64_t rows, int64_t cols, const void* w,
                         const uint8_t* mask, void* stream, CsrView* out, void** mem,
                         size_t* bytes, std::string* msg) {
+  if (cols > INT32_MAX)
+    return fail(msg, DSDK_STATUS_NOT_SUPPORTED, "a row of %lld entries exceeds 2^31 - 1",
+                static_cast<long long>(cols));
   const cudaStream_t s = as_stream(stream);
   // The counts go to a scratch row_ptr first: the kept count sizes the allocation.
   int64_t* scratch = nullptr;
