@@ -5,7 +5,9 @@
 #   pytest suite, then the GPU benchmarks (conv vs cuDNN, SVM vs LIBSVM).
 # Usage:  bash scripts/gpu_check.sh [test|bench|all]   (default all)
 #   test     ~5 min: builds, C++ and pytest CUDA tests, memcheck
-#   bench    ~7 min: conv vs cuDNN; SVM at 30000 and 100000 points vs LIBSVM.
+#   bench    ~7 min: conv vs cuDNN; the sparse convolutions vs cuDNN on W ⊙ M at
+#            0-95 % (build/gpu/bench_sparse_cuda, ~1 min with its build); SVM at
+#            30000 and 100000 points vs LIBSVM.
 #            LIBSVM (single-threaded, ~6 min for both sizes) runs from the start on
 #            core 0 while everything else runs on the other cores and the GPU;
 #            the SVM table joins its rows (bench svm --rows-from).
@@ -43,9 +45,10 @@ if [ "$what" = test ] || [ "$what" = all ]; then
   step test.log cmake-build bash -c "cmake -S . -B build/gpu -G Ninja -DDSDK_CUDA=ON \
       -DCMAKE_CUDA_ARCHITECTURES=${TORCH_CUDA_ARCH_LIST//./} && cmake --build build/gpu -j $MAX_JOBS"
   step test.log ctest ctest --test-dir build/gpu --output-on-failure
-  # memcheck on a subset of the conv grid (DSDK_TEST_QUICK), the small SVM problems, the
-  # masked GEMM and the magnitude masks
-  for t in test_conv_cuda test_svm_cuda test_masked_gemm_cuda test_magnitude_mask_cuda; do
+  # memcheck on a subset of the conv grids (DSDK_TEST_QUICK: dense and sparse), the small
+  # SVM problems, the masked GEMM and the magnitude masks
+  for t in test_conv_cuda test_sparse_cuda test_svm_cuda test_masked_gemm_cuda \
+      test_magnitude_mask_cuda; do
     step test.log "memcheck-$t" env DSDK_TEST_QUICK=1 timeout 480 \
       compute-sanitizer --tool memcheck --error-exitcode 1 build/gpu/$t
   done
@@ -70,6 +73,14 @@ if [ "$what" = bench ] || [ "$what" = all ]; then
     step bench.log pip-install "${pin_rest[@]}" $PY -m pip install --no-build-isolation --no-deps .
   step bench.log bench-conv-cuda "${pin_rest[@]}" $PY -m dsdkern bench conv --device cuda \
     --json "$OUT/bench_conv_cuda.json"
+  # The sparse convolutions against cuDNN: the C++ driver comes with the test step's
+  # build, or is built here (the machine may be a fresh one).
+  [ -x build/gpu/bench_sparse_cuda ] ||
+    step bench.log cmake-build-bench bash -c "cmake -S . -B build/gpu -G Ninja -DDSDK_CUDA=ON \
+      -DCMAKE_CUDA_ARCHITECTURES=${TORCH_CUDA_ARCH_LIST//./} && \
+      cmake --build build/gpu -j $MAX_JOBS --target bench_sparse_cuda"
+  step bench.log bench-sparse-cuda "${pin_rest[@]}" $PY benchmarks/cpp/sparse_cuda_vs_cudnn.py \
+    --json "$OUT/bench_sparse_cuda.json"
   step bench.log bench-svm-cuda "${pin_rest[@]}" $PY -m dsdkern bench svm --device cuda \
     --sizes 30000 100000 --threads "$ncpu" --peers '' --json "$OUT/bench_svm_cuda_only.json"
   wait "$lib_pid"
@@ -81,6 +92,7 @@ if [ "$what" = bench ] || [ "$what" = all ]; then
   step bench.log svm-table $PY -m dsdkern bench svm --sizes 30000 100000 --threads "$ncpu" \
     --solvers '' --peers '' --rows-from "$OUT/bench_svm_cuda_only.json" "$OUT/libsvm_rows.json" \
     --json "$OUT/bench_svm_cuda.json"
+  grep -A21 "^| layer | N | sparsity" "$OUT/bench.log" | tail -22
   grep -A8 "^| data" "$OUT/bench.log" | tail -9
 fi
 echo "failed steps: $fails" | tee -a "$OUT/summary.txt"

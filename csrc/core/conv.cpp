@@ -202,8 +202,10 @@ dsdkStatus_t sparse_forward_call(dsdkHandle_t h, const char* api, const dsdkTens
                                  void* yp, double alpha, double beta, ConvCall* c) {
   if (!f) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: filter is NULL", api);
   if (!y) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: yDesc is NULL", api);
+  dsdkStatus_t st = check_place(h, api, "filter", f->place);
+  if (st != DSDK_STATUS_SUCCESS) return st;
   ConvShape sh;
-  dsdkStatus_t st = make_shape(h, api, x, "xDesc", &f->desc, "filter", cv, y, "yDesc", &sh);
+  st = make_shape(h, api, x, "xDesc", &f->desc, "filter", cv, y, "yDesc", &sh);
   if (st != DSDK_STATUS_SUCCESS) return st;
   if (cv->groups != f->groups)
     return fail(h, DSDK_STATUS_BAD_PARAM, "%s: convDesc has %d groups but the filter was packed for %d",

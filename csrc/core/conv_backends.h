@@ -45,6 +45,19 @@ dsdkStatus_t conv_implicit_gemm_bwd_data(const ConvBwdDataArgs& a, void* ws, siz
                                          void* stream, std::string* msg);
 dsdkStatus_t conv_implicit_gemm_bwd_filter(const ConvBwdFilterArgs& a, void* ws,
                                            size_t ws_bytes, void* stream, std::string* msg);
+// The sparse convolutions, forward (conv_direct_sparse.cu: padded input in the
+// workspace, one thread per output pixel; conv_sparse_tile.cu: lowered-input tiles in
+// shared memory). Data types: FLOAT, DOUBLE, HALF, BFLOAT16 (float accumulation for the
+// 16-bit types). They run from a packed device filter (a.sparse) or pack a.w ⊙ a.mask
+// into the workspace first. Launch on `stream`.
+bool direct_sparse_fits(const ConvShape& sh, std::string* why);
+size_t direct_sparse_workspace(const ConvFwdArgs& a);
+dsdkStatus_t direct_sparse_fwd(const ConvFwdArgs& a, void* ws, size_t ws_bytes, void* stream,
+                               std::string* msg);
+bool sparse_tile_fits(const ConvShape& sh, std::string* why);
+size_t sparse_tile_workspace(const ConvFwdArgs& a);
+dsdkStatus_t sparse_tile_fwd(const ConvFwdArgs& a, void* ws, size_t ws_bytes, void* stream,
+                             std::string* msg);
 // Device management used by the handle and by Find's timing.
 dsdkStatus_t current_device(int* device, std::string* msg);
 dsdkStatus_t synchronize(void* stream, std::string* msg);

@@ -30,6 +30,7 @@ int main() { check::cuda_handle_or_skip("test_conv_cuda"); }
 #include <vector>
 
 #include "check.h"
+#include "cuda_dtypes.h"
 #include "dsdkern/dsdkern.h"
 
 namespace {
@@ -63,38 +64,10 @@ const char* kLayoutNames[] = {"NCHW", "channels_last", "gapped"};
 enum MaskMode { kNoMask, kMask0, kMask50, kMask90, kMask100, kMaskModes };
 const char* kMaskNames[] = {"no mask", "0% pruned", "50% pruned", "90% pruned", "100% pruned"};
 
-size_t elem_size(dsdkDataType_t t) {
-  return t == DSDK_DATA_DOUBLE ? 8 : t == DSDK_DATA_FLOAT ? 4 : 2;
-}
-
-void encode(dsdkDataType_t t, double v, unsigned char* dst) {
-  switch (t) {
-    case DSDK_DATA_FLOAT: { float f = float(v); std::memcpy(dst, &f, 4); break; }
-    case DSDK_DATA_DOUBLE: std::memcpy(dst, &v, 8); break;
-    case DSDK_DATA_HALF: { __half x = __float2half_rn(float(v)); std::memcpy(dst, &x, 2); break; }
-    case DSDK_DATA_BFLOAT16: {
-      __nv_bfloat16 x = __float2bfloat16_rn(float(v));
-      std::memcpy(dst, &x, 2);
-      break;
-    }
-  }
-}
-
-double decode(dsdkDataType_t t, const unsigned char* src) {
-  switch (t) {
-    case DSDK_DATA_FLOAT: { float f; std::memcpy(&f, src, 4); return f; }
-    case DSDK_DATA_DOUBLE: { double d; std::memcpy(&d, src, 8); return d; }
-    case DSDK_DATA_HALF: { __half x; std::memcpy(&x, src, 2); return __half2float(x); }
-    case DSDK_DATA_BFLOAT16: { __nv_bfloat16 x; std::memcpy(&x, src, 2); return __bfloat162float(x); }
-  }
-  return 0;
-}
-
-double round_to(dsdkDataType_t t, double v) {
-  unsigned char b[8];
-  encode(t, v, b);
-  return decode(t, b);
-}
+using dtypes::decode;
+using dtypes::elem_size;
+using dtypes::encode;
+using dtypes::round_to;
 
 // Error bound per element: rtol * |ref| + atol * (largest |ref| of the tensor). The
 // 16-bit types store a float-accumulated result, so their rtol is the rounding step.
@@ -262,8 +235,7 @@ void run_case(const Handles& hs, int case_index, dsdkDataType_t t, dsdkConvDirec
 
   char what[256];
   std::snprintf(what, sizeof what, "case %d, %s, %s, %s, %s, beta %g", case_index,
-                kDirNames[dir], t == DSDK_DATA_FLOAT ? "float" : t == DSDK_DATA_DOUBLE ? "double"
-                                : t == DSDK_DATA_HALF ? "half" : "bfloat16",
+                kDirNames[dir], dtypes::name(t),
                 kLayoutNames[layout], kMaskNames[mm], beta);
 
   // Reference: CPU backend, packed NCHW, float for the 16-bit types.

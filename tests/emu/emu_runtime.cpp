@@ -518,6 +518,15 @@ cudaError_t cudaFree(void* p) {
   std::free(p);
   return cudaSuccess;
 }
+// Device allocations are device memory; everything else is unregistered host memory.
+cudaError_t cudaPointerGetAttributes(cudaPointerAttributes* at, const void* p) {
+  *at = cudaPointerAttributes{};
+  const bool dev = inside_device(p, 1);
+  at->type = dev ? cudaMemoryTypeDevice : cudaMemoryTypeUnregistered;
+  at->devicePointer = dev ? const_cast<void*>(p) : nullptr;
+  at->hostPointer = dev ? nullptr : const_cast<void*>(p);
+  return cudaSuccess;
+}
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind kind) {
   check_copy(dst, src, n, kind, "cudaMemcpy");
   if (n) std::memcpy(dst, src, n);

@@ -2,7 +2,8 @@
 # Runs the CUDA code on the CPU, no GPU needed: builds the real csrc/cuda
 # kernels under the emulator of this folder (see emu_runtime.cpp for what it
 # checks) and runs gemm_check.cu and the CUDA C++ tests (tests/cpp/test_svm_cuda.cpp,
-# test_masked_gemm_cuda.cpp, test_magnitude_mask_cuda.cpp, test_conv_cuda.cpp) with them.
+# test_masked_gemm_cuda.cpp, test_magnitude_mask_cuda.cpp, test_conv_cuda.cpp,
+# test_sparse_cuda.cpp) with them.
 #
 #   tests/emu/run.sh            -O2 build
 #   tests/emu/run.sh asan       AddressSanitizer + UBSan build (about 3x slower)
@@ -49,4 +50,9 @@ run_test "$OUT/test_magnitude_mask_cuda"
 # Every 7th combination of the convolution grid still covers each (case, dtype,
 # direction), in about 10 CPU-seconds at -O2.
 run_test DSDK_TEST_QUICK=1 "$OUT/test_conv_cuda"
+# The sparse convolutions and GEMM: the whole grid at -O2 (about 20 CPU-seconds);
+# under ASan every (case, dtype, algorithm) with a seventh of the other axes.
+sparse_env=()
+[ "$CFG" = asan ] && sparse_env=(DSDK_TEST_QUICK=1)
+run_test "${sparse_env[@]}" "$OUT/test_sparse_cuda"
 if [ -n "${EMU_NO_DEVICE:-}" ]; then exit 77; fi

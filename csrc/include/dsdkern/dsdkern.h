@@ -138,14 +138,14 @@ dsdkStatus_t dsdkGetConvolution2dForwardOutputDim(dsdkHandle_t handle,
 typedef enum {
   DSDK_CONV_ALGO_IMPLICIT_GEMM = 0, /* mask applied while packing weight tiles */
   DSDK_CONV_ALGO_DIRECT_SPARSE = 1, /* CSR of W ⊙ M per output channel (Park et al. 2017);
-                                       CPU, forward only. Through the masked call it packs
+                                       forward only. Through the masked call it packs
                                        W ⊙ M into the workspace on every call (the
                                        workspace covers a fully dense CSR); pack once with
                                        dsdkCreateSparseFilter to run many times. */
   DSDK_CONV_ALGO_SPARSE_TILE = 2,   /* CSR of W ⊙ M over the lowered c·r·s axis times dense
                                        lowered-input tiles built per tile in the workspace
                                        (im2col-tile); for deep layers with many output
-                                       channels. CPU, forward only; packs like
+                                       channels. Forward only; packs like
                                        DIRECT_SPARSE through the masked call. */
   DSDK_CONV_ALGO_COUNT,
   DSDK_CONV_ALGO_MAX_ENUM = 0x7fffffff
@@ -300,21 +300,30 @@ dsdkStatus_t dsdkMagnitudeMask(dsdkHandle_t handle, dsdkMaskMode_t mode, dsdkDat
 
 /* Prepare once, run many. W ⊙ M is packed once into compressed sparse rows
  * (one row per output channel or output feature, 16-bit column indices where
- * they fit) and then used by every call. The packed objects live in host
- * memory and are for CPU handles; they do not depend on the input's size,
+ * they fit) and then used by every call. An object lives where its handle
+ * computes: packed on a CPU handle it holds host memory, packed on a CUDA
+ * handle it holds device memory of the handle's device (it is packed there,
+ * on the handle's stream), and it runs only on handles of that backend and
+ * device (BAD_PARAM otherwise). On CUDA, DSDK_CONV_ALGO_DIRECT_SPARSE and
+ * DSDK_CONV_ALGO_SPARSE_TILE run forward in all four data types (float
+ * accumulation for the 16-bit ones). The objects do not depend on the input's size,
  * batch or layout. The sequence is CUTLASS's: create (can the data be packed),
  * query the workspace size, run. */
 typedef struct dsdkSparseFilterStruct* dsdkSparseFilter_t;
 typedef struct dsdkSparseMatrixStruct* dsdkSparseMatrix_t;
 
-/* Packs w ⊙ mask: w and mask are host arrays in the packed KCRS layout of
- * wDesc (FLOAT or DOUBLE), mask may be NULL (every weight kept). convDesc's
+/* Packs w ⊙ mask: w and mask are arrays on the handle's device (host for a
+ * CPU handle, device memory for a CUDA one) in the packed KCRS layout of wDesc
+ * (CPU: FLOAT or DOUBLE; CUDA: also HALF and BFLOAT16), mask may be NULL
+ * (every weight kept). On a CUDA handle the call synchronises the handle's
+ * stream once (the kept count sizes the allocation). convDesc's
  * groups must divide wDesc's k; the filter then runs only with that group
  * count. A kept weight that is 0.0 stays an entry. */
 dsdkStatus_t dsdkCreateSparseFilter(dsdkHandle_t handle, dsdkSparseFilter_t* filter,
                                     dsdkFilterDescriptor_t wDesc, const void* w,
                                     const uint8_t* mask, dsdkConvolutionDescriptor_t convDesc);
-/* Kept entries and the host bytes the packed filter holds. */
+/* Kept entries and the bytes the packed filter holds (host bytes for a CPU
+ * handle's object, device bytes for a CUDA handle's). */
 dsdkStatus_t dsdkGetSparseFilterInfo(dsdkSparseFilter_t filter, int64_t* nnz, size_t* bytes);
 dsdkStatus_t dsdkDestroySparseFilter(dsdkSparseFilter_t filter);
 
@@ -329,7 +338,8 @@ dsdkStatus_t dsdkGetSparseConvolutionForwardWorkspaceSize(dsdkHandle_t handle,
                                                           dsdkConvAlgo_t algo,
                                                           size_t* sizeInBytes);
 /* y = alpha * conv(x, W ⊙ M) + beta * y with the packed filter; x: [n, c, h, w]
- * (xDesc strides), y: yDesc, both host memory of the filter's data type. */
+ * (xDesc strides), y: yDesc, both of the filter's data type on the handle's
+ * device (host for CPU, device memory for CUDA, as is the workspace). */
 dsdkStatus_t dsdkSparseConvolutionForward(dsdkHandle_t handle, const void* alpha,
                                           dsdkTensorDescriptor_t xDesc, const void* x,
                                           dsdkSparseFilter_t filter,
@@ -339,20 +349,23 @@ dsdkStatus_t dsdkSparseConvolutionForward(dsdkHandle_t handle, const void* alpha
                                           dsdkTensorDescriptor_t yDesc, void* y);
 
 /* Packs W ⊙ mask for a linear layer: W is rows x cols row-major (rows = output
- * features, cols = input features, >= 1 each), host, FLOAT or DOUBLE; mask the
- * same shape (uint8), or NULL (every weight kept). */
+ * features, cols = input features, >= 1 each) on the handle's device (host for
+ * CPU: FLOAT or DOUBLE; device memory for CUDA: also HALF and BFLOAT16); mask
+ * the same shape (uint8) and place, or NULL (every weight kept). Bytes as for
+ * dsdkGetSparseFilterInfo. */
 dsdkStatus_t dsdkCreateSparseMatrix(dsdkHandle_t handle, dsdkSparseMatrix_t* matrix,
                                     dsdkDataType_t dtype, int64_t rows, int64_t cols,
                                     const void* W, const uint8_t* mask);
 dsdkStatus_t dsdkGetSparseMatrixInfo(dsdkSparseMatrix_t matrix, int64_t* nnz, size_t* bytes);
 dsdkStatus_t dsdkDestroySparseMatrix(dsdkSparseMatrix_t matrix);
 
-/* Workspace bytes of dsdkSparseGemm for a batch of m rows. */
+/* Workspace bytes of dsdkSparseGemm for a batch of m rows (0 on CUDA). */
 dsdkStatus_t dsdkGetSparseGemmWorkspaceSize(dsdkHandle_t handle, dsdkSparseMatrix_t matrix,
                                             int64_t m, size_t* sizeInBytes);
 /* Y = alpha * X · (W ⊙ M)^T + beta * Y. X: m x cols row-major with leading
- * dimension ldx >= cols; Y: m x rows row-major with ldy >= rows; host memory of
- * the matrix's data type (alpha/beta as everywhere). m may be 0. */
+ * dimension ldx >= cols; Y: m x rows row-major with ldy >= rows; of the
+ * matrix's data type on the handle's device (CUDA: float accumulation for the
+ * 16-bit types; alpha/beta host scalars as everywhere). m may be 0. */
 dsdkStatus_t dsdkSparseGemm(dsdkHandle_t handle, const void* alpha, int64_t m, const void* X,
                             int64_t ldx, dsdkSparseMatrix_t matrix, void* workspace,
                             size_t workspaceSizeInBytes, const void* beta, void* Y, int64_t ldy);

@@ -1,0 +1,33 @@
+// The CUDA sparse kernels' shared host helpers (sparse_pack.cu): the filter operand of
+// a sparse convolution, packed on the device when the call brings a dense one, the
+// column index type as a template argument, and their grid arithmetic. The packed
+// objects' packing (csr_create) is declared in core/sparse_backends.h.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/conv_params.h"
+#include "core/sparse_csr.h"
+
+namespace dsdk {
+namespace cuda {
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// A CSR operand's column index type (16 or 32 bits) as a template argument:
+// f(uint16_t{}) or f(uint32_t{}).
+template <class F>
+auto col_switch(const CsrView& w, F&& f) {
+  return w.col16() ? f(uint16_t{}) : f(uint32_t{});
+}
+
+// The filter operand of a sparse convolution forward call: the packed filter (a.sparse,
+// device CSR), or a.w ⊙ a.mask packed into the front of the workspace, whose bytes
+// (from a 64-byte line) this gives.
+size_t filter_csr_bytes(const ConvFwdArgs& a);
+// *w = that CSR; *rest (when rest is not null) = the workspace after it (64-byte aligned).
+dsdkStatus_t filter_csr(const ConvFwdArgs& a, void* ws, void* stream, CsrView* w, char** rest,
+                        std::string* msg);
+
+}  // namespace cuda
+}  // namespace dsdk
