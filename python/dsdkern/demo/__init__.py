@@ -5,7 +5,7 @@ job), every area runs in turn."""
 import argparse
 import importlib
 
-AREAS = ("dsdkern.demo.train", "dsdkern.demo.svm", "dsdkern.demo.conv")
+AREAS = ("dsdkern.demo.train", "dsdkern.demo.svm", "dsdkern.demo.conv", "dsdkern.demo.sparse")
 
 
 def add_options(parser, area=False) -> None:
