@@ -27,7 +27,7 @@ def section(result: dict, plot_png: str) -> list:
     return [HEADING, "",
             f"A quick `python -m dsdkern bench sparse` ({meta['date']}): {meta['machine']}, "
             f"ISA {meta['isa']}, {meta['threads']} threads, torch {meta['torch']}, float32, "
-            "model.eval() under torch.inference_mode(), uniform random masks. "
+            "uniform random masks. "
             f"{meta['peers']}. A few repeats on a few layers: for issue 9's targets run the "
             "full command on a quiet machine (benchmarks/RESULTS.md).", "",
             *sparse.markdown(sparse.TABLE_HEADER, sparse.table_rows(result)), "",
