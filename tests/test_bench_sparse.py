@@ -27,7 +27,8 @@ def quick(tmp_path_factory):
     capture.setattr("builtins.print", lambda *a, **k: lines.append(" ".join(map(str, a))))
     try:
         status = main(["bench", "sparse", "--quick", "--size", QUICK_SIZE, "--threads", "1",
-                       "--json", str(out / "sparse.json"), "--plot", str(out / "cross.png")])
+                       "--json", str(out / "sparse.json"), "--plot", str(out / "cross.png"),
+                       "--markdown", str(out / "sparse.md")])
     finally:
         capture.undo()
         torch.set_num_threads(threads)
@@ -84,9 +85,11 @@ def test_quick_json_ratios_and_checks_follow_from_its_timings(quick):
         assert e2e["row"]["ratio"] == pytest.approx(e2e["row"]["dense_ms"] / e2e["row"]["ours_ms"])
         assert checks["ResNet-18 end to end, N=1"]["met"] == (e2e["row"]["ratio"] >= 2.5)
     # The printed table names every target with its verdict.
-    for c in result["checks"]:
-        assert c["target"] in stdout
-    assert "MISSED" in stdout or "met" in stdout
+    verdicts = {True: "met", False: "MISSED", None: "not run"}
+    for c in result["checks"]:  # the printed checks table: target, value, threshold, verdict
+        line = next(line for line in reversed(stdout.splitlines())
+                    if line.startswith(c["target"]))
+        assert line.rsplit(None, 1)[0].endswith(verdicts[c["met"]]), line
 
 
 def test_plot_and_demo_section_are_written(quick, tmp_path):
@@ -95,14 +98,18 @@ def test_plot_and_demo_section_are_written(quick, tmp_path):
     _, result, out = quick
     png = (out / "cross.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-    (tmp_path / "report.md").write_text("# report\n\n## Training\n\ntext\n")
-    for _ in range(2):  # a second run replaces the section instead of adding one
-        demo.write_section(str(tmp_path), demo.section(result, "x.png"))
+    (tmp_path / "report.md").write_text(f"# report\n\n## Training\n\ntext\n\n{demo.HEADING}\n\n"
+                                        "stale\n\n## Later\n\nkept\n")
+    for _ in range(2):  # a run replaces an earlier section instead of adding one
+        demo.write_section(str(tmp_path), demo.section(result))
     report = (tmp_path / "report.md").read_text()
-    assert report.startswith("# report\n\n## Training\n\ntext\n")
-    assert report.count(demo.HEADING) == 1 and "![speed-up against sparsity](x.png)" in report
+    assert report.startswith("# report\n\n## Training\n\ntext\n\n## Later\n\nkept\n\n")
+    assert "stale" not in report
+    assert report.count(demo.HEADING) == 1 and f"![speed-up against sparsity]({demo.PLOT})" in report
     for c in result["checks"]:
         assert c["target"] in report
+    written = (out / "sparse.md").read_text()  # --markdown: the same tables, its own plot
+    assert written in report.replace(demo.PLOT, str(out / "cross.png"))
 
 
 def _row(group, ratio, batch=1, sparsity=0.9, contender="auto", layer="L"):

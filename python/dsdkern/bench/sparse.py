@@ -451,6 +451,24 @@ def markdown(header, rows) -> list:
         ["| " + " | ".join(row) + " |" for row in rows]
 
 
+def markdown_report(result: dict, plot_png: str | None) -> list:
+    """The tables of `result` as markdown lines, with the crossover plot when one is named."""
+    meta = result["meta"]
+    header, crossover = crossover_table(result)
+    lines = [f"`python -m dsdkern bench sparse` ({meta['date']}): {meta['machine']}, ISA "
+             f"{meta['isa']}, {meta['threads']} threads, torch {meta['torch']}, float32, uniform "
+             f"random masks. {meta['peers']}.", "",
+             *markdown(TABLE_HEADER, table_rows(result)), ""]
+    if crossover:
+        lines += ["Crossover (speed-up over torch dense, batch 1):", "",
+                  *markdown(header, crossover), ""]
+    if plot_png:
+        lines += [f"![speed-up against sparsity]({plot_png})", ""]
+    if result["e2e"] is not None:
+        lines += [result["e2e"]["summary"] + ".", ""]
+    return lines + [*markdown(CHECK_HEADER, check_rows(result)), ""]
+
+
 def plot(result: dict, path: str) -> None:
     """Speed-up over torch dense against sparsity, one panel per crossover layer."""
     import matplotlib
@@ -496,11 +514,14 @@ def register(areas) -> None:
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     p.add_argument("--quick", action="store_true",
                    help="two layers, one crossover layer, few repeats (seconds)")
-    p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                   help="what to measure (default: all)")
     p.add_argument("--repeats", type=int, help="timed rounds per case (median reported)")
     p.add_argument("--size", type=int, help="ResNet-18 input height and width (default 224)")
     p.add_argument("--json", metavar="PATH", help="write meta, rows and checks as JSON")
     p.add_argument("--plot", metavar="PATH", help="write the crossover plot (PNG)")
+    p.add_argument("--markdown", metavar="PATH",
+                   help="write the tables as markdown (linking the --plot file)")
     p.set_defaults(func=main)
 
 
@@ -530,4 +551,8 @@ def main(args) -> int:
     if args.plot:
         plot(result, args.plot)
         print(f"# wrote {args.plot}")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write("\n".join(markdown_report(result, args.plot)))
+        print(f"# wrote {args.markdown}")
     return 0

@@ -18,23 +18,13 @@ def register(areas) -> None:
     p.set_defaults(func=run)
 
 
-def section(result: dict, plot_png: str) -> list:
-    """The report's markdown lines for a `bench sparse` result."""
+def section(result: dict) -> list:
+    """The report's markdown lines for a quick `bench sparse` result."""
     from ..bench import sparse
 
-    meta = result["meta"]
-    header, crossover = sparse.crossover_table(result)
-    return [HEADING, "",
-            f"A quick `python -m dsdkern bench sparse` ({meta['date']}): {meta['machine']}, "
-            f"ISA {meta['isa']}, {meta['threads']} threads, torch {meta['torch']}, float32, "
-            "uniform random masks. "
-            f"{meta['peers']}. A few repeats on a few layers: for issue 9's targets run the "
-            "full command on a quiet machine (benchmarks/RESULTS.md).", "",
-            *sparse.markdown(sparse.TABLE_HEADER, sparse.table_rows(result)), "",
-            "Crossover (speed-up over torch dense, batch 1):", "",
-            *sparse.markdown(header, crossover), "",
-            f"![speed-up against sparsity]({plot_png})", "",
-            *sparse.markdown(sparse.CHECK_HEADER, sparse.check_rows(result)), ""]
+    return [HEADING, "", "A quick run (a few layers, few repeats, no ResNet-18): for issue 9's "
+            "targets run `python -m dsdkern bench sparse` on a quiet machine "
+            "(benchmarks/RESULTS.md).", "", *sparse.markdown_report(result, PLOT)]
 
 
 def write_section(out: str, lines: list) -> str:
@@ -43,7 +33,7 @@ def write_section(out: str, lines: list) -> str:
     path = os.path.join(out, "report.md")
     text = open(path).read() if os.path.exists(path) else "# dsdkern demo\n"
     # An earlier section runs from its heading to the next level-2 heading or the end.
-    text = re.sub(rf"\n?{re.escape(HEADING)}\n.*?(?=^## |\Z)", "", text,
+    text = re.sub(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", "", text,
                   flags=re.S | re.M).rstrip("\n")
     with open(path, "w") as f:
         f.write(text + "\n\n" + "\n".join(lines))
@@ -67,5 +57,5 @@ def run(args) -> int:
     sparse.plot(result, os.path.join(args.out, PLOT))
     with open(os.path.join(args.out, "sparse.json"), "w") as f:
         json.dump(result, f, indent=1)
-    print(f"report: {write_section(args.out, section(result, PLOT))}")
+    print(f"report: {write_section(args.out, section(result))}")
     return 0
