@@ -50,7 +50,10 @@ def cnn_input(dtype=torch.float64, seed=1):
 
 @pytest.mark.parametrize("masked, dense", [(MaskedConv2d, nn.Conv2d), (MaskedLinear, nn.Linear)])
 def test_signature_and_types(masked, dense):
-    assert inspect.signature(masked) == inspect.signature(dense)
+    # The dense signature, plus the keyword-only `algo` of the sparse (no-grad) path.
+    params = list(inspect.signature(masked).parameters.values())
+    assert params[-1].name == "algo" and params[-1].kind is inspect.Parameter.KEYWORD_ONLY
+    assert inspect.signature(masked).replace(parameters=params[:-1]) == inspect.signature(dense)
     assert issubclass(masked, dense) and issubclass(masked, MaskedLayer)
 
 

@@ -64,30 +64,32 @@ Cache& cache() {
   return c;
 }
 
-double time_ms(const std::function<void(Algorithm)>& run, Algorithm a, const at::Device& device,
+double time_ms(const std::function<void(size_t)>& run, size_t i, const at::Device& device,
                SyncFn sync) {
   if (sync) sync(device);
   auto t0 = std::chrono::steady_clock::now();
-  run(a);
+  run(i);
   if (sync) sync(device);
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
 Entry measure(const std::function<void(Algorithm)>& run, const at::Device& device, SyncFn sync) {
   constexpr Algorithm both[2] = {Algorithm::kDsdk, Algorithm::kTorch};
-  // The best of several interleaved runs: a loaded machine delays single runs by far more
-  // than the candidates differ.
-  constexpr int kRounds = 5;
-  // The untimed first runs absorb one-off setup (oneDNN primitive creation, allocator growth).
-  for (Algorithm a : both) time_ms(run, a, device, sync);
-  double best[2] = {std::numeric_limits<double>::infinity(),
-                    std::numeric_limits<double>::infinity()};
-  for (int round = 0; round < kRounds; ++round)
-    for (int i = 0; i < 2; ++i) best[i] = std::min(best[i], time_ms(run, both[i], device, sync));
+  std::vector<double> best = measure_ms(2, [&](size_t i) { run(both[i]); }, device, sync);
   return {best[1] < best[0] ? Algorithm::kTorch : Algorithm::kDsdk, best[0], best[1], {}};
 }
 
 }  // namespace
+
+std::vector<double> measure_ms(size_t n, const std::function<void(size_t)>& run,
+                               const at::Device& device, SyncFn sync) {
+  constexpr int kRounds = 5;
+  for (size_t i = 0; i < n; ++i) time_ms(run, i, device, sync);
+  std::vector<double> best(n, std::numeric_limits<double>::infinity());
+  for (int round = 0; round < kRounds; ++round)
+    for (size_t i = 0; i < n; ++i) best[i] = std::min(best[i], time_ms(run, i, device, sync));
+  return best;
+}
 
 ChoiceKey::ChoiceKey(const char* direction, const at::Tensor& like) : direction_(direction) {
   values_ = {int64_t(like.device().type()), like.device().index(),

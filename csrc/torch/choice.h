@@ -41,6 +41,13 @@ class ChoiceKey {
 // so that a measurement times the whole run.
 using SyncFn = void (*)(const at::Device&);
 
+// Best time in milliseconds of each of `n` candidates, `run(i)` running candidate i: each runs
+// once untimed (one-off setup: oneDNN primitives, allocator growth, packing), then the best of
+// five interleaved rounds, as a loaded machine delays single runs by far more than candidates
+// differ. The sparse ops' choice (sparse_choice.h) times its candidates with this too.
+std::vector<double> measure_ms(size_t n, const std::function<void(size_t)>& run,
+                               const at::Device& device, SyncFn sync);
+
 // The algorithm that runs for `key`: the forced one, the cached one, or, on the key's first
 // call, the faster after timing `run(kDsdk)` and `run(kTorch)` (each warmed up once, then
 // the best of five interleaved runs). Thread-safe; concurrent first calls may both measure,

@@ -10,8 +10,7 @@
 namespace dsdk_torch {
 namespace {
 
-// The only registered algorithm today; a measured choice (dsdkFindConvolutionAlgorithm)
-// becomes worth caching per shape once there is more than one.
+// The masked calls' algorithm: the sparse ones run from a packed filter (sparse_ops.cpp).
 constexpr dsdkConvAlgo_t kAlgo = DSDK_CONV_ALGO_IMPLICIT_GEMM;
 
 std::array<int64_t, 2> pair_arg(const char* op, at::IntArrayRef v, const char* name,
@@ -28,70 +27,57 @@ void check_fits_int(const char* op, const at::Tensor& t, const char* name) {
                 " exceeds the 32-bit sizes of the dsdk descriptors");
 }
 
-template <class T, dsdkStatus_t (*Destroy)(T)>
-struct Owned {
-  T p = nullptr;
-  Owned() = default;
-  Owned(const Owned&) = delete;
-  Owned& operator=(const Owned&) = delete;
-  ~Owned() {
-    if (p) Destroy(p);
-  }
-};
-
-// Descriptors of one direction's call: x/y carry their tensors' own strides (so sliced,
-// transposed and channels_last tensors are read in place), the filter is packed KCRS.
-struct Descriptors {
-  Owned<dsdkTensorDescriptor_t, dsdkDestroyTensorDescriptor> x, y;
-  Owned<dsdkFilterDescriptor_t, dsdkDestroyFilterDescriptor> w;
-  Owned<dsdkConvolutionDescriptor_t, dsdkDestroyConvolutionDescriptor> conv;
-
-  Descriptors(const at::Tensor& xt, const at::Tensor& wt, const at::Tensor& yt,
-              const ConvGeometry& g) {
-    dsdkDataType_t t = dsdk_dtype(xt.scalar_type());
-    TORCH_CHECK(dsdkCreateTensorDescriptor(&x.p) == DSDK_STATUS_SUCCESS &&
-                    dsdkCreateTensorDescriptor(&y.p) == DSDK_STATUS_SUCCESS &&
-                    dsdkCreateFilterDescriptor(&w.p) == DSDK_STATUS_SUCCESS &&
-                    dsdkCreateConvolutionDescriptor(&conv.p) == DSDK_STATUS_SUCCESS,
-                "dsdkern: could not allocate dsdk descriptors");
-    set_tensor(x.p, t, xt, "input");
-    set_tensor(y.p, t, yt, "output");
-    TORCH_CHECK(dsdkSetFilter4dDescriptor(w.p, t, int(wt.size(0)), int(wt.size(1)),
-                                          int(wt.size(2)), int(wt.size(3))) ==
-                    DSDK_STATUS_SUCCESS,
-                "dsdkern: dsdkSetFilter4dDescriptor rejected weight of shape ", wt.sizes());
-    TORCH_CHECK(dsdkSetConvolution2dDescriptor(
-                    conv.p, int(g.padding[0]), int(g.padding[1]), int(g.stride[0]),
-                    int(g.stride[1]), int(g.dilation[0]), int(g.dilation[1]),
-                    int(g.groups)) == DSDK_STATUS_SUCCESS,
-                "dsdkern: dsdkSetConvolution2dDescriptor rejected the convolution geometry");
-  }
-
-  static void set_tensor(dsdkTensorDescriptor_t d, dsdkDataType_t t, const at::Tensor& v,
-                         const char* name) {
-    auto s = v.strides();
-    TORCH_CHECK(dsdkSetTensor4dDescriptorEx(d, t, int(v.size(0)), int(v.size(1)),
-                                            int(v.size(2)), int(v.size(3)), s[0], s[1], s[2],
-                                            s[3]) == DSDK_STATUS_SUCCESS,
-                "dsdkern: dsdkSetTensor4dDescriptorEx rejected ", name, " of shape ", v.sizes(),
-                " and strides ", s);
-  }
-};
-
 // A caller-owned workspace as a byte tensor on the data's device.
 at::Tensor workspace(dsdkHandle_t h, dsdkConvDirection_t dir, const Descriptors& d,
-                     const at::TensorOptions& opts, const char* op) {
+                     const at::TensorOptions& opts, const char* op,
+                     dsdkConvAlgo_t algo = kAlgo) {
   size_t bytes = 0;
-  check_dsdk(dsdkGetConvolutionWorkspaceSize(h, dir, d.x.p, d.w.p, d.conv.p, d.y.p, kAlgo, &bytes),
+  check_dsdk(dsdkGetConvolutionWorkspaceSize(h, dir, d.x.p, d.w.p, d.conv.p, d.y.p, algo, &bytes),
              h, op, "dsdkGetConvolutionWorkspaceSize");
-  return at::empty({int64_t(bytes)}, opts.dtype(at::kByte).memory_format(at::MemoryFormat::Contiguous));
+  return workspace_tensor(bytes, opts);
+}
+
+}  // namespace
+
+Descriptors::Descriptors(const at::Tensor& xt, const at::Tensor& wt, const at::Tensor& yt,
+                         const ConvGeometry& g) {
+  dsdkDataType_t t = dsdk_dtype(xt.scalar_type());
+  TORCH_CHECK(dsdkCreateTensorDescriptor(&x.p) == DSDK_STATUS_SUCCESS &&
+                  dsdkCreateTensorDescriptor(&y.p) == DSDK_STATUS_SUCCESS &&
+                  dsdkCreateFilterDescriptor(&w.p) == DSDK_STATUS_SUCCESS &&
+                  dsdkCreateConvolutionDescriptor(&conv.p) == DSDK_STATUS_SUCCESS,
+              "dsdkern: could not allocate dsdk descriptors");
+  set_tensor(x.p, t, xt, "input");
+  set_tensor(y.p, t, yt, "output");
+  TORCH_CHECK(dsdkSetFilter4dDescriptor(w.p, t, int(wt.size(0)), int(wt.size(1)),
+                                        int(wt.size(2)), int(wt.size(3))) ==
+                  DSDK_STATUS_SUCCESS,
+              "dsdkern: dsdkSetFilter4dDescriptor rejected weight of shape ", wt.sizes());
+  TORCH_CHECK(dsdkSetConvolution2dDescriptor(
+                  conv.p, int(g.padding[0]), int(g.padding[1]), int(g.stride[0]),
+                  int(g.stride[1]), int(g.dilation[0]), int(g.dilation[1]),
+                  int(g.groups)) == DSDK_STATUS_SUCCESS,
+              "dsdkern: dsdkSetConvolution2dDescriptor rejected the convolution geometry");
+}
+
+void Descriptors::set_tensor(dsdkTensorDescriptor_t d, dsdkDataType_t t, const at::Tensor& v,
+                             const char* name) {
+  auto s = v.strides();
+  TORCH_CHECK(dsdkSetTensor4dDescriptorEx(d, t, int(v.size(0)), int(v.size(1)),
+                                          int(v.size(2)), int(v.size(3)), s[0], s[1], s[2],
+                                          s[3]) == DSDK_STATUS_SUCCESS,
+              "dsdkern: dsdkSetTensor4dDescriptorEx rejected ", name, " of shape ", v.sizes(),
+              " and strides ", s);
+}
+
+at::Tensor workspace_tensor(size_t bytes, const at::TensorOptions& opts) {
+  return at::empty({int64_t(bytes)},
+                   opts.dtype(at::kByte).memory_format(at::MemoryFormat::Contiguous));
 }
 
 at::TensorOptions like_input(const at::Tensor& input) {
   return input.options().memory_format(input.suggest_memory_format());
 }
-
-}  // namespace
 
 void check_dsdk(dsdkStatus_t status, dsdkHandle_t handle, const char* op, const char* call) {
   TORCH_CHECK(status == DSDK_STATUS_SUCCESS, op, ": ", call, " failed with ",
@@ -184,12 +170,10 @@ dsdkHandle_t thread_handle(dsdkBackend_t backend, int device) {
   return h;
 }
 
-namespace {
-
-// The dsdk candidates of each direction.
-at::Tensor dsdk_forward(dsdkHandle_t h, const at::Tensor& input, const at::Tensor& weight,
-                        const at::Tensor& mask, const std::optional<at::Tensor>& bias,
-                        const ConvGeometry& g) {
+at::Tensor dsdk_masked_conv_forward(dsdkHandle_t h, const at::Tensor& input,
+                                    const at::Tensor& weight, const at::Tensor& mask,
+                                    const std::optional<at::Tensor>& bias, const ConvGeometry& g,
+                                    dsdkConvAlgo_t algo) {
   const char* op = "masked_conv";
   std::array<int64_t, 4> shape{input.size(0), weight.size(0), g.output_hw[0], g.output_hw[1]};
   at::Tensor out = at::empty(shape, like_input(input));
@@ -197,17 +181,20 @@ at::Tensor dsdk_forward(dsdkHandle_t h, const at::Tensor& input, const at::Tenso
 
   at::Tensor w = weight.contiguous(), m = mask_bytes(mask);
   Descriptors d(input, w, out, g);
-  at::Tensor ws = workspace(h, DSDK_CONV_FORWARD, d, input.options(), op);
+  at::Tensor ws = workspace(h, DSDK_CONV_FORWARD, d, input.options(), op, algo);
   const Scalars one_zero(input.scalar_type(), 1.0, 0.0);
   check_dsdk(dsdkMaskedConvolutionForward(h, one_zero.alpha(), d.x.p, input.const_data_ptr(),
                                           d.w.p, w.const_data_ptr(), m.const_data_ptr<uint8_t>(),
-                                          d.conv.p, kAlgo, ws.data_ptr(), size_t(ws.numel()),
+                                          d.conv.p, algo, ws.data_ptr(), size_t(ws.numel()),
                                           one_zero.beta(), d.y.p, out.data_ptr()),
              h, op, "dsdkMaskedConvolutionForward");
   if (bias.has_value() && bias->defined()) out.add_(bias->view({1, -1, 1, 1}));
   return out;
 }
 
+namespace {
+
+// The dsdk candidates of each direction (the forward one is dsdk_masked_conv_forward).
 at::Tensor dsdk_backward_data(dsdkHandle_t h, const at::Tensor& grad_output,
                               const at::Tensor& input, const at::Tensor& weight,
                               const at::Tensor& mask, const ConvGeometry& g) {
@@ -268,7 +255,8 @@ at::Tensor torch_backward(const at::Tensor& grad_output, const at::Tensor& input
                     : std::get<1>(grads).contiguous();
 }
 
-// The geometry and the operands' layouts: what decides which candidate is faster.
+}  // namespace
+
 ChoiceKey conv_key(const char* direction, const at::Tensor& a, const char* a_name,
                    const at::Tensor& b, const char* b_name, const ConvGeometry& g) {
   ChoiceKey key(direction, a);
@@ -277,8 +265,6 @@ ChoiceKey conv_key(const char* direction, const at::Tensor& a, const char* a_nam
   return key;
 }
 
-}  // namespace
-
 at::Tensor masked_conv_forward(dsdkHandle_t h, SyncFn sync, const at::Tensor& input,
                                const at::Tensor& weight, const at::Tensor& mask,
                                const std::optional<at::Tensor>& bias, const ConvGeometry& g) {
@@ -286,7 +272,8 @@ at::Tensor masked_conv_forward(dsdkHandle_t h, SyncFn sync, const at::Tensor& in
   ChoiceKey key = conv_key("masked_conv forward", input, "input", weight, "weight", g);
   key.add("bias", int64_t(has_bias));
   return run_chosen(
-      key, input.device(), sync, [&] { return dsdk_forward(h, input, weight, mask, bias, g); },
+      key, input.device(), sync,
+      [&] { return dsdk_masked_conv_forward(h, input, weight, mask, bias, g, kAlgo); },
       [&] { return torch_forward(input, weight, mask, bias, g); });
 }
 

@@ -22,6 +22,37 @@ struct ConvGeometry {
   std::array<int64_t, 2> output_hw;  // output height and width, both >= 1
 };
 
+// An owned dsdk descriptor, destroyed with the owner.
+template <class T, dsdkStatus_t (*Destroy)(T)>
+struct Owned {
+  T p = nullptr;
+  Owned() = default;
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+  ~Owned() {
+    if (p) Destroy(p);
+  }
+};
+
+// Descriptors of one direction's call: x/y carry their tensors' own strides (so sliced,
+// transposed and channels_last tensors are read in place), the filter is packed KCRS.
+struct Descriptors {
+  Owned<dsdkTensorDescriptor_t, dsdkDestroyTensorDescriptor> x, y;
+  Owned<dsdkFilterDescriptor_t, dsdkDestroyFilterDescriptor> w;
+  Owned<dsdkConvolutionDescriptor_t, dsdkDestroyConvolutionDescriptor> conv;
+
+  Descriptors(const at::Tensor& xt, const at::Tensor& wt, const at::Tensor& yt,
+              const ConvGeometry& g);
+  static void set_tensor(dsdkTensorDescriptor_t d, dsdkDataType_t t, const at::Tensor& v,
+                         const char* name);
+};
+
+// An uninitialised byte tensor of `bytes` on opts' device: a caller-owned dsdk workspace.
+at::Tensor workspace_tensor(size_t bytes, const at::TensorOptions& opts);
+
+// Options of an output laid out like `input` (its suggest_memory_format()).
+at::TensorOptions like_input(const at::Tensor& input);
+
 // Checks every argument of masked_conv (and of masked_conv_backward when grad_output is
 // given) and returns the geometry. `op` prefixes every message; each message names the
 // argument at fault. `dtypes` are the input dtypes the calling backend supports.
@@ -39,6 +70,11 @@ dsdkHandle_t thread_handle(dsdkBackend_t backend, int device);
 // Throws a RuntimeError carrying the handle's last message unless `status` is SUCCESS.
 void check_dsdk(dsdkStatus_t status, dsdkHandle_t handle, const char* op, const char* call);
 
+// A choice key of one convolution direction: `direction`, the two operands' sizes and strides,
+// and the geometry (what decides which candidate is faster).
+ChoiceKey conv_key(const char* direction, const at::Tensor& a, const char* a_name,
+                   const at::Tensor& b, const char* b_name, const ConvGeometry& g);
+
 // conv2d(input, weight ⊙ mask, bias) through the measured choice (choice.h) between
 // dsdkMaskedConvolutionForward on `handle` (configured by the caller: threads or stream) and
 // at::convolution on weight ⊙ mask; `sync` waits for the device. Arguments must have passed
@@ -47,6 +83,13 @@ void check_dsdk(dsdkStatus_t status, dsdkHandle_t handle, const char* op, const 
 at::Tensor masked_conv_forward(dsdkHandle_t handle, SyncFn sync, const at::Tensor& input,
                                const at::Tensor& weight, const at::Tensor& mask,
                                const std::optional<at::Tensor>& bias, const ConvGeometry& g);
+
+// conv2d(input, weight ⊙ mask, bias) by dsdkMaskedConvolutionForward with `algo` on `handle`,
+// no choice; arguments as for masked_conv_forward.
+at::Tensor dsdk_masked_conv_forward(dsdkHandle_t handle, const at::Tensor& input,
+                                    const at::Tensor& weight, const at::Tensor& mask,
+                                    const std::optional<at::Tensor>& bias, const ConvGeometry& g,
+                                    dsdkConvAlgo_t algo);
 
 // (grad_input, grad_weight ⊙ mask, grad_bias); an entry whose output_mask is false is an
 // undefined tensor (None in Python). Backward-data and backward-filter are chosen

@@ -67,7 +67,9 @@ void gemm(dsdkHandle_t h, const char* op, bool ta, bool tb, int64_t m, int64_t n
              h, op, "dsdkMaskedGemm");
 }
 
-// [..., n] as [rows, n] (explicit rows: -1 cannot be inferred when n is 0).
+}  // namespace
+
+// Explicit rows: -1 cannot be inferred when n is 0.
 at::Tensor rows_of(const at::Tensor& t) {
   const auto lead = t.sizes().slice(0, t.dim() - 1);
   return t.reshape({c10::multiply_integers(lead.begin(), lead.end()), t.size(-1)});
@@ -78,8 +80,6 @@ std::vector<int64_t> output_shape(const at::Tensor& input, int64_t out) {
   s.push_back(out);
   return s;
 }
-
-}  // namespace
 
 void check_masked_linear(const char* op, const at::Tensor& input, const at::Tensor& weight,
                          const at::Tensor& mask, const std::optional<at::Tensor>& bias,

@@ -8,10 +8,16 @@
 #include <initializer_list>
 #include <optional>
 #include <tuple>
+#include <vector>
 
 #include "dsdkern/dsdkern.h"
 
 namespace dsdk_torch {
+
+// [..., n] as a [rows, n] view where it can be one, a copy otherwise.
+at::Tensor rows_of(const at::Tensor& t);
+// The output shape [..., out] of a linear layer on `input` [..., in].
+std::vector<int64_t> output_shape(const at::Tensor& input, int64_t out);
 
 // Checks every argument of masked_linear (and of masked_linear_backward when grad_output
 // is given); `op` prefixes every message and each message names the argument at fault.

@@ -10,4 +10,5 @@ PYBIND11_MODULE(_C, m) {
   dsdk_torch::register_conv_bindings(m);
   dsdk_torch::register_svm_bindings(m);
   dsdk_torch::register_choice_bindings(m);
+  dsdk_torch::register_sparse_bindings(m);
 }

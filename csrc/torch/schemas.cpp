@@ -3,6 +3,8 @@
 // fake kernels live in the Python module named by set_python_module before each area's defs.
 #include <torch/library.h>
 
+#include "torch/sparse_weight.h"
+
 TORCH_LIBRARY(dsdkern, m) {
   // Masked convolution: conv2d(input, weight ⊙ mask, bias); mask is bool/uint8 of
   // weight's shape. The backward op returns (grad_input, grad_weight ⊙ mask, grad_bias),
@@ -32,4 +34,19 @@ TORCH_LIBRARY(dsdkern, m) {
   m.def("magnitude_mask(Tensor weight, int keep) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("threshold_mask(Tensor weight, float threshold) -> Tensor",
         {at::Tag::pt2_compliant_tag});
+
+  // Sparse execution (inference): the forward of a masked layer by a named algorithm or the
+  // measured "auto" (csrc/torch/sparse_ops.h lists the names). `cache` is the layer's
+  // SparseWeight, which keeps the packed W ⊙ M and the dense W ⊙ M between calls and rebuilds
+  // them when weight or mask changed. Not differentiable.
+  dsdk_torch::register_sparse_weight_class();
+  m.def(
+      "sparse_conv2d(Tensor input, Tensor weight, Tensor mask, Tensor? bias, int[2] stride, "
+      "int[2] padding, int[2] dilation, int groups, str algo, "
+      "__torch__.torch.classes.dsdkern.SparseWeight cache) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "sparse_linear(Tensor input, Tensor weight, Tensor mask, Tensor? bias, str algo, "
+      "__torch__.torch.classes.dsdkern.SparseWeight cache) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
 }

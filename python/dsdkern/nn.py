@@ -6,6 +6,12 @@ own, so optimizers, deepcopy, pickle, state_dict, ``.to()`` and torch.compile se
 torch. The forward runs ``masked_conv`` / ``masked_linear``, whose weight gradient is
 masked, so a pruned weight gets a zero gradient.
 
+When no gradient is needed (eval under ``torch.no_grad()`` / ``torch.inference_mode()``, or
+nothing requires grad) a CPU layer runs the sparse ops instead, by its ``algo``: ``"auto"``
+(measured per problem, see ``dsdkern.ops.sparse_conv2d``) or a fixed name of
+``dsdkern.ops.sparse_algorithms``. The packed W ⊙ M they need is cached in the layer (not in
+its state_dict) and rebuilt when the weight or the mask changed.
+
 Only layers of exactly the types ``nn.Conv2d`` and ``nn.Linear`` are swapped: a subclass
 (``nn.LazyLinear`` before its first forward, a user class with its own forward, the
 ``out_proj`` of ``nn.MultiheadAttention`` whose weight is read without calling forward) may
@@ -28,6 +34,14 @@ __all__ = ["MaskedLayer", "MaskedConv2d", "MaskedLinear", "masked_layers", "spar
            "densify", "from_torch_prune"]
 
 _MASK_DTYPES = (torch.bool, torch.uint8)
+# The device types with kernels of the sparse ops, by layer kind: a backend that registers
+# them (csrc/torch/ops_<backend>.cpp) is picked up here, with no change to the layers.
+_SPARSE_DEVICES = {
+    kind: frozenset(device for device in ("cpu", "cuda")
+                    if torch._C._dispatch_has_kernel_for_dispatch_key(f"dsdkern::{op}",
+                                                                      device.upper()))
+    for kind, op in (("conv", "sparse_conv2d"), ("linear", "sparse_linear"))
+}
 # Hook registries a swapped-in layer shares with the layer it replaces, so that a user's hooks
 # keep firing and their handles keep removing them. The *_with_kwargs / *_always_called dicts
 # are keyed by the same hook ids as their main dict.
@@ -59,9 +73,53 @@ class MaskedLayer:
     mask: Tensor
     _dense_type: type  # the torch class this layer replaces
 
-    def _register_mask(self) -> None:
+    _algo_kind: str  # "conv" or "linear": which names of ops.sparse_algorithms apply
+
+    def _register_mask(self, algo: str = "auto") -> None:
         self.register_buffer("mask", torch.ones(self.weight.shape, dtype=torch.bool,
                                                 device=self.weight.device))
+        self.algo = algo
+        self._sparse_cache = ops.SparseWeight()
+
+    @property
+    def algo(self) -> str:
+        """The algorithm of the no-grad forward: "auto" or a name of
+        dsdkern.ops.sparse_algorithms(kind) for this layer's kind ("conv" / "linear").
+        Training (a gradient needed) always runs the masked op and its per-direction choice."""
+        return self._algo
+
+    @algo.setter
+    def algo(self, value: str) -> None:
+        self._check_algo(value)
+        self._algo = value
+
+    @classmethod
+    def _check_algo(cls, value) -> None:
+        names = ops.sparse_algorithms(cls._algo_kind)
+        if not isinstance(value, str) or value not in names:
+            raise ValueError(f"algo must be one of {', '.join(map(repr, names))} for "
+                             f"{cls.__name__}, got {value!r}")
+
+    def clear_sparse_cache(self) -> None:
+        """Drop the packed forms of W ⊙ M; the next no-grad forward rebuilds them. Needed only
+        after an edit through `weight.data` / `mask.data`, which torch's version counter
+        does not see (every other in-place edit and every replacement is detected)."""
+        self._sparse_cache = ops.SparseWeight()
+
+    def _runs_sparse(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> bool:
+        """Whether the forward takes the sparse ops: no gradient is needed, and the sparse ops
+        have kernels for the input's device, or a fixed algo asks for them anyway (elsewhere
+        "auto" is the masked op's own dense choice)."""
+        if torch.is_grad_enabled() and any(t is not None and t.requires_grad
+                                           for t in (input, weight, bias)):
+            return False
+        return input.device.type in _SPARSE_DEVICES[self._algo_kind] or self._algo != "auto"
+
+    def __setstate__(self, state: dict) -> None:
+        # A layer pickled before the sparse path existed has neither attribute.
+        state.setdefault("_algo", "auto")
+        state.setdefault("_sparse_cache", ops.SparseWeight())
+        super().__setstate__(state)
 
     @property
     def sparsity(self) -> float:
@@ -82,13 +140,14 @@ class MaskedLayer:
         self.weight.mul_(self.mask)
 
     @classmethod
-    def from_dense(cls, module: nn.Module, mask: Tensor | None = None):
+    def from_dense(cls, module: nn.Module, mask: Tensor | None = None, algo: str | None = None):
         """A new masked layer holding `module`'s very Parameter objects (weight, bias), its
         training mode and its forward/backward hook registries (shared, so hook handles keep
         working on the new layer). `module` is an instance of the torch class this layer
         replaces; `mask` (optional, see `set_mask`) defaults to `module.mask` for a masked
         layer and to all True otherwise. With a mask, the pruned weights are zeroed in place,
-        which `module` sees too, as it shares them."""
+        which `module` sees too, as it shares them. `algo` (see `algo`) defaults to
+        `module.algo` for a masked layer and to "auto" otherwise."""
         if not isinstance(module, cls._dense_type):
             raise TypeError(f"{cls.__name__}.from_dense: module must be an "
                             f"nn.{cls._dense_type.__name__}, got {type(module).__name__}")
@@ -101,8 +160,10 @@ class MaskedLayer:
                              "(a lazy module); run one forward pass first")
         if mask is None and isinstance(module, MaskedLayer):
             mask = module.mask
+        if algo is None:
+            algo = module.algo if isinstance(module, MaskedLayer) else "auto"
         layer = _rebuild(cls, module, module.weight)  # no side effect on `module`
-        layer._register_mask()
+        layer._register_mask(algo)
         if mask is not None:
             layer.set_mask(mask)
         return layer
@@ -160,9 +221,10 @@ class MaskedLayer:
         return None
 
     def extra_repr(self) -> str:
+        algo = "" if self._algo == "auto" else f", algo={self._algo!r}"
         if self.mask.is_meta:  # a model built on the meta device has no mask values yet
-            return super().extra_repr()
-        return f"{super().extra_repr()}, sparsity={self.sparsity:.4f}"
+            return super().extra_repr() + algo
+        return f"{super().extra_repr()}, sparsity={self.sparsity:.4f}{algo}"
 
 
 class MaskedConv2d(MaskedLayer, nn.Conv2d):
@@ -170,10 +232,12 @@ class MaskedConv2d(MaskedLayer, nn.Conv2d):
 
     Same constructor, attributes and input/output shapes as nn.Conv2d: input [N, C, H, W] or
     unbatched [C, H, W]; every padding and padding_mode of nn.Conv2d. The weight gradient is
-    masked. CPU: float32/float64; CUDA: also float16/bfloat16.
+    masked. CPU: float32/float64; CUDA: also float16/bfloat16. `algo` (keyword): the
+    algorithm of the no-grad forward, "auto" or one of dsdkern.ops.sparse_algorithms("conv").
     """
 
     _dense_type = nn.Conv2d
+    _algo_kind = "conv"
 
     def __init__(
         self,
@@ -188,10 +252,12 @@ class MaskedConv2d(MaskedLayer, nn.Conv2d):
         padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros",
         device=None,
         dtype=None,
+        *,
+        algo: str = "auto",
     ) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype)
-        self._register_mask()
+        self._register_mask(algo)
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         unbatched = input.dim() == 3
@@ -211,8 +277,12 @@ class MaskedConv2d(MaskedLayer, nn.Conv2d):
             padding = (left_h, left_w)
         else:
             padding = self.padding
-        out = ops.masked_conv(input, weight, self.mask, bias, self.stride, padding,
-                              self.dilation, self.groups)
+        if self._runs_sparse(input, weight, bias):
+            out = ops.sparse_conv2d(input, weight, self.mask, bias, self.stride, padding,
+                                    self.dilation, self.groups, self._algo, self._sparse_cache)
+        else:
+            out = ops.masked_conv(input, weight, self.mask, bias, self.stride, padding,
+                                  self.dilation, self.groups)
         return out.squeeze(0) if unbatched else out
 
 
@@ -220,10 +290,12 @@ class MaskedLinear(MaskedLayer, nn.Linear):
     """nn.Linear whose weight is used as W ⊙ mask (torch.ops.dsdkern.masked_linear).
 
     Same constructor, attributes and shapes as nn.Linear: input [..., in_features] →
-    [..., out_features]. The weight gradient is masked.
+    [..., out_features]. The weight gradient is masked. `algo` (keyword): the algorithm of the
+    no-grad forward, "auto" or one of dsdkern.ops.sparse_algorithms("linear").
     """
 
     _dense_type = nn.Linear
+    _algo_kind = "linear"
 
     def __init__(
         self,
@@ -232,11 +304,16 @@ class MaskedLinear(MaskedLayer, nn.Linear):
         bias: bool = True,
         device=None,
         dtype=None,
+        *,
+        algo: str = "auto",
     ) -> None:
         super().__init__(in_features, out_features, bias, device, dtype)
-        self._register_mask()
+        self._register_mask(algo)
 
     def forward(self, input: Tensor) -> Tensor:
+        if self._runs_sparse(input, self.weight, self.bias):
+            return ops.sparse_linear(input, self.weight, self.mask, self.bias, self._algo,
+                                     self._sparse_cache)
         return ops.masked_linear(input, self.weight, self.mask, self.bias)
 
 
@@ -294,7 +371,12 @@ def _excluded_names(model: nn.Module, exclude) -> set[str]:
             if root == "" or name == root or name.startswith(root + ".")}
 
 
-def sparsify(model: nn.Module, exclude=()) -> nn.Module:
+def _algo_of(algo, kind: str):
+    """The algo a `kind` layer gets from sparsify's `algo` argument (None: leave it)."""
+    return algo.get(kind) if isinstance(algo, dict) else algo
+
+
+def sparsify(model: nn.Module, exclude=(), algo=None) -> nn.Module:
     """Swap, in place, every nn.Conv2d / nn.Linear of `model` (exact types) for a masked layer
     with an all-True mask that holds the very same Parameter objects, so an optimizer built
     before keeps working.
@@ -305,22 +387,40 @@ def sparsify(model: nn.Module, exclude=()) -> nn.Module:
     subclasses of Conv2d / Linear are left too, and named in a warning. Returns the model, or
     the new layer when `model` itself is a Conv2d / Linear. ValueError when the result has no
     masked layer at all.
+
+    algo: the `algo` of every masked layer outside `exclude` (the swapped-in ones and those
+    already masked): a name for all, or a dict {"conv": name, "linear": name} per kind (a
+    kind it leaves out keeps its algo); None (the default) leaves masked layers as they are
+    and gives new ones "auto". A name a layer does not accept is a ValueError, and then
+    nothing has changed.
     """
+    if isinstance(algo, dict) and not set(algo) <= {"conv", "linear"}:
+        raise ValueError(f'algo: a dict must be keyed by "conv" and/or "linear", got '
+                         f"{sorted(map(str, algo))}")
     skipped = _excluded_names(model, exclude)
-    new, others = {}, []
+    new, others, existing = {}, [], []
     for name, m in model.named_modules():
-        if name in skipped or isinstance(m, MaskedLayer):
+        if name in skipped:
             continue
-        if type(m) in _MASKED_TYPES:
-            new[id(m)] = _MASKED_TYPES[type(m)].from_dense(m)
+        if isinstance(m, MaskedLayer):
+            existing.append(m)
+        elif type(m) in _MASKED_TYPES:
+            cls = _MASKED_TYPES[type(m)]
+            new[id(m)] = cls.from_dense(m, algo=_algo_of(algo, cls._algo_kind))
         elif isinstance(m, tuple(_MASKED_TYPES)):
             others.append(f"{name or '<model>'} ({type(m).__name__})")
     if not new and not masked_layers(model):
         raise ValueError("sparsify: the model has no nn.Conv2d / nn.Linear to mask"
                          + (" outside `exclude`" if skipped else ""))
+    assign = [(m, _algo_of(algo, m._algo_kind)) for m in existing]
+    assign = [(m, a) for m, a in assign if a is not None]
+    for m, a in assign:  # all checked before any changes
+        type(m)._check_algo(a)
     if others:
         warnings.warn("sparsify: left as they are (subclasses of nn.Conv2d / nn.Linear are not "
                       f"swapped): {', '.join(others)}", stacklevel=2)
+    for m, a in assign:
+        m.algo = a
     return _replace(model, new)
 
 

@@ -1,6 +1,6 @@
 """Python side of the dsdkern custom ops: fake kernels (so that torch.compile can trace
-them), the entry points `masked_conv`, `masked_linear`, `magnitude_mask` and
-`threshold_mask`, and the switch of the measured algorithm choice. The autograd formulas
+them), the entry points `masked_conv`, `masked_linear`, `sparse_conv2d`, `sparse_linear`,
+`magnitude_mask` and `threshold_mask`, and the switches of the measured algorithm choices. The autograd formulas
 are C++ (csrc/torch/ops_autograd.cpp), so that a training step pays no Python per layer call.
 
 The C++ kernels (csrc/torch/ops_*.cpp) check every argument; the fake kernels repeat the
@@ -16,7 +16,8 @@ from . import _C  # loading the extension registers torch.ops.dsdkern.*
 
 __all__ = ["magnitude_mask", "masked_conv", "masked_linear", "threshold_mask",
            "set_algorithm_choice", "algorithm_choice", "algorithm_choices",
-           "clear_algorithm_choices"]
+           "clear_algorithm_choices", "sparse_conv2d", "sparse_linear", "sparse_algorithms",
+           "sparse_algorithm_choices", "force_sparse_algorithm", "SparseWeight"]
 
 _MASK_DTYPES = (torch.bool, torch.uint8)
 # Input dtypes each backend's kernels implement (csrc/torch/ops_cpu.cpp, ops_cuda.cpp).
@@ -73,8 +74,10 @@ def algorithm_choices() -> list[dict]:
 
 
 def clear_algorithm_choices() -> None:
-    """Forgets the cached choices; the next call per problem measures again."""
+    """Forgets the cached choices, those of the masked ops and those of the sparse ops'
+    "auto" (sparse_algorithm_choices); the next call per problem measures again."""
     _C.clear_algorithm_choices()
+    _C.clear_sparse_algorithm_choices()
 
 
 def _require(ok, message: str) -> None:
@@ -280,3 +283,102 @@ def _threshold_mask_fake(weight, threshold):
     _check_backend_dtype("threshold_mask", "weight", weight)
     _require(threshold >= 0, f"threshold_mask: threshold must be >= 0, got {threshold}")
     return _empty_mask(weight)
+
+
+# ---- sparse execution (inference) -------------------------------------------------------
+
+def SparseWeight():  # noqa: N802  (it stands for the class)
+    """A new, empty cache of a pruned weight's prepared forms (torch.classes.dsdkern.SparseWeight):
+    the packed CSR of W ⊙ M and the dense W ⊙ M. The sparse ops rebuild a form when the weight
+    or mask passed with it is not the tensor it was built from (version counter, storage,
+    device, dtype, shape, strides): any in-place edit through the tensor or a view of it, and any
+    replacement. An edit through `tensor.data` escapes this: torch gives `.data` a version
+    counter of its own, and comparing elements per call would cost what the cache saves; after
+    one, call the layer's clear_sparse_cache(). Pickling and deepcopy give a new, empty cache.
+    `cache.builds()` counts the forms built."""
+    return torch.classes.dsdkern.SparseWeight()
+
+
+def sparse_algorithms(kind: str) -> tuple[str, ...]:
+    """The algo names of the sparse ops: kind "conv" (sparse_conv2d, MaskedConv2d.algo) or
+    "linear" (sparse_linear, MaskedLinear.algo). "auto" first, then "dense_torch", then dsdk's."""
+    if kind == "conv":
+        return tuple(_C.sparse_conv_algorithms())
+    if kind == "linear":
+        return tuple(_C.sparse_linear_algorithms())
+    raise ValueError(f'sparse_algorithms: kind must be "conv" or "linear", got {kind!r}')
+
+
+def sparse_conv2d(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None, stride,
+                  padding, dilation, groups: int, algo: str, cache) -> Tensor:
+    """conv2d(input, weight * mask, bias, ...) as masked_conv computes it (same arguments,
+    shapes, layouts and checks), run by `algo` (one of sparse_algorithms("conv")) with the
+    prepared forms of W ⊙ M kept in `cache` (a SparseWeight, one per layer). "auto" runs the
+    candidate measured fastest for the problem (shape, strides, geometry, sparsity in 5 % steps,
+    dtype, device, threads), measured on its first call and cached process-wide. Not
+    differentiable. CPU: float32/float64.
+    """
+    return torch.ops.dsdkern.sparse_conv2d(
+        input, weight, mask, bias, _pair(stride, "stride"), _pair(padding, "padding"),
+        _pair(dilation, "dilation"), groups, algo, cache)
+
+
+def sparse_linear(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None, algo: str,
+                  cache) -> Tensor:
+    """linear(input, weight * mask, bias) as masked_linear computes it, run by `algo` (one of
+    sparse_algorithms("linear")) with the prepared forms kept in `cache`; see sparse_conv2d."""
+    return torch.ops.dsdkern.sparse_linear(input, weight, mask, bias, algo, cache)
+
+
+def sparse_algorithm_choices() -> list[dict]:
+    """The cached winners of the sparse ops' "auto": dicts of key (str), algorithm (the
+    winner's name) and times_ms (each candidate's best measured milliseconds), ordered by key.
+    clear_algorithm_choices() forgets them."""
+    return _C.sparse_algorithm_choices()
+
+
+def force_sparse_algorithm(name: str | None) -> None:
+    """Make "auto" run the candidate `name` wherever it can run, without measuring or caching
+    (for tests and benchmarks); None measures again. Process-wide. A problem that `name`
+    cannot run is a ValueError naming the candidates that can."""
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"force_sparse_algorithm: name must be a str or None, got "
+                        f"{type(name).__name__}")
+    _C.force_sparse_algorithm(name or "")
+
+
+def _check_algo(op: str, algo: str, names) -> None:
+    if algo not in names:
+        listed = ", ".join(f'"{n}"' for n in names)
+        raise ValueError(f'{op}: algo must be one of {listed}, got "{algo}"')
+
+
+@torch._library.register_fake_class("dsdkern::SparseWeight")
+class _FakeSparseWeight:
+    """What torch.compile traces in place of a SparseWeight: the fake kernels never read it."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    @classmethod
+    def __obj_unflatten__(cls, flat):
+        return cls(**dict(flat))
+
+    def builds(self) -> int:
+        return 0
+
+
+@torch.library.register_fake("dsdkern::sparse_conv2d")
+def _sparse_conv2d_fake(input, weight, mask, bias, stride, padding, dilation, groups, algo,
+                        cache):
+    shape = _check_shapes("sparse_conv2d", input, weight, mask, bias, stride, padding, dilation,
+                          groups)
+    _check_algo("sparse_conv2d", algo, _C.sparse_conv_algorithms())
+    return _like_input(input, shape)
+
+
+@torch.library.register_fake("dsdkern::sparse_linear")
+def _sparse_linear_fake(input, weight, mask, bias, algo, cache):
+    shape = _check_linear("sparse_linear", input, weight, mask, bias)
+    _check_algo("sparse_linear", algo, _C.sparse_linear_algorithms())
+    return input.new_empty(shape)

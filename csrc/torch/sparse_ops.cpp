@@ -1,0 +1,186 @@
+#include "torch/sparse_ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "torch/bindings.h"
+#include "torch/common.h"
+#include "torch/linear.h"
+#include "torch/sparse_choice.h"
+
+namespace dsdk_torch {
+namespace {
+
+constexpr const char* kAuto = "auto";
+constexpr const char* kDenseTorch = "dense_torch";
+
+bool has(const std::optional<at::Tensor>& t) { return t.has_value() && t->defined(); }
+
+void check_algo(const char* op, std::string_view algo, const std::vector<std::string>& names) {
+  if (std::find(names.begin(), names.end(), algo) != names.end()) return;
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "\"" : ", \"") + n + "\"";
+  TORCH_CHECK_VALUE(false, op, ": algo must be one of ", list, ", got \"", std::string(algo),
+                    "\"");
+}
+
+// Sparsity in 5 % steps: problems within one step share a measured winner.
+int64_t sparsity_bucket(double sparsity) { return int64_t(std::lround(sparsity * 20.0)); }
+
+// Workspace bytes of a packed-filter algorithm, or false when it cannot run the problem.
+bool packed_workspace(dsdkHandle_t h, const Descriptors& d, dsdkSparseFilter_t f,
+                      dsdkConvAlgo_t algo, size_t* bytes) {
+  return dsdkGetSparseConvolutionForwardWorkspaceSize(h, d.x.p, f, d.conv.p, d.y.p, algo,
+                                                      bytes) == DSDK_STATUS_SUCCESS;
+}
+
+at::Tensor packed_conv(dsdkHandle_t h, const at::Tensor& input, const at::Tensor& weight,
+                       dsdkSparseFilter_t f, const std::optional<at::Tensor>& bias,
+                       const ConvGeometry& g, dsdkConvAlgo_t algo) {
+  const char* op = "sparse_conv2d";
+  at::Tensor out = at::empty({input.size(0), weight.size(0), g.output_hw[0], g.output_hw[1]},
+                             like_input(input));
+  Descriptors d(input, weight, out, g);
+  size_t bytes = 0;
+  check_dsdk(dsdkGetSparseConvolutionForwardWorkspaceSize(h, d.x.p, f, d.conv.p, d.y.p, algo,
+                                                          &bytes),
+             h, op, "dsdkGetSparseConvolutionForwardWorkspaceSize");
+  at::Tensor ws = workspace_tensor(bytes, input.options());
+  const Scalars one_zero(input.scalar_type(), 1.0, 0.0);
+  check_dsdk(dsdkSparseConvolutionForward(h, one_zero.alpha(), d.x.p, input.const_data_ptr(), f,
+                                          d.conv.p, algo, ws.data_ptr(), bytes, one_zero.beta(),
+                                          d.y.p, out.data_ptr()),
+             h, op, "dsdkSparseConvolutionForward");
+  if (has(bias)) out.add_(bias->view({1, -1, 1, 1}));
+  return out;
+}
+
+at::Tensor packed_linear(dsdkHandle_t h, const at::Tensor& input, dsdkSparseMatrix_t mat,
+                         const std::optional<at::Tensor>& bias, int64_t out_features) {
+  const char* op = "sparse_linear";
+  at::Tensor x = rows_of(input);
+  const int64_t rows = x.size(0), in = x.size(1);
+  // The kernel reads X row-major with a leading dimension.
+  if (x.stride(1) != 1 || (rows > 1 && x.stride(0) < in)) x = x.contiguous();
+  const int64_t ldx = rows > 1 ? x.stride(0) : std::max<int64_t>(in, 1);
+  at::Tensor y = at::empty({rows, out_features}, input.options());
+  // The bias enters as beta * Y, saving a pass over the output.
+  if (has(bias)) y.copy_(bias->expand({rows, out_features}));
+  size_t bytes = 0;
+  check_dsdk(dsdkGetSparseGemmWorkspaceSize(h, mat, rows, &bytes), h, op,
+             "dsdkGetSparseGemmWorkspaceSize");
+  at::Tensor ws = workspace_tensor(bytes, input.options());
+  const Scalars s(input.scalar_type(), 1.0, has(bias) ? 1.0 : 0.0);
+  check_dsdk(dsdkSparseGemm(h, s.alpha(), rows, x.const_data_ptr(), ldx, mat, ws.data_ptr(),
+                            bytes, s.beta(), y.data_ptr(), out_features),
+             h, op, "dsdkSparseGemm");
+  return y.view(output_shape(input, out_features));
+}
+
+// The chosen candidate's result: the fixed one by name, or the one auto picks.
+at::Tensor run(const std::vector<SparseCandidate>& candidates, std::string_view algo,
+               const ChoiceKey& key, const at::Device& device, SyncFn sync) {
+  if (algo == kAuto) return candidates[choose_sparse(key, device, sync, candidates)].run();
+  for (const auto& c : candidates)
+    if (algo == c.name) return c.run();
+  TORCH_CHECK(false, key.direction(), ": algo \"", std::string(algo),
+              "\" has no candidate");  // check_algo and the candidate lists agree
+}
+
+}  // namespace
+
+std::vector<std::string> sparse_conv_algorithms() {
+  std::vector<std::string> names{kAuto, kDenseTorch};
+  for (int a = 0; a < DSDK_CONV_ALGO_COUNT; ++a)
+    names.emplace_back(dsdkGetConvolutionAlgorithmName(dsdkConvAlgo_t(a)));
+  return names;
+}
+
+std::vector<std::string> sparse_linear_algorithms() {
+  return {kAuto, kDenseTorch, "masked_gemm", "sparse_gemm"};
+}
+
+at::Tensor sparse_conv_forward(dsdkHandle_t h, SyncFn sync, const at::Tensor& input,
+                               const at::Tensor& weight, const at::Tensor& mask,
+                               const std::optional<at::Tensor>& bias, const ConvGeometry& g,
+                               std::string_view algo, SparseWeight& cache) {
+  const char* op = "sparse_conv2d";
+  check_algo(op, algo, sparse_conv_algorithms());
+  if (input.size(0) == 0)
+    return at::empty({0, weight.size(0), g.output_hw[0], g.output_hw[1]}, like_input(input));
+
+  std::vector<SparseCandidate> candidates;
+  candidates.push_back({kDenseTorch, [&] {
+                          return at::convolution(input, cache.dense(weight, mask, g.groups),
+                                                 bias, g.stride, g.padding, g.dilation, false,
+                                                 {0, 0}, g.groups)
+                              .contiguous(input.suggest_memory_format());
+                        }, {}});
+  for (int a = 0; a < DSDK_CONV_ALGO_COUNT; ++a) {
+    const auto id = dsdkConvAlgo_t(a);
+    const char* name = dsdkGetConvolutionAlgorithmName(id);
+    if (id == DSDK_CONV_ALGO_IMPLICIT_GEMM) {
+      candidates.push_back(
+          {name, [&, id] { return dsdk_masked_conv_forward(h, input, weight, mask, bias, g, id); },
+           {}});
+      continue;
+    }
+    // The other algorithms run from the packed filter, built on their first use.
+    candidates.push_back(
+        {name,
+         [&, id] {
+           return packed_conv(h, input, weight, cache.filter(h, weight, mask, g.groups).get(),
+                              bias, g, id);
+         },
+         [&, id] {
+           at::Tensor out = at::empty(
+               {input.size(0), weight.size(0), g.output_hw[0], g.output_hw[1]}, like_input(input));
+           Descriptors d(input, weight, out, g);
+           size_t bytes = 0;
+           return packed_workspace(h, d, cache.filter(h, weight, mask, g.groups).get(), id,
+                                   &bytes);
+         }});
+  }
+
+  ChoiceKey key = conv_key("sparse_conv2d forward", input, "input", weight, "weight", g);
+  key.add("bias", int64_t(has(bias)));
+  if (algo == kAuto) key.add("sparsity_bucket", sparsity_bucket(cache.sparsity(weight, mask, g.groups)));
+  return run(candidates, algo, key, input.device(), sync);
+}
+
+at::Tensor sparse_linear_forward(dsdkHandle_t h, SyncFn sync, const at::Tensor& input,
+                                 const at::Tensor& weight, const at::Tensor& mask,
+                                 const std::optional<at::Tensor>& bias, std::string_view algo,
+                                 SparseWeight& cache) {
+  const char* op = "sparse_linear";
+  check_algo(op, algo, sparse_linear_algorithms());
+  const int64_t out = weight.size(0);
+  std::vector<SparseCandidate> candidates{
+      {kDenseTorch,
+       [&] { return at::linear(input, cache.dense(weight, mask, 1), bias).contiguous(); },
+       {}},
+      {"masked_gemm", [&] { return masked_linear_forward(h, input, weight, mask, bias); }, {}},
+      {"sparse_gemm",
+       [&] { return packed_linear(h, input, cache.matrix(h, weight, mask).get(), bias, out); },
+       [&] {
+         size_t bytes = 0;
+         return dsdkGetSparseGemmWorkspaceSize(h, cache.matrix(h, weight, mask).get(),
+                                               rows_of(input).size(0),
+                                               &bytes) == DSDK_STATUS_SUCCESS;
+       }}};
+
+  ChoiceKey key("sparse_linear forward", input);
+  key.add("input", input).add("weight", weight.sizes()).add("bias", int64_t(has(bias)));
+  if (algo == kAuto) key.add("sparsity_bucket", sparsity_bucket(cache.sparsity(weight, mask, 1)));
+  return run(candidates, algo, key, input.device(), sync);
+}
+
+void register_sparse_bindings(pybind11::module_& m) {
+  m.def("sparse_conv_algorithms", &sparse_conv_algorithms,
+        "The algo names sparse_conv2d (MaskedConv2d.algo) accepts.");
+  m.def("sparse_linear_algorithms", &sparse_linear_algorithms,
+        "The algo names sparse_linear (MaskedLinear.algo) accepts.");
+  register_sparse_choice_bindings(m);
+}
+
+}  // namespace dsdk_torch
