@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import dsdkern
 from dsdkern.bench import sparse
 from dsdkern.bench.sparse import Row
 
@@ -73,6 +74,16 @@ def test_quick_json_ratios_and_checks_follow_from_its_timings(quick):
     assert checks["auto 0-95 %: time / dense"]["met"] == (worst <= 1.10)
     crossed = {r["sparsity"] for r in _selected(rows, "crossover conv")}
     assert crossed == set(sparse.QUICK.crossover_sparsities)
+    conv_algos = dsdkern.ops.sparse_algorithms("conv")
+    for s in crossed:  # the crossover times every fixed algorithm next to auto
+        assert {r["contender"] for r in rows if r["group"] == "crossover conv"
+                and r["sparsity"] == s} == set(conv_algos)
+    for r in rows:  # auto's row names the candidate its Find chose
+        kind = "linear" if r["group"] == "linear 90 %" else "conv"
+        if r["contender"] == "auto" and r["group"] != "e2e":
+            assert r["picked"] in dsdkern.ops.sparse_algorithms(kind)[1:], r
+        elif r["group"] != "e2e":
+            assert r["picked"] is None
     evens = result["break_even"]  # per crossover layer, from its sparse algorithms' rows
     if evens:
         assert set(evens) == {r["layer"] for r in _selected(rows, "crossover conv")}

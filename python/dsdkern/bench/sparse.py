@@ -27,10 +27,9 @@ import torch.nn.functional as F
 from .conv import LAYERS, ConvLayer, make_problem, random_mask
 from .timing import cpu_isa, machine_name, time_ms
 
-# Algorithm names a layer's `algo` may take, per layer kind; a name the layer rejects
-# (ValueError) is not built into this library and is left out of the run.
-CONV_ALGOS = ("dense_torch", "implicit_gemm", "direct_sparse", "sparse_tile")
-LINEAR_ALGOS = ("dense_torch", "implicit_gemm", "sparse_gemm")
+# The fixed algorithms (dsdkern.ops.sparse_algorithms) that skip pruned weights: the
+# break-even sparsity is read from them (the others are dense: dense_torch, implicit_gemm,
+# masked_gemm).
 SPARSE_ALGOS = ("direct_sparse", "sparse_tile", "sparse_gemm")
 TOLERANCE = 1e-4  # max |ours - dense| / max |dense| that float32 summation order explains
 
@@ -87,6 +86,7 @@ class Row:
     max_rel_err: float  # max |ours - dense| / max |dense| over the output
     threads: int
     repeats: int
+    picked: str | None = None  # the algorithm auto's Find chose (auto rows)
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,10 @@ class Case:
 
     @property
     def algos(self) -> tuple:
-        return LINEAR_ALGOS if isinstance(self.layer, LinearLayer) else CONV_ALGOS
+        """Every fixed algorithm this layer's `algo` accepts."""
+        from .. import ops
+
+        return ops.sparse_algorithms(self.module._algo_kind)[1:]  # [0] is "auto"
 
 
 def make_case(layer, batch: int, sparsity: float, seed: int) -> Case:
@@ -246,21 +249,6 @@ def make_case(layer, batch: int, sparsity: float, seed: int) -> Case:
     return Case(layer, batch, sparsity, x, module.eval(), peers)
 
 
-def supported_algos(module, names) -> list:
-    """The names of `names` that `module.algo` accepts (none for a layer without `algo`)."""
-    if not hasattr(module, "algo"):
-        return []
-    old, ok = module.algo, []
-    for name in names:
-        try:
-            module.algo = name
-        except ValueError:
-            continue
-        ok.append(name)
-    module.algo = old
-    return ok
-
-
 def _with_algo(module, algo: str):
     """A layer sharing `module`'s weight and mask that runs `algo` (its own packed cache)."""
     if algo == "auto":
@@ -272,7 +260,11 @@ def _with_algo(module, algo: str):
 
 def measure(case: Case, group: str, algos=(), plan: Plan = QUICK) -> list:
     """Times the peers, auto and each of `algos` on `case` in one interleaved run; one Row per
-    dsdkern contender."""
+    dsdkern contender. Auto measures its candidates afresh on this case's mask (its cached
+    choices are cleared first), in the warm-up."""
+    from .. import ops
+
+    ops.clear_algorithm_choices()
     layers = {name: _with_algo(case.module, name) for name in ("auto",) + tuple(algos)}
     fns = dict(case.peers) | {name: (lambda m=m: m(case.x)) for name, m in layers.items()}
     with torch.inference_mode():
@@ -280,11 +272,13 @@ def measure(case: Case, group: str, algos=(), plan: Plan = QUICK) -> list:
         ref = case.peers["dense"]()
         errors = {name: float((fns[name]() - ref).abs().max() / ref.abs().max())
                   for name in layers}
+    (choice,) = ops.sparse_algorithm_choices()  # one problem since the clear: this one
     ms = {name: statistics.median(t) for name, t in times.items()}
     csr = ms.get("csr")
     return [Row(group, case.layer.name, case.batch, case.sparsity, name, ms[name], ms["dense"],
                 csr, ms["dense"] / ms[name], None if csr is None else csr / ms[name],
-                errors[name], torch.get_num_threads(), len(times[name]))
+                errors[name], torch.get_num_threads(), len(times[name]),
+                choice["algorithm"] if name == "auto" else None)
             for name in layers]
 
 
@@ -320,8 +314,7 @@ def run(plan: Plan = QUICK, parts=PARTS, progress=None) -> dict:
             for sparsity in plan.crossover_sparsities:
                 seed += 1
                 case = make_case(layer, 1, sparsity, seed)
-                add(measure(case, f"crossover {kind}", supported_algos(case.module, case.algos),
-                            plan))
+                add(measure(case, f"crossover {kind}", case.algos, plan))
     e2e = None
     if "e2e" in parts:
         from . import sparse_resnet
@@ -335,13 +328,13 @@ def run(plan: Plan = QUICK, parts=PARTS, progress=None) -> dict:
 
 
 def metadata() -> dict:
-    from .. import nn as dnn
+    from .. import ops
 
     return {"machine": machine_name("cpu"), "isa": cpu_isa(), "torch": torch.__version__,
             "threads": torch.get_num_threads(), "dtype": "float32",
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "conv_algorithms": supported_algos(dnn.MaskedConv2d(1, 1, 1), CONV_ALGOS),
-            "linear_algorithms": supported_algos(dnn.MaskedLinear(1, 1), LINEAR_ALGOS),
+            "conv_algorithms": ops.sparse_algorithms("conv"),
+            "linear_algorithms": ops.sparse_algorithms("linear"),
             "peers": "dense: F.conv2d / F.linear on w*m precomputed; csr: torch.sparse.mm("
                      "(w*m).to_sparse_csr(), x.T); ratio = peer ms / ours ms (> 1: dsdkern "
                      "faster); model.eval() under torch.inference_mode()"}
@@ -365,8 +358,7 @@ def _target_text(t: Target) -> str:
 
 
 def table_rows(result: dict) -> list:
-    """(layer, N, sparsity, ours ms, dense ms, CSR ms, ratio, CSR ratio, target, met) per
-    target row (the crossover and e2e have their own tables)."""
+    """A TABLE_HEADER tuple per target row (the crossover and e2e have their own tables)."""
     out = []
     for d in result["rows"]:
         if d["group"].startswith("crossover") or d["group"] == "e2e":
@@ -375,14 +367,15 @@ def table_rows(result: dict) -> list:
         ts = row_targets(r)
         met = all(_passes(_value(r, t.measure), t.op, t.threshold) for t in ts) if ts else None
         out.append((f"{r.group}: {r.layer}", str(r.batch), f"{r.sparsity:.0%}", _ms(r.ours_ms),
-                    _ms(r.dense_ms), _ms(r.csr_ms), _x(r.ratio), _x(r.csr_ratio),
+                    r.picked or r.contender, _ms(r.dense_ms), _ms(r.csr_ms), _x(r.ratio),
+                    _x(r.csr_ratio),
                     ", ".join(_target_text(t) for t in ts) or "(geomean below)",
                     "" if met is None else _verdict(met)))
     return out
 
 
-TABLE_HEADER = ("layer", "N", "sparsity", "ours ms", "dense ms", "CSR ms", "ratio", "CSR ratio",
-                "target", "met")
+TABLE_HEADER = ("layer", "N", "sparsity", "ours ms", "auto ran", "dense ms", "CSR ms", "ratio",
+                "CSR ratio", "target", "met")
 
 
 def crossover_table(result: dict) -> tuple:
@@ -390,7 +383,7 @@ def crossover_table(result: dict) -> tuple:
     speed-up over dense (torch CSR's too, for linear)."""
     rows = [Row(**d) for d in result["rows"] if d["group"].startswith("crossover")]
     contenders = list(dict.fromkeys(r.contender for r in rows))
-    header = ("layer", "sparsity", "dense ms") + tuple(contenders) + ("torch CSR",)
+    header = ("layer", "sparsity", "dense ms") + tuple(contenders) + ("torch CSR", "auto ran")
     out = []
     for layer in dict.fromkeys(r.layer for r in rows):
         for sparsity in sorted({r.sparsity for r in rows if r.layer == layer}):
@@ -398,7 +391,8 @@ def crossover_table(result: dict) -> tuple:
             first = next(iter(at.values()))
             out.append((layer, f"{sparsity:.0%}", _ms(first.dense_ms))
                        + tuple(_x(at[c].ratio) if c in at else "—" for c in contenders)
-                       + (_x(None if first.csr_ms is None else first.dense_ms / first.csr_ms),))
+                       + (_x(None if first.csr_ms is None else first.dense_ms / first.csr_ms),
+                          at["auto"].picked if "auto" in at else "—"))
     return header, out
 
 

@@ -8,6 +8,7 @@ deep stages hold most of the weights), a per-layer mean of 90 % (94 % of the 3x3
 The first conv (7x7), the 1x1 downsampling convs and fc stay dense. The peer is
 dsdkern.nn.densify of the same model: plain torch layers on W ⊙ M.
 """
+import collections
 import statistics
 import time
 from dataclasses import asdict
@@ -58,9 +59,11 @@ def run(size: int, plan) -> dict:
     except ImportError:
         return {"row": None, "summary": MISSING}
     from .. import nn as dnn
+    from .. import ops
 
     dense = dnn.densify(model).eval()
     x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(0))
+    ops.clear_algorithm_choices()
     with torch.inference_mode():
         t0 = time.perf_counter()
         model(x)  # auto's Find runs here, once per layer problem
@@ -69,19 +72,23 @@ def run(size: int, plan) -> dict:
                         plan.warmup, plan.repeats, plan.budget_s)
         ref = dense(x)
         err = float((model(x) - ref).abs().max() / ref.abs().max())
+    choices = ops.sparse_algorithm_choices()  # one per layer problem of the model
+    picked = collections.Counter(c["algorithm"] for c in choices)
     ms = {name: statistics.median(t) for name, t in times.items()}
     layers = conv3x3_sparsity(model)
     counts = {name: m.weight.numel() for name, m in _convs_3x3(model)}
     weighted = sum(layers[n] * counts[n] for n in layers) / sum(counts.values())
     mean = statistics.mean(layers.values())
     row = Row("e2e", f"resnet18 {size}x{size}", 1, mean, "auto", ms["auto"], ms["dense"], None,
-              ms["dense"] / ms["auto"], None, err, torch.get_num_threads(), len(times["auto"]))
+              ms["dense"] / ms["auto"], None, err, torch.get_num_threads(), len(times["auto"]),
+              ", ".join(f"{name} x{n}" for name, n in picked.most_common()))
     summary = (f"ResNet-18 end to end, N=1, {size}x{size}: ours {row.ours_ms:.2f} ms, dense "
                f"torch {row.dense_ms:.2f} ms, ratio {row.ratio:.2f} (first call, with auto's "
                f"Find: {first_ms:.0f} ms); 3x3 convs pruned "
                + "/".join(f"{s:.0%}" for s in STAGE_SPARSITY.values())
                + f" by stage: mean {mean:.1%} per layer, {weighted:.1%} of their weights; "
-               f"max relative error {err:.1e}")
+               f"max relative error {err:.1e}; auto ran {row.picked} (per layer problem)")
     return {"row": asdict(row), "size": size, "stage_sparsity": STAGE_SPARSITY,
+            "choices": choices,
             "layers": layers, "mean_sparsity": mean, "weighted_sparsity": weighted,
             "first_call_ms": first_ms, "summary": summary}
