@@ -123,6 +123,24 @@ def test_plot_and_demo_section_are_written(quick, tmp_path):
     assert written in report.replace(demo.PLOT, str(out / "cross.png"))
 
 
+def test_demo_writes_report_section_json_and_plot(quick, tmp_path, monkeypatch):
+    import argparse
+
+    from dsdkern.demo import sparse as demo
+
+    _, result, _ = quick
+    asked = []
+    monkeypatch.setattr(sparse, "run", lambda plan, parts: asked.append((plan, parts)) or result)
+    threads = torch.get_num_threads()
+    assert demo.run(argparse.Namespace(threads=1, out=str(tmp_path / "results"), quick=False)) == 0
+    assert asked == [(sparse.QUICK, ("targets", "crossover"))]
+    assert torch.get_num_threads() == threads  # the other demo areas keep torch's count
+    out = tmp_path / "results"
+    assert json.loads((out / "sparse.json").read_text()) == result
+    assert (out / demo.PLOT).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "report.md").read_text().count(demo.HEADING) == 1
+
+
 def _row(group, ratio, batch=1, sparsity=0.9, contender="auto", layer="L"):
     return Row(group, layer, batch, sparsity, contender, 1.0 / ratio, 1.0, None, ratio, None,
                0.0, 2, 3)
