@@ -7,7 +7,9 @@ torch.sparse.mm((w * m).to_sparse_csr(), x.T) ("csr"). "ours" is the layer with 
 unless a row names a fixed algorithm. Masks are uniform random with exactly
 round(sparsity * numel) pruned entries, from fixed seeds; the contenders' timed runs are
 interleaved (bench.timing.time_ms) and the medians reported. ratio = dense ms / ours ms,
-csr ratio = csr ms / ours ms (> 1: dsdkern is faster).
+csr ratio = csr ms / ours ms (> 1: dsdkern is faster). Auto's cached choices are cleared
+before each case, so that its Find (in the warm-up) runs on that case's mask; "auto ran"
+names the candidate it picked.
 
 The crossover times every fixed algorithm, auto and the peers from 0 to 98 % on one early
 and one deep 3x3 layer (and the linear layer in the full run). The break-even sparsity of
