@@ -206,6 +206,13 @@ def test_training_keeps_the_masked_ops_and_their_per_direction_choice():
         layer(x)
     assert len(ops.sparse_algorithm_choices()) == 1
 
+    linear = linear_layer(9, 6, 0.9, torch.float32, "sparse_gemm", seed=12).train()
+    linear(torch.randn(4, 9, requires_grad=True)).sum().backward()
+    directions = {e["key"].split(" ")[1] for e in ops.algorithm_choices()
+                  if e["key"].startswith("masked_linear ")}
+    assert directions == {"forward", "backward-data", "backward-filter"}
+    assert linear._sparse_cache.builds() == 0
+
 
 def test_frozen_weights_with_input_grad_stay_masked():
     layer = conv_layer(CONV_CASES[0], 0.5, torch.float32, "direct_sparse", 13)

@@ -23,8 +23,8 @@ struct SparseCandidate {
 
 // The index into `candidates` (not empty) that runs for `key`: the forced name (from
 // force_sparse_algorithm; a ValueError when it is not among those that can run), the cached
-// winner, or, on the key's first call, the fastest of those that can run after timing them. Thread-safe; concurrent first calls
-// may both measure, and the first result stored stays.
+// winner, or, on the key's first call, the fastest of those that can run after timing them.
+// Thread-safe; concurrent first calls may both measure, and the first result stored stays.
 size_t choose_sparse(const ChoiceKey& key, const at::Device& device, SyncFn sync,
                      const std::vector<SparseCandidate>& candidates);
 

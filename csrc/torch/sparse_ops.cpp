@@ -77,27 +77,36 @@ at::Tensor packed_linear(dsdkHandle_t h, const at::Tensor& input, dsdkSparseMatr
   return y.view(output_shape(input, out_features));
 }
 
-// The chosen candidate's result: the fixed one by name, or the one auto picks.
-at::Tensor run(const std::vector<SparseCandidate>& candidates, std::string_view algo,
-               const ChoiceKey& key, const at::Device& device, SyncFn sync) {
-  if (algo == kAuto) return candidates[choose_sparse(key, device, sync, candidates)].run();
-  for (const auto& c : candidates)
-    if (algo == c.name) return c.run();
-  TORCH_CHECK(false, key.direction(), ": algo \"", std::string(algo),
-              "\" has no candidate");  // check_algo and the candidate lists agree
+// The fixed algorithm's result (check_algo has vouched for the name).
+at::Tensor run_named(const std::vector<SparseCandidate>& candidates, std::string_view algo) {
+  auto it = std::find_if(candidates.begin(), candidates.end(),
+                         [&](const SparseCandidate& c) { return algo == c.name; });
+  TORCH_INTERNAL_ASSERT(it != candidates.end(), "no candidate named ", std::string(algo));
+  return it->run();
+}
+
+// The key of "auto": the problem and the sparsity bucket of the mask.
+at::Tensor run_auto(const std::vector<SparseCandidate>& candidates, ChoiceKey key, double sparsity,
+                    const at::Device& device, SyncFn sync) {
+  key.add("sparsity_bucket", sparsity_bucket(sparsity));
+  return candidates[choose_sparse(key, device, sync, candidates)].run();
 }
 
 }  // namespace
 
-std::vector<std::string> sparse_conv_algorithms() {
-  std::vector<std::string> names{kAuto, kDenseTorch};
-  for (int a = 0; a < DSDK_CONV_ALGO_COUNT; ++a)
-    names.emplace_back(dsdkGetConvolutionAlgorithmName(dsdkConvAlgo_t(a)));
+const std::vector<std::string>& sparse_conv_algorithms() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v{kAuto, kDenseTorch};
+    for (int a = 0; a < DSDK_CONV_ALGO_COUNT; ++a)
+      v.emplace_back(dsdkGetConvolutionAlgorithmName(dsdkConvAlgo_t(a)));
+    return v;
+  }();
   return names;
 }
 
-std::vector<std::string> sparse_linear_algorithms() {
-  return {kAuto, kDenseTorch, "masked_gemm", "sparse_gemm"};
+const std::vector<std::string>& sparse_linear_algorithms() {
+  static const std::vector<std::string> names{kAuto, kDenseTorch, "masked_gemm", "sparse_gemm"};
+  return names;
 }
 
 at::Tensor sparse_conv_forward(dsdkHandle_t h, SyncFn sync, const at::Tensor& input,
@@ -110,12 +119,14 @@ at::Tensor sparse_conv_forward(dsdkHandle_t h, SyncFn sync, const at::Tensor& in
     return at::empty({0, weight.size(0), g.output_hw[0], g.output_hw[1]}, like_input(input));
 
   std::vector<SparseCandidate> candidates;
-  candidates.push_back({kDenseTorch, [&] {
+  candidates.push_back({kDenseTorch,
+                        [&] {
                           return at::convolution(input, cache.dense(weight, mask, g.groups),
                                                  bias, g.stride, g.padding, g.dilation, false,
                                                  {0, 0}, g.groups)
                               .contiguous(input.suggest_memory_format());
-                        }, {}});
+                        },
+                        {}});
   for (int a = 0; a < DSDK_CONV_ALGO_COUNT; ++a) {
     const auto id = dsdkConvAlgo_t(a);
     const char* name = dsdkGetConvolutionAlgorithmName(id);
@@ -142,10 +153,11 @@ at::Tensor sparse_conv_forward(dsdkHandle_t h, SyncFn sync, const at::Tensor& in
          }});
   }
 
+  if (algo != kAuto) return run_named(candidates, algo);
   ChoiceKey key = conv_key("sparse_conv2d forward", input, "input", weight, "weight", g);
   key.add("bias", int64_t(has(bias)));
-  if (algo == kAuto) key.add("sparsity_bucket", sparsity_bucket(cache.sparsity(weight, mask, g.groups)));
-  return run(candidates, algo, key, input.device(), sync);
+  return run_auto(candidates, std::move(key), cache.sparsity(weight, mask, g.groups),
+                  input.device(), sync);
 }
 
 at::Tensor sparse_linear_forward(dsdkHandle_t h, SyncFn sync, const at::Tensor& input,
@@ -169,16 +181,17 @@ at::Tensor sparse_linear_forward(dsdkHandle_t h, SyncFn sync, const at::Tensor& 
                                                &bytes) == DSDK_STATUS_SUCCESS;
        }}};
 
+  if (algo != kAuto) return run_named(candidates, algo);
   ChoiceKey key("sparse_linear forward", input);
   key.add("input", input).add("weight", weight.sizes()).add("bias", int64_t(has(bias)));
-  if (algo == kAuto) key.add("sparsity_bucket", sparsity_bucket(cache.sparsity(weight, mask, 1)));
-  return run(candidates, algo, key, input.device(), sync);
+  return run_auto(candidates, std::move(key), cache.sparsity(weight, mask, 1), input.device(),
+                  sync);
 }
 
 void register_sparse_bindings(pybind11::module_& m) {
-  m.def("sparse_conv_algorithms", &sparse_conv_algorithms,
+  m.def("sparse_conv_algorithms", [] { return sparse_conv_algorithms(); },
         "The algo names sparse_conv2d (MaskedConv2d.algo) accepts.");
-  m.def("sparse_linear_algorithms", &sparse_linear_algorithms,
+  m.def("sparse_linear_algorithms", [] { return sparse_linear_algorithms(); },
         "The algo names sparse_linear (MaskedLinear.algo) accepts.");
   register_sparse_choice_bindings(m);
 }

@@ -20,10 +20,10 @@ namespace dsdk_torch {
 // The algo names sparse_conv2d accepts: "auto", "dense_torch" (torch's convolution on the
 // cached W ⊙ M), then every registered dsdk convolution algorithm by its C API name
 // ("implicit_gemm" runs the masked kernel, every other one runs from the packed filter).
-std::vector<std::string> sparse_conv_algorithms();
+const std::vector<std::string>& sparse_conv_algorithms();
 // sparse_linear's: "auto", "dense_torch", "masked_gemm" (dsdkMaskedGemm), "sparse_gemm"
 // (dsdkSparseGemm on the packed matrix).
-std::vector<std::string> sparse_linear_algorithms();
+const std::vector<std::string>& sparse_linear_algorithms();
 
 // conv2d(input, weight ⊙ mask, bias) by `algo`; arguments must have passed check_masked_conv.
 // input [N, C, H, W] any strides, weight KCRS, mask of its shape; the output [N, K, P, Q]

@@ -118,7 +118,9 @@ void register_sparse_weight_class() {
         // A cache is equal only to itself (torch's fake-tensor dispatch cache compares args).
         .def("__eq__",
              [](const c10::intrusive_ptr<SparseWeight>& self,
-                const c10::intrusive_ptr<SparseWeight>& other) { return self.get() == other.get(); })
+                const c10::intrusive_ptr<SparseWeight>& other) {
+               return self.get() == other.get();
+             })
         // torch.compile fakes the object from this (dsdkern/ops.py registers the fake
         // class); the ops' fake kernels never look inside it.
         .def("__obj_flatten__",

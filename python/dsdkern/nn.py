@@ -1,9 +1,10 @@
 """Drop-in masked layers and the functions that swap them into (and out of) a model.
 
 A masked layer is a plain ``nn.Conv2d`` / ``nn.Linear`` plus one bool buffer ``mask`` of the
-weight's shape (False = pruned). It holds nothing else: no second weight, no hooks of its
-own, so optimizers, deepcopy, pickle, state_dict, ``.to()`` and torch.compile see plain
-torch. The forward runs ``masked_conv`` / ``masked_linear``, whose weight gradient is
+weight's shape (False = pruned). Its state is nothing else: no second weight, no hooks of
+its own, so optimizers, deepcopy, pickle, state_dict, ``.to()`` and torch.compile see plain
+torch (the `algo` name and the cache of the packed W ⊙ M below are plain attributes, outside
+the state_dict, and a copy starts with an empty cache). The forward runs ``masked_conv`` / ``masked_linear``, whose weight gradient is
 masked, so a pruned weight gets a zero gradient.
 
 When no gradient is needed (eval under ``torch.no_grad()`` / ``torch.inference_mode()``, or

@@ -1,7 +1,8 @@
 """Python side of the dsdkern custom ops: fake kernels (so that torch.compile can trace
 them), the entry points `masked_conv`, `masked_linear`, `sparse_conv2d`, `sparse_linear`,
-`magnitude_mask` and `threshold_mask`, and the switches of the measured algorithm choices. The autograd formulas
-are C++ (csrc/torch/ops_autograd.cpp), so that a training step pays no Python per layer call.
+`magnitude_mask` and `threshold_mask`, and the switches of the measured algorithm choices.
+The autograd formulas are C++ (csrc/torch/ops_autograd.cpp), so that a training step pays no
+Python per layer call; the sparse ops are inference-only and have none.
 
 The C++ kernels (csrc/torch/ops_*.cpp) check every argument; the fake kernels repeat the
 checks that decide the output shape, with the same messages, because under
