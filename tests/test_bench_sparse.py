@@ -116,7 +116,8 @@ def test_plot_and_demo_section_are_written(quick, tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert report.startswith("# report\n\n## Training\n\ntext\n\n## Later\n\nkept\n\n")
     assert "stale" not in report
-    assert report.count(demo.HEADING) == 1 and f"![speed-up against sparsity]({demo.PLOT})" in report
+    assert report.count(demo.HEADING) == 1
+    assert f"![speed-up against sparsity]({demo.PLOT})" in report
     for c in result["checks"]:
         assert c["target"] in report
     written = (out / "sparse.md").read_text()  # --markdown: the same tables, its own plot

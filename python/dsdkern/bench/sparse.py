@@ -380,22 +380,30 @@ TABLE_HEADER = ("layer", "N", "sparsity", "ours ms", "auto ran", "dense ms", "CS
                 "CSR ratio", "target", "met")
 
 
-def crossover_table(result: dict) -> tuple:
-    """(header, rows): per crossover layer and sparsity, dense ms and each contender's
-    speed-up over dense (torch CSR's too, for linear)."""
-    rows = [Row(**d) for d in result["rows"] if d["group"].startswith("crossover")]
-    contenders = list(dict.fromkeys(r.contender for r in rows))
-    header = ("layer", "sparsity", "dense ms") + tuple(contenders) + ("torch CSR", "auto ran")
-    out = []
-    for layer in dict.fromkeys(r.layer for r in rows):
-        for sparsity in sorted({r.sparsity for r in rows if r.layer == layer}):
-            at = {r.contender: r for r in rows if r.layer == layer and r.sparsity == sparsity}
-            first = next(iter(at.values()))
-            out.append((layer, f"{sparsity:.0%}", _ms(first.dense_ms))
-                       + tuple(_x(at[c].ratio) if c in at else "—" for c in contenders)
-                       + (_x(None if first.csr_ms is None else first.dense_ms / first.csr_ms),
-                          at["auto"].picked if "auto" in at else "—"))
-    return header, out
+def crossover_tables(result: dict) -> list:
+    """[(group, header, rows)] per crossover group (conv, linear): per layer and sparsity,
+    dense ms, each contender's speed-up over dense (and torch CSR's, for linear), auto's
+    pick."""
+    tables = []
+    for group in CROSSOVER_GROUPS:
+        rows = [Row(**d) for d in result["rows"] if d["group"] == group]
+        if not rows:
+            continue
+        contenders = tuple(dict.fromkeys(r.contender for r in rows))
+        csr = group == "crossover linear"
+        header = ("layer", "sparsity", "dense ms") + contenders + ("torch CSR",) * csr \
+            + ("auto ran",)
+        out = []
+        for layer in dict.fromkeys(r.layer for r in rows):
+            for sparsity in sorted({r.sparsity for r in rows if r.layer == layer}):
+                at = {r.contender: r for r in rows if r.layer == layer and r.sparsity == sparsity}
+                first = next(iter(at.values()))
+                out.append((layer, f"{sparsity:.0%}", _ms(first.dense_ms))
+                           + tuple(_x(at[c].ratio) if c in at else "—" for c in contenders)
+                           + ((_x(first.dense_ms / first.csr_ms),) if csr else ())
+                           + (at["auto"].picked if "auto" in at else "—",))
+        tables.append((group, header, out))
+    return tables
 
 
 def check_rows(result: dict) -> list:
@@ -427,9 +435,8 @@ def _print_table(header, rows) -> None:
 def print_result(result: dict) -> None:
     """The target table, the crossover table, the end-to-end line and the checks."""
     _print_table(TABLE_HEADER, table_rows(result))
-    header, crossover = crossover_table(result)
-    if crossover:
-        print()
+    for group, header, crossover in crossover_tables(result):
+        print(f"\n{group}: speed-up over torch dense, N=1")
         _print_table(header, crossover)
     if result["break_even"]:
         print("break-even sparsity (fastest sparse algorithm = torch dense): " + ", ".join(
@@ -450,13 +457,12 @@ def markdown(header, rows) -> list:
 def markdown_report(result: dict, plot_png: str | None) -> list:
     """The tables of `result` as markdown lines, with the crossover plot when one is named."""
     meta = result["meta"]
-    header, crossover = crossover_table(result)
     lines = [f"`python -m dsdkern bench sparse` ({meta['date']}): {meta['machine']}, ISA "
              f"{meta['isa']}, {meta['threads']} threads, torch {meta['torch']}, float32, uniform "
              f"random masks. {meta['peers']}.", "",
              *markdown(TABLE_HEADER, table_rows(result)), ""]
-    if crossover:
-        lines += ["Crossover (speed-up over torch dense, batch 1):", "",
+    for group, header, crossover in crossover_tables(result):
+        lines += [f"{group.capitalize()}: speed-up over torch dense, N=1.", "",
                   *markdown(header, crossover), ""]
     if plot_png:
         lines += [f"![speed-up against sparsity]({plot_png})", ""]
