@@ -95,6 +95,9 @@ def test_quick_json_ratios_and_checks_follow_from_its_timings(quick):
     else:
         assert e2e["row"]["ratio"] == pytest.approx(e2e["row"]["dense_ms"] / e2e["row"]["ours_ms"])
         assert checks["ResNet-18 end to end, N=1"]["met"] == (e2e["row"]["ratio"] >= 2.5)
+        line = next(line for line in stdout.splitlines()
+                    if line.startswith(f"e2e: resnet18 {QUICK_SIZE}x{QUICK_SIZE}"))
+        assert line.endswith("met") or line.endswith("MISSED")  # a row of the target table
     # The printed table names every target with its verdict.
     verdicts = {True: "met", False: "MISSED", None: "not run"}
     for c in result["checks"]:  # the printed checks table: target, value, threshold, verdict

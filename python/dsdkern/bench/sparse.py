@@ -360,10 +360,10 @@ def _target_text(t: Target) -> str:
 
 
 def table_rows(result: dict) -> list:
-    """A TABLE_HEADER tuple per target row (the crossover and e2e have their own tables)."""
+    """A TABLE_HEADER tuple per row of the targets and the end to end (not the crossover)."""
     out = []
     for d in result["rows"]:
-        if d["group"].startswith("crossover") or d["group"] == "e2e":
+        if d["group"] in CROSSOVER_GROUPS:
             continue
         r = Row(**d)
         ts = row_targets(r)
