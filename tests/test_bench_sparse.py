@@ -4,6 +4,7 @@ section; met/missed follows the issue's thresholds; the pruned ResNet-18 of the
 end-to-end row computes what torch's resnet18 computes on W ⊙ M."""
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -239,3 +240,11 @@ def test_pruned_resnet18_matches_torch_resnet18_on_masked_weights():
     with torch.inference_mode():
         ours, ref = model(x), reference(x)
     torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-4 * float(ref.abs().max()))
+
+
+def test_e2e_without_torchvision_is_reported_not_run(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # `import torchvision` fails
+    result = sparse.run(sparse.QUICK, ("e2e",))
+    assert result["rows"] == [] and "torchvision is not installed" in result["e2e"]["summary"]
+    e2e = next(c for c in result["checks"] if c["target"] == "ResNet-18 end to end, N=1")
+    assert e2e["met"] is None and e2e["value"] is None
