@@ -12,7 +12,8 @@ import torch
 
 import dsdkern
 from dsdkern.bench import sparse
-from dsdkern.bench.sparse import Row
+from dsdkern.bench import sparse_targets as targets
+from dsdkern.bench.sparse_targets import Row
 
 QUICK_SIZE = "64"  # ResNet-18 input side for the quick CLI run (224 in the real table)
 
@@ -57,7 +58,7 @@ def test_quick_json_ratios_and_checks_follow_from_its_timings(quick):
             assert r["csr_ratio"] == pytest.approx(r["csr_ms"] / r["ours_ms"], rel=1e-12)
         else:
             assert r["csr_ms"] is None
-        assert r["max_rel_err"] <= sparse.TOLERANCE, r  # every contender computed W ⊙ M
+        assert r["max_rel_err"] <= targets.TOLERANCE, r  # every contender computed W ⊙ M
     checks = {c["target"]: c for c in result["checks"]}
     conv90 = [r["ratio"] for r in _selected(rows, "conv 90 %", 1)]
     assert len(conv90) == len(sparse.QUICK.conv_layers)
@@ -152,7 +153,7 @@ def _row(group, ratio, batch=1, sparsity=0.9, contender="auto", layer="L"):
 
 
 def _checks(rows):
-    return {c.target: c for c in sparse.checks(rows)}
+    return {c.target: c for c in targets.checks(rows)}
 
 
 @pytest.mark.parametrize("ratios", [[3.5, 3.2, 2.9, 3.1, 3.0], [2.0, 3.0, 4.0, 5.0, 4.0],
@@ -167,7 +168,7 @@ def test_conv_targets_follow_the_thresholds(ratios):
     assert c["conv 90 %, N=8: every layer"].met is True
     assert c["conv 80 %, N=1: geometric mean"].met is None  # no rows: not run
     for r in rows[:-1]:
-        assert [t.name for t in sparse.row_targets(r)] == ["conv 90 %, N=1: every layer",
+        assert [t.name for t in targets.row_targets(r)] == ["conv 90 %, N=1: every layer",
                                                            "auto 0-95 %: time / dense"]
 
 
@@ -211,7 +212,7 @@ def test_linear_targets_read_dense_and_csr_ratios():
     assert c["linear 90 %, N=1: vs dense"].met is True  # 6x >= 5x; N=16 is not read
     assert c["linear 90 %: vs torch CSR"].value == pytest.approx(1.4)
     assert c["linear 90 %: vs torch CSR"].met is False
-    assert [t.name for t in sparse.row_targets(rows[1])] == ["linear 90 %: vs torch CSR",
+    assert [t.name for t in targets.row_targets(rows[1])] == ["linear 90 %: vs torch CSR",
                                                              "auto 0-95 %: time / dense"]
 
 

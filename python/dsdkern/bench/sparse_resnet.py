@@ -15,7 +15,7 @@ from dataclasses import asdict
 
 import torch
 
-from .sparse import Row
+from .sparse_targets import Row
 from .timing import time_ms
 
 STAGE_SPARSITY = {"layer1": 0.85, "layer2": 0.88, "layer3": 0.92, "layer4": 0.95}

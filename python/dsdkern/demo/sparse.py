@@ -20,11 +20,11 @@ def register(areas) -> None:
 
 def section(result: dict) -> list:
     """The report's markdown lines for a quick `bench sparse` result."""
-    from ..bench import sparse
+    from ..bench import sparse_report
 
     return [HEADING, "", "A quick run (a few layers, few repeats, no ResNet-18): for issue 9's "
             "targets run `python -m dsdkern bench sparse` on a quiet machine "
-            "(benchmarks/RESULTS.md).", "", *sparse.markdown_report(result, PLOT)]
+            "(benchmarks/RESULTS.md).", "", *sparse_report.markdown_report(result, PLOT)]
 
 
 def write_section(out: str, lines: list) -> str:
@@ -43,7 +43,7 @@ def write_section(out: str, lines: list) -> str:
 def run(args) -> int:
     import torch
 
-    from ..bench import sparse
+    from ..bench import sparse, sparse_report
 
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads or 2)  # issue 9's targets are set at 2 threads
@@ -52,9 +52,9 @@ def run(args) -> int:
         result = sparse.run(sparse.QUICK, ("targets", "crossover"))
     finally:
         torch.set_num_threads(threads)
-    sparse.print_result(result)
+    sparse_report.print_result(result)
     os.makedirs(args.out, exist_ok=True)
-    sparse.plot(result, os.path.join(args.out, PLOT))
+    sparse_report.plot(result, os.path.join(args.out, PLOT))
     with open(os.path.join(args.out, "sparse.json"), "w") as f:
         json.dump(result, f, indent=1)
     print(f"report: {write_section(args.out, section(result))}")
