@@ -1,6 +1,7 @@
 """How `bench sparse` shows a result: the target table, the crossover tables, the checks
 (as text or markdown) and the crossover plot."""
-from .sparse_targets import CROSSOVER_GROUPS, TARGETS, Row, Target, _passes, _value, row_targets
+from .sparse_targets import (CROSSOVER_GROUPS, TARGETS, Row, Target, measure_of, passes,
+                             row_targets)
 
 
 def _ms(value) -> str:
@@ -31,7 +32,7 @@ def table_rows(result: dict) -> list:
             continue
         r = Row(**d)
         ts = row_targets(r)
-        met = all(_passes(_value(r, t.measure), t.op, t.threshold) for t in ts) if ts else None
+        met = all(passes(measure_of(r, t.measure), t.op, t.threshold) for t in ts) if ts else None
         shown = [t for t in TARGETS if t.stat == "geomean" and t.selects(r)] + ts
         out.append((f"{r.group}: {r.layer}", str(r.batch), f"{r.sparsity:.0%}", _ms(r.ours_ms),
                     r.picked or r.contender, _ms(r.dense_ms), _ms(r.csr_ms), _x(r.ratio),

@@ -74,13 +74,14 @@ TARGETS = (
 )
 
 
-def _value(row: Row, measure: str) -> float | None:
+def measure_of(row: Row, measure: str) -> float | None:
+    """The row's value of a Target's `measure`."""
     if measure == "slowdown":
         return 1.0 / row.ratio
     return getattr(row, measure)
 
 
-def _passes(value: float, op: str, threshold: float) -> bool:
+def passes(value: float, op: str, threshold: float) -> bool:
     return value >= threshold if op == ">=" else value <= threshold
 
 
@@ -128,8 +129,8 @@ def check(target: Target, rows: list) -> Check:
         evens = list(layer_break_evens(chosen).values())
         value = None if None in evens else max(evens)
     else:
-        value = STATISTICS[target.stat]([_value(r, target.measure) for r in chosen])
-    met = value is not None and _passes(value, target.op, target.threshold)
+        value = STATISTICS[target.stat]([measure_of(r, target.measure) for r in chosen])
+    met = value is not None and passes(value, target.op, target.threshold)
     return Check(target.name, value, target.op, target.threshold, met, len(chosen))
 
 
