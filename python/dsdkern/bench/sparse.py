@@ -85,7 +85,8 @@ class Case:
         """Every fixed algorithm this layer's `algo` accepts."""
         from .. import ops
 
-        return ops.sparse_algorithms(self.module._algo_kind)[1:]  # [0] is "auto"
+        kind = "linear" if isinstance(self.layer, LinearLayer) else "conv"
+        return ops.sparse_algorithms(kind)[1:]  # [0] is "auto"
 
 
 def make_case(layer, batch: int, sparsity: float, seed: int) -> Case:
