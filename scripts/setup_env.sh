@@ -27,11 +27,16 @@ fingerprint() { sha256sum | cut -c1-32; }
 # set DSDK_TORCH=torch==2.13.0 for the small CPU-only build.
 requirements=("${DSDK_TORCH:-torch==2.14.1}" numpy scipy scikit-learn pytest pytest-benchmark
               ninja pybind11 matplotlib expecttest setuptools wheel tqdm mnist1d "$@")
-pip_stamp=$stamps/pip-$(printf '%s\n' "$(python -V 2>&1)" "${requirements[@]}" | fingerprint)
+# torchvision (the ResNet-18 of `bench sparse`) goes in without its dependencies, so that
+# pip keeps the torch above; 0.29 is torch 2.14's (set DSDK_TORCHVISION with DSDK_TORCH).
+torchvision=${DSDK_TORCHVISION:-torchvision==0.29.1}
+pip_stamp=$stamps/pip-$(printf '%s\n' "$(python -V 2>&1)" "${requirements[@]}" "$torchvision" |
+                        fingerprint)
 if [ -e "$pip_stamp" ]; then
   echo "== pip: this requirement line is installed already ($pip_stamp)"
 else
   pip install -q "${requirements[@]}"
+  pip install -q --no-deps "$torchvision"
   touch "$pip_stamp"
 fi
 

@@ -2,7 +2,8 @@
 instead (BENCHMARKS.md). Each area is a module with register(subparsers) listed in AREAS."""
 import importlib
 
-AREAS = ("dsdkern.bench.conv", "dsdkern.bench.svm", "dsdkern.bench.train")
+AREAS = ("dsdkern.bench.conv", "dsdkern.bench.sparse", "dsdkern.bench.svm",
+         "dsdkern.bench.train")
 
 
 def register(commands) -> None:

@@ -45,17 +45,33 @@ def time_ms(fns: dict, device: str, warmup: int = 2, repeats: int = 10, budget_s
     return times
 
 
+def _cpuinfo(field: str) -> str | None:
+    """The first value of `field` in /proc/cpuinfo (None where there is no such file)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.split(":", 1)[0].strip() == field:
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def machine_name(device: str) -> str:
     """CPU model (or GPU name) and the host's logical core count."""
     if torch.device(device).type == "cuda":
         return torch.cuda.get_device_name(torch.device(device))
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    model = _cpuinfo("model name") or platform.processor() or platform.machine()
     return f"{model}, {os.cpu_count()} logical cores"
+
+
+def cpu_isa() -> str:
+    """The SIMD level dsdkern's CPU kernels pick at run time on this machine: "avx512"
+    (avx512f/bw/vl/dq), "avx2" (avx2 and fma) or "generic" (csrc/cpu/gemm_kernels_generic.cpp
+    applies the same rule)."""
+    flags = set((_cpuinfo("flags") or "").split())
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+        return "avx512"
+    if {"avx2", "fma"} <= flags:
+        return "avx2"
+    return "generic"

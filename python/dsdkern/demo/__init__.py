@@ -5,7 +5,7 @@ job), every area runs in turn."""
 import argparse
 import importlib
 
-AREAS = ("dsdkern.demo.train", "dsdkern.demo.svm", "dsdkern.demo.conv")
+AREAS = ("dsdkern.demo.train", "dsdkern.demo.svm", "dsdkern.demo.conv", "dsdkern.demo.sparse")
 
 
 def add_options(parser, area=False) -> None:
@@ -16,10 +16,11 @@ def add_options(parser, area=False) -> None:
 
     parser.add_argument("--threads", type=int, default=default(None),
                         help="CPU threads for dsdkern and its peers (default: torch's; "
-                             "the training demo: 1)")
+                             "the training demo: 1, the sparse one: 2)")
     parser.add_argument("--out", default=default("results"),
-                        help="folder for the training report: report.md, report.json, "
-                             "PNG plots (default: results)")
+                        help="folder for the report: report.md, report.json, PNG plots; "
+                             "the sparse demo adds its section, sparse.json and "
+                             "sparse_crossover.png (default: results)")
     parser.add_argument("--quick", action="store_true", default=default(False),
                         help="training demo: a few epochs and one seed (a smoke run)")
 
