@@ -9,6 +9,7 @@
 
 #include "core/svm_backends.h"
 #include "cpu/threads.h"
+#include "cpu/vmath.h"
 
 namespace dsdk {
 namespace cpu {
@@ -87,11 +88,9 @@ dsdkStatus_t svm_predict_ovo(const SVMParams& p, int k, const int64_t* n_support
             // one of class b in row a.
             const double* ca = dual_coef + size_t(b - 1) * size_t(nsv);
             const double* cb = dual_coef + size_t(a) * size_t(nsv);
-            double f = intercept[pi];
-            for (int64_t s = start[size_t(a)]; s < start[size_t(a) + 1]; ++s)
-              f += ca[s] * double(Ki[s]);
-            for (int64_t s = start[size_t(b)]; s < start[size_t(b) + 1]; ++s)
-              f += cb[s] * double(Ki[s]);
+            const int64_t sa = start[size_t(a)], sb = start[size_t(b)];
+            const double f = intercept[pi] + dot_mixed(Ki + sa, ca + sa, n_support[a]) +
+                             dot_mixed(Ki + sb, cb + sb, n_support[b]);
             if (decision) decision[size_t(r0 + i) * size_t(pairs) + size_t(pi)] = f;
             ++v[f > 0 ? a : b];
           }
