@@ -64,14 +64,21 @@ dsdkStatus_t svm_predict_ovo(const SVMParams& p, int k, const int64_t* n_support
   const int64_t nsv = start[size_t(k)], pairs = int64_t(k) * (k - 1) / 2;
   const int64_t block = query_block<T>(m, nsv);
   std::vector<T> K(size_t(block) * size_t(nsv));
-  // Per-row sums of about (k - 1) nsv products; vote counts per thread.
-  const int team = threads_for(block * nsv * (k - 1), num_threads);
+  // A thread team pays off only above ~2^24 products, for the kernel block
+  // (rows x nsv x d) and for the SIMD pair sums (rows x nsv x (k - 1)): below,
+  // on a loaded machine its join waits a scheduler slice for a descheduled
+  // thread (2 threads, load 12: breast_cancer's 143 x 101 x 30 kernel 20-26 ms,
+  // digits' 450 x 600 x 9 pair sums 36-52 ms; one thread: 0.2 and 1.6 ms).
+  constexpr int64_t kTeamWork = int64_t(1) << 24;
+  const int kernel_team = block * nsv * d < kTeamWork ? 1 : num_threads;
+  const int team = block * nsv * (k - 1) < kTeamWork ? 1 : num_threads;
+  // Vote counts per thread.
   std::vector<int64_t> votes(size_t(team) * size_t(k));
   for (int64_t r0 = 0; r0 < m; r0 += block) {
     const int64_t rows = std::min(block, m - r0);
     if (nsv > 0) {
       const dsdkStatus_t st =
-          svm_kernel_matrix<T>(p, rows, nsv, d, Z + r0 * d, SV, K.data(), num_threads, msg);
+          svm_kernel_matrix<T>(p, rows, nsv, d, Z + r0 * d, SV, K.data(), kernel_team, msg);
       if (st != DSDK_STATUS_SUCCESS) return st;
     }
 #pragma omp parallel num_threads(team)
