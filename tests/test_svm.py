@@ -477,8 +477,8 @@ def test_binding_reports_library_errors():
     with pytest.raises(ValueError, match="same number of features"):
         _C.svm_kernel_matrix(X, X[:, :2].contiguous())
     # svm_predict_ovo: two classes, SV rows [0, 4) and [4, 10)
-    ns, dc, ic = torch.tensor([4, 6]), torch.ones(1, 10, dtype=torch.float64), torch.zeros(1,
-                                                                                           dtype=torch.float64)
+    ns = torch.tensor([4, 6])
+    dc, ic = torch.ones(1, 10, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
     with pytest.raises(TypeError, match="SV must have Z's dtype"):
         _C.svm_predict_ovo(X, X.float(), ns, dc, ic)
     with pytest.raises(ValueError, match="same number of features"):

@@ -5,7 +5,8 @@
 // backend owns where the buffers live, the precision of the kernel rows and
 // how it computes each primitive.
 //
-// A Backend provides (every call returns a dsdkStatus_t and fills msg on error):
+// A Backend provides (each call but max_working_set also takes std::string* msg
+// last, returns a dsdkStatus_t and fills msg on error):
 //   host_labels(const int32_t** y)       the n labels (+1 / -1) in host memory
 //   max_working_set(int64_t n, bool automatic) -> int64_t
 //                                        the largest q the backend can hold

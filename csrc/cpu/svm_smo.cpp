@@ -202,7 +202,8 @@ class SmoCpu {
     sub_.resize(m);
     if (m == n_) {
       for (int64_t u = 0; u < m; ++u)
-        for (int64_t v = 0; v < m; ++v) sub_.K[size_t(u * m + v)] = rows_[size_t(u)][ws_[size_t(v)]];
+        for (int64_t v = 0; v < m; ++v)
+          sub_.K[size_t(u * m + v)] = rows_[size_t(u)][ws_[size_t(v)]];
     } else {
       engine_.block(ws_.data(), m, sub_.K.data());
     }

@@ -335,8 +335,8 @@ class SmoCuda {
   // q x n kernel rows within half of the free device memory.
   int64_t max_working_set(int64_t n, bool automatic) const {
     int64_t cap = kMaxQ;
-    size_t free_b = 0, total_b = 0;
     if (!automatic) return cap;
+    size_t free_b = 0, total_b = 0;
     if (cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) {
       const int64_t fit = int64_t(0.5 * double(free_b) / (double(n) * sizeof(float)));
       cap = std::min(cap, std::max<int64_t>(4, fit));

@@ -6,7 +6,8 @@ and meaning. On the CPU all class pairs train in one dsdkSVMTrainOneVsOne call;
 on a GPU each pair is one dsdkSVMTrain call. Prediction on the CPU is one
 dsdkSVMPredictOneVsOne call (the kernel against all support vectors once, every
 pair's decision value and the votes in C++); on a GPU the kernel matrix
-(dsdkSVMKernelMatrix) is summed per class pair. probability=True adds Platt scaling (svm_platt.py).
+(dsdkSVMKernelMatrix) is summed per class pair. probability=True adds Platt
+scaling (svm_platt.py).
 """
 import numbers
 import os
@@ -541,9 +542,10 @@ class SVC(ClassifierMixin, BaseEstimator):
         support vectors in blocks that stay near _BLOCK_BYTES, summed per pair."""
         ops = self._ovo_operands
         if Xt.device.type == "cpu":
+            sv = ops["sv"][str(Xt.dtype)[len("torch."):]]
             return _C.svm_predict_ovo(
-                Xt, *(torch.from_numpy(a) for a in (ops["sv"][str(Xt.dtype)[len("torch."):]], ops["n_support"],
-                                                    ops["dual_coef"], ops["intercept"])),
+                Xt, *(torch.from_numpy(a) for a in (sv, ops["n_support"], ops["dual_coef"],
+                                                    ops["intercept"])),
                 with_decision=with_decision, num_threads=self._num_threads(),
                 **self._kernel_args())
         k = len(self.classes_)
