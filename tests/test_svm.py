@@ -20,7 +20,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import _ovr_decision_function
 
 from dsdkern import _C
-from dsdkern import svm as svm_module
 from dsdkern.svm import SVC
 
 
@@ -113,6 +112,22 @@ def test_smo_matches_libsvm(fitted):
     assert_matches_libsvm(ours, ref, Xte)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_smo_reaches_libsvms_optimum_at_a_tight_tolerance(seed):
+    """At tol = 1e-7 both solvers reach the unique dual optimum: the same objective
+    to 1e-8 relative (recomputed in double from each model's attributes) and the
+    same support vectors, on seeded two- and three-class problems of several sizes."""
+    X, y = make_classification(n_samples=300 + 100 * seed, n_features=8, n_informative=5,
+                               n_classes=2 + seed % 2, n_clusters_per_class=1, flip_y=0.05,
+                               random_state=seed)
+    X = StandardScaler().fit_transform(X)
+    params = dict(C=[0.5, 1.0, 2.0, 5.0][seed], kernel="rbf", gamma="scale", tol=1e-7)
+    ours, ref = SVC(**params).fit(X, y), sk_svm.SVC(**params).fit(X, y)
+    np.testing.assert_allclose(dual_objectives(ours, kernel_params(ours)),
+                               dual_objectives(ref, kernel_params(ref)), rtol=1e-8)
+    np.testing.assert_array_equal(np.sort(ours.support_), np.sort(ref.support_))
+
+
 def test_smo_reported_objective_is_the_dual(fitted):
     _, _, ours, _ = fitted
     np.testing.assert_allclose(ours.objective_, dual_objectives(ours, kernel_params(ours)),
@@ -185,11 +200,33 @@ def test_predict_is_libsvm_voting(fitted):
     np.testing.assert_array_equal(ours.predict(Xte), ours.classes_[votes.argmax(axis=1)])
 
 
-def test_prediction_in_row_blocks(fitted, monkeypatch):
-    _, (Xtr, Xte, ytr, yte), ours, _ = fitted
-    whole = ours.decision_function(Xte)
-    monkeypatch.setattr(svm_module, "_BLOCK_BYTES", 8 * ours.support_.size * 7)  # 7 rows
-    np.testing.assert_allclose(ours.decision_function(Xte), whole, rtol=1e-12, atol=1e-12)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_predict_ovo_call_on_libsvms_model(fitted, dtype):
+    """svm_predict_ovo on LIBSVM's own fitted model (its unflipped _dual_coef_ and
+    _intercept_) gives LIBSVM's one-vs-one decision values and predictions."""
+    _, (Xtr, Xte, ytr, yte), _, ref = fitted
+    ref.set_params(decision_function_shape="ovo")
+    want = ref.decision_function(Xte).reshape(len(Xte), -1)
+    ref.set_params(decision_function_shape="ovr")
+    if len(ref.classes_) == 2:
+        want = -want  # sklearn's binary sign
+    winner, dec = _C.svm_predict_ovo(
+        torch.tensor(Xte, dtype=dtype), torch.tensor(ref.support_vectors_, dtype=dtype),
+        torch.from_numpy(ref.n_support_.astype(np.int64)), torch.from_numpy(ref._dual_coef_),
+        torch.from_numpy(ref._intercept_), kernel="rbf", gamma=ref._gamma, with_decision=True)
+    assert winner.dtype == torch.int32 and dec.dtype == torch.float64
+    tol = 1e-10 if dtype == torch.float64 else 1e-4 * np.abs(ref._dual_coef_).sum()
+    err = np.abs(dec.numpy() - want).max()
+    assert err <= tol
+    clear = (np.abs(want) > 2 * err).all(axis=1)  # no vote within rounding of 0
+    np.testing.assert_array_equal(ref.classes_[winner.numpy()][clear], ref.predict(Xte)[clear])
+    assert clear.mean() > 0.9
+    winner_only, none = _C.svm_predict_ovo(
+        torch.tensor(Xte, dtype=dtype), torch.tensor(ref.support_vectors_, dtype=dtype),
+        torch.from_numpy(ref.n_support_.astype(np.int64)), torch.from_numpy(ref._dual_coef_),
+        torch.from_numpy(ref._intercept_), kernel="rbf", gamma=ref._gamma)
+    assert none is None
+    torch.testing.assert_close(winner_only, winner)
 
 
 # ---- approximate solver ---------------------------------------------------------
@@ -439,6 +476,23 @@ def test_binding_reports_library_errors():
         _C.svm_train(X, y, C=-1.0)
     with pytest.raises(ValueError, match="same number of features"):
         _C.svm_kernel_matrix(X, X[:, :2].contiguous())
+    # svm_predict_ovo: two classes, SV rows [0, 4) and [4, 10)
+    ns = torch.tensor([4, 6])
+    dc, ic = torch.ones(1, 10, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
+    with pytest.raises(TypeError, match="SV must have Z's dtype"):
+        _C.svm_predict_ovo(X, X.float(), ns, dc, ic)
+    with pytest.raises(ValueError, match="same number of features"):
+        _C.svm_predict_ovo(X, X[:, :2].contiguous(), ns, dc, ic)
+    with pytest.raises(ValueError, match="dual_coef must be"):
+        _C.svm_predict_ovo(X, X, ns, dc[:, :5], ic)
+    with pytest.raises(ValueError, match="intercept must be"):
+        _C.svm_predict_ovo(X, X, ns, dc, torch.zeros(3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="n_support must be"):
+        _C.svm_predict_ovo(X, X, ns.int(), dc, ic)
+    with pytest.raises(ValueError, match="BAD_PARAM.*nSupport\\[0\\]"):
+        _C.svm_predict_ovo(X, X, torch.tensor([-1, 11]), dc, ic)
+    with pytest.raises(ValueError, match="BAD_PARAM.*gamma"):
+        _C.svm_predict_ovo(X, X, ns, dc, ic, gamma=-1.0)
 
 
 def test_kernel_matrix_matches_sklearn():

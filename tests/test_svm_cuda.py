@@ -13,6 +13,7 @@ from sklearn import svm as sk_svm
 from sklearn.datasets import load_breast_cancer, load_wine
 
 from dsdkern import _C
+from dsdkern import svm as svm_module
 from dsdkern.svm import SVC
 from test_svm import _digits, _scaled, dual_objectives, kernel_params
 
@@ -37,10 +38,12 @@ def _ovo(model, X):
 
 def assert_decisions_match(gpu, Xte, params, rtol=2e-2):
     """GPU decision values against the CPU solver (float32 input, as the GPU
-    sees it) and LIBSVM, on the same settings, relative to LIBSVM's scale."""
+    sees it) and LIBSVM, on the same settings (and sample weights, if any),
+    relative to LIBSVM's scale."""
     Xtr, ytr = params.pop("train")
-    cpu = SVC(device="cpu", **params).fit(Xtr.astype(np.float32), ytr)
-    ref = sk_svm.SVC(**params).fit(Xtr, ytr)
+    w = params.pop("sample_weight", None)
+    cpu = SVC(device="cpu", **params).fit(Xtr.astype(np.float32), ytr, sample_weight=w)
+    ref = sk_svm.SVC(**params).fit(Xtr, ytr, sample_weight=w)
     d_gpu = _ovo(gpu, _cuda(Xte))
     d_ref = _ovo(ref, Xte)
     scale = np.abs(d_ref).max()
@@ -80,6 +83,13 @@ def test_class_weight(class_weight):
     assert_decisions_match(gpu, Xte, dict(train=(Xtr, ytr), class_weight=class_weight))
 
 
+def test_smo_sample_weight():
+    Xtr, Xte, ytr, yte = _scaled(load_wine)
+    w = np.random.RandomState(5).uniform(0.05, 4.0, len(ytr))
+    gpu = SVC(device="cuda", C=2.0).fit(Xtr, ytr, sample_weight=w)
+    assert_decisions_match(gpu, Xte, dict(train=(Xtr, ytr), C=2.0, sample_weight=w))
+
+
 def test_float64_and_numpy_input_with_device_cuda():
     Xtr, Xte, ytr, yte = _scaled(load_wine)
     from_numpy = SVC(device="cuda").fit(Xtr, ytr)  # float64 numpy, trained on the GPU
@@ -91,6 +101,16 @@ def test_float64_and_numpy_input_with_device_cuda():
     np.testing.assert_allclose(dec, from_f64.decision_function(_cuda(Xte)).cpu().numpy(),
                                atol=1e-4)
     assert_decisions_match(from_numpy, Xte, {"train": (Xtr, ytr)})
+
+
+def test_prediction_in_row_blocks(monkeypatch):
+    # The CPU's one-call prediction blocks in C++ (tests/cpp/test_svm.cpp); a GPU's
+    # goes through _BLOCK_BYTES-sized kernel blocks here.
+    Xtr, Xte, ytr, yte = _scaled(load_wine)
+    gpu = SVC(device="cuda").fit(Xtr, ytr)
+    whole = _ovo(gpu, _cuda(Xte))
+    monkeypatch.setattr(svm_module, "_BLOCK_BYTES", 8 * gpu.support_.size * 7)  # 7 rows
+    np.testing.assert_allclose(_ovo(gpu, _cuda(Xte)), whole, rtol=1e-6, atol=1e-6)
 
 
 def test_spsvm_on_gpu():
@@ -145,8 +165,9 @@ def test_bad_input(solver):
     for params, match in [({"C": 0.0}, "'C' parameter"), ({"gamma": -1.0}, "'gamma' parameter")]:
         with pytest.raises(ValueError, match=match):
             SVC(solver=solver, **params).fit(X, y)
-    with pytest.raises(ValueError, match="sample_weight is not supported"):
-        SVC(solver=solver).fit(X, y, sample_weight=np.ones(20))
+    if solver == "spsvm":
+        with pytest.raises(ValueError, match="sample_weight is not supported"):
+            SVC(solver=solver).fit(X, y, sample_weight=np.ones(20))
     model = SVC(solver=solver).fit(X, y)
     with pytest.raises(ValueError, match="expecting 3 features"):
         model.predict(torch.randn(5, 4, device="cuda"))

@@ -117,14 +117,14 @@ dsdkStatus_t check_not_null(dsdkHandle_t h, const char* api,
 }
 
 // The descriptor's sample weights against the training call: one per row,
-// finite and > 0, and only where the backend implements them.
+// finite and > 0, and only where the backend implements them (CUDA: SMO).
 dsdkStatus_t check_sample_weights(dsdkHandle_t h, const char* api, const dsdkSVMStruct& desc,
-                                  int64_t n) {
+                                  dsdkSVMSolver_t solver, int64_t n) {
   const std::vector<double>& w = desc.sample_weight;
   if (w.empty()) return DSDK_STATUS_SUCCESS;
-  if (h->backend != DSDK_BACKEND_CPU)
+  if (h->backend != DSDK_BACKEND_CPU && solver != DSDK_SVM_SOLVER_SMO)
     return fail(h, DSDK_STATUS_NOT_SUPPORTED,
-                "%s: sample weights are not supported by the CUDA backend", api);
+                "%s: sample weights are not supported by the CUDA backend's SPSVM solver", api);
   if (int64_t(w.size()) != n)
     return fail(h, DSDK_STATUS_BAD_PARAM, "%s: %lld sample weights were set for n = %lld rows",
                 api, (long long)w.size(), (long long)n);
@@ -193,7 +193,7 @@ dsdkStatus_t check_train_call(dsdkHandle_t h, const char* api, const dsdkSVMStru
       (st = check_at_least(h, api, "d", d, 1)) != DSDK_STATUS_SUCCESS ||
       (st = check_not_null(h, api, {{"X", X}, {y_name, y}})) != DSDK_STATUS_SUCCESS)
     return st;
-  return check_sample_weights(h, api, desc, n);
+  return check_sample_weights(h, api, desc, solver, n);
 }
 
 // Class codes of dsdkSVMTrainOneVsOne: in [0, k), every class present.
@@ -461,6 +461,55 @@ dsdkStatus_t dsdkSVMDecisionFunction(dsdkHandle_t h, dsdkSVMModel_t model, dsdkD
       return fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: built without the CUDA backend", api);
 #endif
     }
+    if (st != DSDK_STATUS_SUCCESS) return fail(h, st, "%s: %s", api, msg.c_str());
+    return succeed(h);
+  });
+}
+
+dsdkStatus_t dsdkSVMPredictOneVsOne(dsdkHandle_t h, dsdkSVMDescriptor_t desc,
+                                    dsdkDataType_t dtype, int numClasses,
+                                    const int64_t* nSupport, int64_t d, const void* SV,
+                                    const double* dualCoef, const double* intercept, int64_t m,
+                                    const void* Z, double* decision, int32_t* winner) {
+  static const char* api = "dsdkSVMPredictOneVsOne";
+  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
+  return dsdk::guarded(h, api, [&]() -> dsdkStatus_t {
+    if (!desc) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: desc is NULL", api);
+    if (h->backend != DSDK_BACKEND_CPU)
+      return fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: needs a CPU handle", api);
+    dsdkStatus_t st = dsdk::check_kernel(h, api, *desc);
+    if (st != DSDK_STATUS_SUCCESS || (st = dsdk::check_dtype(h, api, dtype)) != DSDK_STATUS_SUCCESS)
+      return st;
+    if (numClasses < 2)
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: numClasses must be >= 2, got %d", api,
+                  numClasses);
+    if ((st = dsdk::check_at_least(h, api, "d", d, 1)) != DSDK_STATUS_SUCCESS ||
+        (st = dsdk::check_at_least(h, api, "m", m, 0)) != DSDK_STATUS_SUCCESS ||
+        (st = dsdk::check_not_null(h, api, {{"nSupport", nSupport}, {"intercept", intercept}})) !=
+            DSDK_STATUS_SUCCESS)
+      return st;
+    int64_t nsv = 0;
+    for (int c = 0; c < numClasses; ++c) {
+      if (nSupport[c] < 0)
+        return fail(h, DSDK_STATUS_BAD_PARAM, "%s: nSupport[%d] must be >= 0, got %lld", api, c,
+                    (long long)nSupport[c]);
+      nsv += nSupport[c];
+    }
+    if (nsv > 0 && (st = dsdk::check_not_null(h, api, {{"SV", SV}, {"dualCoef", dualCoef}})) !=
+                       DSDK_STATUS_SUCCESS)
+      return st;
+    if (m == 0) return succeed(h);
+    if ((st = dsdk::check_not_null(h, api, {{"Z", Z}})) != DSDK_STATUS_SUCCESS) return st;
+    if (!decision && !winner)
+      return fail(h, DSDK_STATUS_BAD_PARAM, "%s: decision and winner are both NULL", api);
+    std::string msg;
+    st = dsdk::with_host_type(dtype, [&](auto tag) {
+      using T = decltype(tag);
+      return dsdk::cpu::svm_predict_ovo(desc->params, numClasses, nSupport, d,
+                                        static_cast<const T*>(SV), dualCoef, intercept, m,
+                                        static_cast<const T*>(Z), decision, winner,
+                                        h->num_threads, &msg);
+    });
     if (st != DSDK_STATUS_SUCCESS) return fail(h, st, "%s: %s", api, msg.c_str());
     return succeed(h);
   });

@@ -34,6 +34,14 @@ template <typename T>
 dsdkStatus_t svm_decision_function(const SVMParams& p, const SVMResult& model, int64_t d,
                                    const T* X, int64_t m, const T* Z, T* out, int num_threads,
                                    std::string* msg);
+// LIBSVM's one-vs-one prediction (dsdkSVMPredictOneVsOne): SV nsv x d grouped
+// by class (n_support[c] rows each), dual_coef (k - 1) x nsv, intercept per
+// pair; decision (m x pairs) and winner (m) may each be null.
+template <typename T>
+dsdkStatus_t svm_predict_ovo(const SVMParams& p, int k, const int64_t* n_support, int64_t d,
+                             const T* SV, const double* dual_coef, const double* intercept,
+                             int64_t m, const T* Z, double* decision, int32_t* winner,
+                             int num_threads, std::string* msg);
 }  // namespace cpu
 
 namespace cuda {

@@ -1,17 +1,18 @@
-// Exact C-SVC dual by SMO with LIBSVM's rules (WSS3 pair selection, stopping on
-// the maximal violation gap, rho from free SVs), parallelised in the manner of
-// ThunderSVM: each outer round picks a working set of q variables (half new
-// violators, half kept from the previous round), fetches their kernel rows in
-// one GEMM batch through an LRU row cache, solves the q-variable subproblem by
-// sequential WSS3 SMO on the q x q block, then applies the change to the whole
-// gradient in parallel. The global LIBSVM gap decides when to stop.
+// The CPU backend of the SMO driver (core/svm_smo_driver.h), parallelised in
+// the manner of ThunderSVM: each outer round picks a working set of q variables
+// (half new violators, half kept from the previous round), fetches their kernel
+// rows in one GEMM batch through an LRU row cache, solves the q-variable
+// subproblem by sequential WSS3 SMO on the q x q block, then applies the change
+// to the whole gradient in parallel.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
 #include "core/svm_backends.h"
+#include "core/svm_smo_driver.h"
 #include "core/svm_wss.h"
 #include "cpu/svm_kernel.h"
 #include "cpu/svm_row_cache.h"
@@ -21,19 +22,6 @@ namespace cpu {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// Working-set size when the caller leaves it to us: large enough that a round's
-// GEMM is efficient and the inner solver makes real progress, small enough that
-// rounds stay cheap. Small problems take small sets, so that only the kernel
-// rows SMO touches are computed, as LIBSVM does (one thread, 45 digits pairs of
-// ~270 rows: 100-115 ms with q = 64 against 165-175 ms with the whole problem;
-// breast_cancer's 426 rows: 0.26 ms against 0.47 ms; 1500 synthetic rows:
-// 78 ms with q = 128 against 123 ms with q = 512).
-int64_t auto_working_set(int64_t n) {
-  if (n < 1024) return 64;
-  if (n < 4096) return 128;
-  return n < 20000 ? 512 : 1024;
-}
 
 struct Candidate {
   double f;  // -y G
@@ -59,9 +47,7 @@ struct SubProblem {
     y.resize(size_t(m));
   }
 
-  // WSS3 SMO restricted to the set until its own gap falls below
-  // max(tol, 0.1 * its initial gap) (tol when `whole`: the set is the whole
-  // problem) or `cap` steps; returns the steps taken.
+  // WSS3 SMO restricted to the set until smo_local_done; returns the steps taken.
   int64_t solve(double tol, int64_t cap, bool whole) {
     double eps_local = tol;
     int64_t it = 0;
@@ -76,9 +62,10 @@ struct SubProblem {
         }
         if (smo_in_low(y[size_t(u)], alpha[size_t(u)], C[size_t(u)]) && f < gmin) gmin = f;
       }
-      if (i < 0 || gmin == kInf) break;
-      if (it == 0 && !whole) eps_local = std::max(tol, 0.1 * (gmax - gmin));
-      if (gmax - gmin < eps_local || it >= cap) break;
+      // An empty I_up or I_low makes the gap -inf: done.
+      const double gap = gmax - gmin;
+      if (it == 0) eps_local = smo_local_eps(tol, gap, whole);
+      if (smo_local_done(gap, eps_local, it, cap)) break;
       const T* Ki = &K[size_t(i * q)];
       const double kii = kdiag[size_t(i)];
       double best = kInf;
@@ -106,62 +93,50 @@ struct SubProblem {
   }
 };
 
+// The CPU primitives of the SMO driver (core/svm_smo_driver.h): host buffers,
+// kernel rows of type T through an LRU row cache, alpha and the gradient in double.
 template <typename T>
-class SmoSolver {
+class SmoCpu {
  public:
-  SmoSolver(const SVMParams& p, int64_t n, int64_t d, const T* X, const int32_t* y, int threads)
-      : p_(p), n_(n), y_(y), threads_(threads),
-        engine_(make_kernel_fn<T>(p), X, n, d, threads),
-        alpha_(size_t(n), 0.0), G_(size_t(n), -1.0), C_(size_t(n)), kdiag_(size_t(n)),
-        in_ws_(size_t(n), 0) {
-    for (int64_t t = 0; t < n; ++t) {
-      C_[size_t(t)] = row_C(p, t, y[t]);
-      kdiag_[size_t(t)] = double(engine_.self(t));
-    }
-    int64_t q = p.working_set > 0 ? p.working_set : auto_working_set(n);
-    q_ = std::max<int64_t>(2, std::min(q, n / 2 * 2));
+  SmoCpu(const SVMParams& p, int64_t n, int64_t d, const T* X, const int32_t* y, int threads)
+      : n_(n), y_(y), threads_(threads), cache_bytes_(p.cache_bytes),
+        engine_(make_kernel_fn<T>(p), X, n, d, threads), kdiag_(size_t(n)), in_ws_(size_t(n), 0) {
+    for (int64_t t = 0; t < n; ++t) kdiag_[size_t(t)] = double(engine_.self(t));
   }
 
-  void run(SVMResult* out) {
-    RowCache<T> cache(&engine_, n_, q_, p_.cache_bytes);
-    // LIBSVM's guard against endless loops, counted in SMO steps.
-    const int64_t step_limit = std::max<int64_t>(10000000, 100 * n_);
-    const int64_t inner_cap = 100 * q_;
-    std::vector<const T*> rows;
-    int64_t outer = 0, steps = 0;
-    bool converged = false, stalled = false;
-    for (;;) {
-      // A round that made no step keeps nothing: a fresh set holds the maximal
-      // violating pair (for q >= 2), so the next round makes progress.
-      double gap = select_working_set(stalled);
-      if (gap < p_.tol) {
-        converged = true;
-        break;
-      }
-      if ((p_.max_iter >= 0 && outer >= p_.max_iter) || steps >= step_limit) break;
-      const int64_t m = int64_t(ws_.size());
-      rows.resize(size_t(m));
-      cache.get(ws_.data(), m, rows.data());
-      build_subproblem(rows.data());
-      // A set that holds every variable is the whole problem: solve it to tol.
-      const int64_t taken = sub_.solve(p_.tol, inner_cap, m == n_);
-      // Even a fresh set cannot move: rounding has stalled the solver.
-      if (taken == 0 && stalled) break;
-      stalled = taken == 0;
-      steps += taken;
-      update_gradient(rows.data());
-      ++outer;
-    }
-    finish(out, outer, converged);
+  dsdkStatus_t host_labels(const int32_t** y, std::string*) {
+    *y = y_;
+    return DSDK_STATUS_SUCCESS;
+  }
+  // The row cache holds any q (it pins at least the working set).
+  int64_t max_working_set(int64_t n, bool) const { return n; }
+
+  dsdkStatus_t start(const double* C, int64_t q, std::string*) {
+    C_ = C;
+    q_ = q;
+    alpha_.assign(size_t(n_), 0.0);
+    G_.assign(size_t(n_), -1.0);
+    cache_.reset(new RowCache<T>(&engine_, n_, q_, cache_bytes_));
+    return DSDK_STATUS_SUCCESS;
   }
 
- private:
-  // Builds the next working set in ws_ (newest first) and returns the global
-  // gap max_{I_up} -yG - min_{I_low} -yG of the current iterate. fresh: keep
-  // nothing of the previous set.
-  double select_working_set(bool fresh) {
+  dsdkStatus_t status(SmoRoundStatus* s, std::string*) {
+    double gmax = -kInf, gmin = kInf;
+    for (int64_t t = 0; t < n_; ++t) {
+      const double f = -y_[t] * G_[size_t(t)];
+      if (smo_in_up(y_[t], alpha_[size_t(t)], C_[t])) gmax = std::max(gmax, f);
+      if (smo_in_low(y_[t], alpha_[size_t(t)], C_[t])) gmin = std::min(gmin, f);
+    }
+    s->gap = gmax - gmin;
+    s->steps = taken_;
+    return DSDK_STATUS_SUCCESS;
+  }
+
+  // The next working set in ws_ (newest first): the previous round's newest
+  // half stays (FIFO: a variable spends two rounds) unless fresh, then the
+  // most violating of I_up and of I_low alternately.
+  dsdkStatus_t select(bool fresh, std::string*) {
     const int64_t half = q_ / 2;
-    // The previous round's newest half stays (FIFO: a variable spends two rounds).
     prev_.assign(ws_.begin(), ws_.end());
     for (int64_t t : prev_) in_ws_[size_t(t)] = 0;
     const int64_t keep_first = fresh ? 0 : std::min<int64_t>(half, int64_t(prev_.size()));
@@ -169,22 +144,11 @@ class SmoSolver {
 
     up_.clear();
     low_.clear();
-    double gmax = -kInf, gmin = kInf;
     for (int64_t t = 0; t < n_; ++t) {
-      const double f = -y_[t] * G_[size_t(t)];
-      const bool up = smo_in_up(y_[t], alpha_[size_t(t)], C_[size_t(t)]);
-      const bool low = smo_in_low(y_[t], alpha_[size_t(t)], C_[size_t(t)]);
-      if (up) gmax = std::max(gmax, f);
-      if (low) gmin = std::min(gmin, f);
       if (in_ws_[size_t(t)]) continue;
-      if (up) up_.push_back({f, t});
-      if (low) low_.push_back({f, t});
-    }
-    const double gap = gmax - gmin;
-    if (gap < p_.tol) {
-      for (int64_t k = 0; k < keep_first; ++k) in_ws_[size_t(prev_[size_t(k)])] = 0;
-      ws_.clear();
-      return gap;
+      const double f = -y_[t] * G_[size_t(t)];
+      if (smo_in_up(y_[t], alpha_[size_t(t)], C_[t])) up_.push_back({f, t});
+      if (smo_in_low(y_[t], alpha_[size_t(t)], C_[t])) low_.push_back({f, t});
     }
     const int64_t want = q_ - keep_first;
     auto top = [want](std::vector<Candidate>& v, bool largest) {
@@ -199,7 +163,6 @@ class SmoSolver {
     top(low_, false);
     ws_.clear();
     size_t a = 0, b = 0;
-    // Alternate between the most violating of I_up and of I_low.
     while (int64_t(ws_.size()) < want && (a < up_.size() || b < low_.size())) {
       if (a < up_.size()) {
         int64_t t = up_[a++].i;
@@ -226,18 +189,21 @@ class SmoSolver {
         ws_.push_back(t);
       }
     }
-    return gap;
+    return DSDK_STATUS_SUCCESS;
   }
 
   // When the set is the whole problem its block is the rows the cache has just
   // provided, short enough to gather; otherwise one GEMM is cheaper than
   // gathering it from m long rows (KernelRows::block).
-  void build_subproblem(const T* const* rows) {
+  dsdkStatus_t kernel_rows(std::string*) {
     const int64_t m = int64_t(ws_.size());
+    rows_.resize(size_t(m));
+    cache_->get(ws_.data(), m, rows_.data());
     sub_.resize(m);
     if (m == n_) {
       for (int64_t u = 0; u < m; ++u)
-        for (int64_t v = 0; v < m; ++v) sub_.K[size_t(u * m + v)] = rows[u][ws_[size_t(v)]];
+        for (int64_t v = 0; v < m; ++v)
+          sub_.K[size_t(u * m + v)] = rows_[size_t(u)][ws_[size_t(v)]];
     } else {
       engine_.block(ws_.data(), m, sub_.K.data());
     }
@@ -245,15 +211,21 @@ class SmoSolver {
       const int64_t t = ws_[size_t(u)];
       sub_.alpha[size_t(u)] = alpha_[size_t(t)];
       sub_.G[size_t(u)] = G_[size_t(t)];
-      sub_.C[size_t(u)] = C_[size_t(t)];
+      sub_.C[size_t(u)] = C_[t];
       sub_.kdiag[size_t(u)] = kdiag_[size_t(t)];
       sub_.y[size_t(u)] = y_[t];
     }
+    return DSDK_STATUS_SUCCESS;
+  }
+
+  dsdkStatus_t local_smo(double tol, int64_t cap, bool whole, std::string*) {
+    taken_ = sub_.solve(tol, cap, whole);
+    return DSDK_STATUS_SUCCESS;
   }
 
   // G_t += y_t sum_u (delta alpha_u) y_u K(x_u, x_t) over the changed variables,
   // in column chunks so that the accumulator stays in L1.
-  void update_gradient(const T* const* rows) {
+  dsdkStatus_t update_gradient(std::string*) {
     changed_rows_.clear();
     changed_coef_.clear();
     for (size_t u = 0; u < ws_.size(); ++u) {
@@ -261,12 +233,12 @@ class SmoSolver {
       const double da = sub_.alpha[u] - alpha_[size_t(t)];
       alpha_[size_t(t)] = sub_.alpha[u];
       if (da != 0.0) {
-        changed_rows_.push_back(rows[u]);
+        changed_rows_.push_back(rows_[u]);
         changed_coef_.push_back(da * y_[t]);
       }
     }
     const int64_t nc = int64_t(changed_rows_.size());
-    if (nc == 0) return;
+    if (nc == 0) return DSDK_STATUS_SUCCESS;
     constexpr int64_t kChunk = 512;
     const int64_t nchunks = (n_ + kChunk - 1) / kChunk;
 #pragma omp parallel for num_threads(threads_for(nc * n_, threads_)) schedule(static)
@@ -281,36 +253,27 @@ class SmoSolver {
       }
       for (int64_t k = 0; k < len; ++k) G_[size_t(t0 + k)] += y_[t0 + k] * acc[k];
     }
+    return DSDK_STATUS_SUCCESS;
   }
 
-  void finish(SVMResult* out, int64_t outer, bool converged) {
-    RhoAccumulator<double> rho;
-    double obj = 0.0;
-    out->index.clear();
-    out->coef.clear();
-    for (int64_t t = 0; t < n_; ++t) {
-      const double a = alpha_[size_t(t)];
-      rho.add(y_[t], a, C_[size_t(t)], G_[size_t(t)]);
-      obj += a * (G_[size_t(t)] - 1.0);
-      if (a > 0.0) {
-        out->index.push_back(t);
-        out->coef.push_back(y_[t] * a);
-      }
-    }
-    out->bias = -rho.rho();
-    out->objective = 0.5 * obj;
-    out->iterations = outer;
-    out->converged = converged;
+  dsdkStatus_t final_state(const double** alpha, const double** G, std::string*) {
+    *alpha = alpha_.data();
+    *G = G_.data();
+    return DSDK_STATUS_SUCCESS;
   }
 
-  const SVMParams& p_;
-  int64_t n_, q_ = 2;
+ private:
+  int64_t n_, q_ = 2, taken_ = 0;
   const int32_t* y_;
   int threads_;
+  size_t cache_bytes_;
   KernelRows<T> engine_;
-  std::vector<double> alpha_, G_, C_, kdiag_;
+  std::unique_ptr<RowCache<T>> cache_;
+  const double* C_ = nullptr;
+  std::vector<double> alpha_, G_, kdiag_;
   std::vector<char> in_ws_;
   std::vector<int64_t> ws_, prev_;
+  std::vector<const T*> rows_;
   std::vector<Candidate> up_, low_;
   SubProblem<T> sub_;
   std::vector<const T*> changed_rows_;
@@ -337,10 +300,8 @@ dsdkStatus_t svm_smo_train(const SVMParams& p, int64_t n, int64_t d, const T* X,
       return svm_smo_train<float>(p, n, d, Xf.data(), y, num_threads, out, msg);
     }
   }
-  (void)msg;
-  SmoSolver<T> solver(p, n, d, X, y, num_threads);
-  solver.run(out);
-  return DSDK_STATUS_SUCCESS;
+  SmoCpu<T> backend(p, n, d, X, y, num_threads);
+  return smo_solve(backend, p, n, out, msg);
 }
 
 template dsdkStatus_t svm_smo_train<float>(const SVMParams&, int64_t, int64_t, const float*,

@@ -1,7 +1,7 @@
-// Exact C-SVC dual on the GPU by working-set SMO in the style of ThunderSVM
-// (Wen et al., JMLR 2018): every outer iteration picks q variables by their
-// violation of the optimality conditions, computes their q kernel rows with
-// one GEMM, solves the q-variable subproblem with LIBSVM's WSS3 SMO inside
+// The CUDA backend of the SMO driver (core/svm_smo_driver.h), in the style of
+// ThunderSVM (Wen et al., JMLR 2018): every outer iteration picks q variables
+// by their violation of the optimality conditions, computes their q kernel rows
+// with one GEMM, solves the q-variable subproblem with LIBSVM's WSS3 SMO inside
 // one thread block, and then updates the gradient of all n variables.
 //
 // Working set: the first iteration takes q fresh variables (q/2 of the most
@@ -25,6 +25,7 @@
 #include <cub/device/device_radix_sort.cuh>
 
 #include "core/svm_backends.h"
+#include "core/svm_smo_driver.h"
 #include "core/svm_wss.h"
 #include "cuda/svm_common.cuh"
 
@@ -47,8 +48,6 @@ struct SmoStatus {
   unsigned long long low_key;
   long long steps;
 };
-
-__device__ __forceinline__ double class_C(int y, double Cp, double Cn) { return y > 0 ? Cp : Cn; }
 
 __global__ void init_kernel(int64_t n, double* alpha, double* G) {
   for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < n;
@@ -132,7 +131,7 @@ __device__ int pick(int64_t n, const int32_t* sorted, bool from_top, int target,
 constexpr int kSelectThreads = 1024;
 __global__ void __launch_bounds__(kSelectThreads)
     select_kernel(int64_t n, const int32_t* sorted, const int32_t* y, const double* alpha,
-                  double Cp, double Cn, int32_t* ws, int q, int fresh_all, int slot_new,
+                  const double* C, int32_t* ws, int q, int fresh_all, int slot_new,
                   uint8_t* in_ws) {
   __shared__ int s_warp[33];
   const int h = q / 2;
@@ -148,8 +147,8 @@ __global__ void __launch_bounds__(kSelectThreads)
   for (int k = 0, p = threadIdx.x; p < h; ++k, p += blockDim.x)
     older[k] = fresh_all ? -1 : dst[p];
   __syncthreads();
-  auto up = [&](int32_t t) { return smo_in_up(y[t], alpha[t], class_C(y[t], Cp, Cn)); };
-  auto low = [&](int32_t t) { return smo_in_low(y[t], alpha[t], class_C(y[t], Cp, Cn)); };
+  auto up = [&](int32_t t) { return smo_in_up(y[t], alpha[t], C[t]); };
+  auto low = [&](int32_t t) { return smo_in_low(y[t], alpha[t], C[t]); };
   // Largest -yG in I_up, smallest -yG in I_low. A sample in both sets (free)
   // goes to the side that reaches it first.
   int got = pick(n, sorted, true, n_new / 2, up, in_ws, dst, s_warp);
@@ -183,15 +182,13 @@ __global__ void gather_sub_kernel(int q, int64_t n, const int32_t* ws, const flo
 }
 
 // The q-variable subproblem: LIBSVM's SMO with WSS3 over the working set,
-// thread r owning variable ws[r]. Stops when the local gap falls below
-// max(tol, gap0 / 10) (ThunderSVM's rule: a coarse local solve, since the
-// gradient outside the set is stale) or after max_steps pair steps.
+// thread r owning variable ws[r], until smo_local_done.
 // Writes alpha, delta[r] = y_r * (alpha_new - alpha_old), the step count, and
 // resets the gap keys for update_gradient_kernel.
 __global__ void __launch_bounds__(kMaxQ)
     local_smo_kernel(int q, const int32_t* ws, const int32_t* y, double* alpha, const double* G,
-                     const float* Ksub, double Cp, double Cn, double tol, long long max_steps,
-                     double* delta, SmoStatus* status) {
+                     const float* Ksub, const double* Cs, double tol, long long max_steps,
+                     bool whole, double* delta, SmoStatus* status) {
   __shared__ ArgBest s_arg[33];
   __shared__ double s_val[33];
   __shared__ double s_a[2], s_g[2], s_c[2], s_d;
@@ -201,7 +198,7 @@ __global__ void __launch_bounds__(kMaxQ)
   const bool valid = r < q && ws[r] >= 0;
   const int32_t t = valid ? ws[r] : 0;
   const int yr = valid ? y[t] : 1;
-  const double C = class_C(yr, Cp, Cn);
+  const double C = valid ? Cs[t] : 0.0;
   double a = valid ? alpha[t] : 0.0;
   double g = valid ? G[t] : 0.0;
   const double a0 = a;
@@ -216,8 +213,8 @@ __global__ void __launch_bounds__(kMaxQ)
     up = svm::block_reduce(up, svm::MaxArg(), ArgBest{-kInf, INT_MAX}, s_arg);
     const double low = svm::block_reduce(in_low ? f : kInf, svm::MinOp(), kInf, s_val);
     const double gap = up.v - low;
-    if (steps == 0) local_eps = fmax(tol, 0.1 * gap);
-    if (!(gap >= local_eps) || steps >= max_steps) break;
+    if (steps == 0) local_eps = smo_local_eps(tol, gap, whole);
+    if (smo_local_done(gap, local_eps, steps, max_steps)) break;
 
     const int i = up.i;
     const float* Ki = Ksub + int64_t(i) * q;
@@ -272,7 +269,7 @@ __global__ void __launch_bounds__(kMaxQ)
 // block first lists the variables that moved, so that only their rows are read.
 __global__ void __launch_bounds__(kThreads)
     update_gradient_kernel(int64_t n, int q, const double* delta, const float* rows,
-                           const int32_t* y, const double* alpha, double* G, double Cp, double Cn,
+                           const int32_t* y, const double* alpha, double* G, const double* C,
                            SmoStatus* status) {
   __shared__ double s_delta[kMaxQ];
   __shared__ int s_pos[kMaxQ];
@@ -299,9 +296,9 @@ __global__ void __launch_bounds__(kThreads)
     const int yt = y[t];
     const double g = G[t] + double(yt) * acc;
     G[t] = g;
-    const double f = -double(yt) * g, a = alpha[t], C = class_C(yt, Cp, Cn);
-    if (smo_in_up(yt, a, C)) up = fmax(up, f);
-    if (smo_in_low(yt, a, C)) low = fmin(low, f);
+    const double f = -double(yt) * g, a = alpha[t];
+    if (smo_in_up(yt, a, C[t])) up = fmax(up, f);
+    if (smo_in_low(yt, a, C[t])) low = fmin(low, f);
   }
   up = svm::block_reduce(up, svm::MaxOp(), -kInf, s_val);
   low = svm::block_reduce(low, svm::MinOp(), kInf, s_val);
@@ -314,143 +311,180 @@ __global__ void __launch_bounds__(kThreads)
 double decode_up(unsigned long long k) { return k == 0ull ? -kInf : svm::key_to_double(k); }
 double decode_low(unsigned long long k) { return k == ~0ull ? kInf : svm::key_to_double(k); }
 
-// q: the caller's, or the CPU solver's automatic choice (512 below 20000
-// samples, else 1024) halved while its q x n kernel rows would take more than
-// half of the free device memory; then at most n and 1024 (the subproblem is
-// one block), even, >= 2.
-int choose_q(int requested, int64_t n) {
-  int64_t q;
-  if (requested > 0) {
-    q = requested;
-  } else {
-    q = n < 20000 ? 512 : 1024;
+// The CUDA primitives of the SMO driver (core/svm_smo_driver.h): every buffer
+// on the device, float32 kernel rows, float64 alpha and gradient; each round is
+// queued on the stream and status() is its one synchronisation.
+class SmoCuda {
+ public:
+  SmoCuda(const SVMParams& p, int64_t n, int64_t d, const float* X, const int32_t* y,
+          cudaStream_t s)
+      : n_(n), d_(d), X_(X), y_(y), kf_{p.kernel, float(p.gamma), float(p.coef0), p.degree},
+        grid_(svm::grid_for(n, kThreads)), s_(s) {}
+
+  dsdkStatus_t host_labels(const int32_t** y, std::string* msg) {
+    yh_.resize(size_t(n_));
+    DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(yh_.data(), y_, yh_.size() * sizeof(int32_t),
+                                                  cudaMemcpyDeviceToHost, s_),
+                                  "SMO: copy labels", msg));
+    DSDK_SVM_TRY(svm::exec_status(cudaStreamSynchronize(s_), "SMO: copy labels", msg));
+    *y = yh_.data();
+    return DSDK_STATUS_SUCCESS;
+  }
+
+  // At most kMaxQ (the subproblem is one block); an automatic q also keeps its
+  // q x n kernel rows within half of the free device memory.
+  int64_t max_working_set(int64_t n, bool automatic) const {
+    int64_t cap = kMaxQ;
+    if (!automatic) return cap;
     size_t free_b = 0, total_b = 0;
     if (cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) {
-      while (q > 4 && double(q) * double(n) * sizeof(float) > 0.5 * double(free_b)) q /= 2;
+      const int64_t fit = int64_t(0.5 * double(free_b) / (double(n) * sizeof(float)));
+      cap = std::min(cap, std::max<int64_t>(4, fit));
     } else {
       (void)cudaGetLastError();
     }
+    return cap;
   }
-  q = std::min<int64_t>(std::min<int64_t>(q, kMaxQ), n / 2 * 2);
-  return int(std::max<int64_t>(q, 2));
-}
 
-struct SmoBuffers {
-  DeviceBuffer<double> alpha, G, keys_in, keys_out, delta;
-  DeviceBuffer<int32_t> idx_in, idx_out, ws;
-  DeviceBuffer<uint8_t> in_ws, sort_tmp;
-  DeviceBuffer<float> rows, Ksub;
-  DeviceBuffer<SmoStatus> status;
-  size_t sort_tmp_bytes = 0;
-
-  dsdkStatus_t alloc(int64_t n, int q, std::string* msg) {
-    const size_t un = size_t(n), uq = size_t(q);
-    DSDK_SVM_TRY(alpha.alloc(un, "SMO: alpha", msg));
-    DSDK_SVM_TRY(G.alloc(un, "SMO: gradient", msg));
-    DSDK_SVM_TRY(keys_in.alloc(un, "SMO: sort keys", msg));
-    DSDK_SVM_TRY(keys_out.alloc(un, "SMO: sort keys", msg));
-    DSDK_SVM_TRY(idx_in.alloc(un, "SMO: sort values", msg));
-    DSDK_SVM_TRY(idx_out.alloc(un, "SMO: sort values", msg));
-    DSDK_SVM_TRY(in_ws.alloc(un, "SMO: working-set marks", msg));
-    DSDK_SVM_TRY(ws.alloc(uq, "SMO: working set", msg));
-    DSDK_SVM_TRY(delta.alloc(uq, "SMO: alpha steps", msg));
-    DSDK_SVM_TRY(rows.alloc(uq * un, "SMO: kernel rows (q x n floats)", msg));
-    DSDK_SVM_TRY(Ksub.alloc(uq * uq, "SMO: working-set kernel", msg));
-    DSDK_SVM_TRY(status.alloc(1, "SMO: status", msg));
+  dsdkStatus_t start(const double* C, int64_t q, std::string* msg) {
+    q_ = int(q);
+    DSDK_SVM_TRY(alloc(msg));
     DSDK_SVM_TRY(svm::exec_status(
-        cub::DeviceRadixSort::SortPairs(nullptr, sort_tmp_bytes, keys_in.get(), keys_out.get(),
-                                        idx_in.get(), idx_out.get(), int(n)),
+        cudaMemcpyAsync(C_.get(), C, C_.bytes(), cudaMemcpyHostToDevice, s_), "SMO: copy C", msg));
+    init_kernel<<<grid_, kThreads, 0, s_>>>(n_, alpha_.get(), G_.get());
+    DSDK_SVM_TRY(launch_status("SMO: init", msg));
+    DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(in_ws_.get(), 0, in_ws_.bytes(), s_),
+                                  "SMO: clear marks", msg));
+    // Gap at alpha = 0: the gradient pass with no moved variable (q = 0).
+    DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(status_.get(), 0, sizeof(SmoStatus), s_),
+                                  "SMO: reset status", msg));
+    DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(&status_.get()->low_key, 0xff, 8, s_),
+                                  "SMO: reset gap", msg));
+    update_gradient_kernel<<<grid_, kThreads, 0, s_>>>(n_, 0, delta_.get(), rows_.get(), y_,
+                                                       alpha_.get(), G_.get(), C_.get(),
+                                                       status_.get());
+    return launch_status("SMO: initial gap", msg);
+  }
+
+  dsdkStatus_t status(SmoRoundStatus* rs, std::string* msg) {
+    SmoStatus h{};
+    DSDK_SVM_TRY(svm::exec_status(
+        cudaMemcpyAsync(&h, status_.get(), sizeof h, cudaMemcpyDeviceToHost, s_),
+        "SMO: read status", msg));
+    DSDK_SVM_TRY(svm::exec_status(cudaStreamSynchronize(s_), "SMO: outer iteration", msg));
+    rs->gap = decode_up(h.up_key) - decode_low(h.low_key);
+    rs->steps = h.steps;
+    return DSDK_STATUS_SUCCESS;
+  }
+
+  // Sorted by -yG, then the select kernel: all q slots fresh in the first
+  // round, after a stalled one or for q < 4; otherwise the older half.
+  dsdkStatus_t select(bool fresh, std::string* msg) {
+    sort_keys_kernel<<<grid_, kThreads, 0, s_>>>(n_, y_, G_.get(), keys_in_.get(), idx_in_.get());
+    DSDK_SVM_TRY(launch_status("SMO: sort keys", msg));
+    size_t tmp = sort_tmp_bytes_;
+    DSDK_SVM_TRY(svm::exec_status(
+        cub::DeviceRadixSort::SortPairs(sort_tmp_.get(), tmp, keys_in_.get(), keys_out_.get(),
+                                        idx_in_.get(), idx_out_.get(), int(n_), 0, 64, s_),
+        "SMO: sort by violation", msg));
+    fresh_all_ = fresh || q_ < 4 || round_ == 0;
+    slot_new_ = int((round_ + 1) % 2);  // round 1 replaces half 0
+    ++round_;
+    select_kernel<<<1, kSelectThreads, 0, s_>>>(n_, idx_out_.get(), y_, alpha_.get(), C_.get(),
+                                                ws_.get(), q_, fresh_all_ ? 1 : 0, slot_new_,
+                                                in_ws_.get());
+    return launch_status("SMO: select working set", msg);
+  }
+
+  // Rows only for the fresh slots: the kept half's rows are still in theirs.
+  dsdkStatus_t kernel_rows(std::string* msg) {
+    const int h = q_ / 2;
+    const int first = fresh_all_ ? 0 : slot_new_ * h;
+    const int count = fresh_all_ ? q_ : h;
+    svm::GemmOperand A, B;
+    A.data = X_;
+    A.ld = d_;
+    A.rows = ws_.get() + first;
+    B.data = X_;
+    B.ld = d_;
+    DSDK_SVM_TRY(svm::launch_kernel_gemm(kf_, count, n_, d_, A, B,
+                                         rows_.get() + int64_t(first) * n_, n_, s_, msg));
+    gather_sub_kernel<<<svm::grid_for(int64_t(q_) * q_, kThreads), kThreads, 0, s_>>>(
+        q_, n_, ws_.get(), rows_.get(), Ksub_.get());
+    return launch_status("SMO: gather working-set kernel", msg);
+  }
+
+  dsdkStatus_t local_smo(double tol, int64_t cap, bool whole, std::string* msg) {
+    const int sub_threads = (q_ + 31) / 32 * 32;
+    local_smo_kernel<<<1, sub_threads, 0, s_>>>(q_, ws_.get(), y_, alpha_.get(), G_.get(),
+                                                Ksub_.get(), C_.get(), tol, cap, whole,
+                                                delta_.get(), status_.get());
+    return launch_status("SMO: subproblem", msg);
+  }
+
+  dsdkStatus_t update_gradient(std::string* msg) {
+    update_gradient_kernel<<<grid_, kThreads, 0, s_>>>(n_, q_, delta_.get(), rows_.get(), y_,
+                                                       alpha_.get(), G_.get(), C_.get(),
+                                                       status_.get());
+    return launch_status("SMO: gradient update", msg);
+  }
+
+  dsdkStatus_t final_state(const double** alpha, const double** G, std::string* msg) {
+    alpha_h_.resize(size_t(n_));
+    G_h_.resize(size_t(n_));
+    DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(alpha_h_.data(), alpha_.get(), alpha_.bytes(),
+                                                  cudaMemcpyDeviceToHost, s_),
+                                  "SMO: copy alpha", msg));
+    DSDK_SVM_TRY(svm::exec_status(
+        cudaMemcpyAsync(G_h_.data(), G_.get(), G_.bytes(), cudaMemcpyDeviceToHost, s_),
+        "SMO: copy gradient", msg));
+    DSDK_SVM_TRY(svm::exec_status(cudaStreamSynchronize(s_), "SMO: final copy", msg));
+    *alpha = alpha_h_.data();
+    *G = G_h_.data();
+    return DSDK_STATUS_SUCCESS;
+  }
+
+ private:
+  dsdkStatus_t alloc(std::string* msg) {
+    const size_t un = size_t(n_), uq = size_t(q_);
+    DSDK_SVM_TRY(alpha_.alloc(un, "SMO: alpha", msg));
+    DSDK_SVM_TRY(G_.alloc(un, "SMO: gradient", msg));
+    DSDK_SVM_TRY(C_.alloc(un, "SMO: bounds C", msg));
+    DSDK_SVM_TRY(keys_in_.alloc(un, "SMO: sort keys", msg));
+    DSDK_SVM_TRY(keys_out_.alloc(un, "SMO: sort keys", msg));
+    DSDK_SVM_TRY(idx_in_.alloc(un, "SMO: sort values", msg));
+    DSDK_SVM_TRY(idx_out_.alloc(un, "SMO: sort values", msg));
+    DSDK_SVM_TRY(in_ws_.alloc(un, "SMO: working-set marks", msg));
+    DSDK_SVM_TRY(ws_.alloc(uq, "SMO: working set", msg));
+    DSDK_SVM_TRY(delta_.alloc(uq, "SMO: alpha steps", msg));
+    DSDK_SVM_TRY(rows_.alloc(uq * un, "SMO: kernel rows (q x n floats)", msg));
+    DSDK_SVM_TRY(Ksub_.alloc(uq * uq, "SMO: working-set kernel", msg));
+    DSDK_SVM_TRY(status_.alloc(1, "SMO: status", msg));
+    DSDK_SVM_TRY(svm::exec_status(
+        cub::DeviceRadixSort::SortPairs(nullptr, sort_tmp_bytes_, keys_in_.get(), keys_out_.get(),
+                                        idx_in_.get(), idx_out_.get(), int(n_)),
         "SMO: sort workspace query", msg));
-    return sort_tmp.alloc(sort_tmp_bytes, "SMO: sort workspace", msg);
+    return sort_tmp_.alloc(sort_tmp_bytes_, "SMO: sort workspace", msg);
   }
+
+  int64_t n_, d_;
+  const float* X_;
+  const int32_t* y_;
+  KernelFn<float> kf_;
+  unsigned grid_;
+  cudaStream_t s_;
+  int q_ = 2, slot_new_ = 0;
+  bool fresh_all_ = true;
+  int64_t round_ = 0;
+  DeviceBuffer<double> alpha_, G_, C_, keys_in_, keys_out_, delta_;
+  DeviceBuffer<int32_t> idx_in_, idx_out_, ws_;
+  DeviceBuffer<uint8_t> in_ws_, sort_tmp_;
+  DeviceBuffer<float> rows_, Ksub_;
+  DeviceBuffer<SmoStatus> status_;
+  size_t sort_tmp_bytes_ = 0;
+  std::vector<int32_t> yh_;
+  std::vector<double> alpha_h_, G_h_;
 };
-
-dsdkStatus_t read_status(const SmoStatus* d, SmoStatus* h, cudaStream_t s, std::string* msg) {
-  DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(h, d, sizeof *h, cudaMemcpyDeviceToHost, s),
-                                "SMO: read status", msg));
-  return svm::exec_status(cudaStreamSynchronize(s), "SMO: outer iteration", msg);
-}
-
-// The model from the final alpha and gradient (host, float64): LIBSVM's rho,
-// the dual objective 1/2 a'Qa - e'a = 1/2 sum_t a_t (G_t - 1), and the
-// support vectors (alpha > 0) in ascending order with coef = y alpha.
-void finish_model(const std::vector<double>& alpha, const std::vector<double>& G,
-                  const std::vector<int32_t>& y, double Cp, double Cn, SVMResult* out) {
-  RhoAccumulator<double> rho;
-  double obj = 0.0;
-  out->index.clear();
-  out->coef.clear();
-  for (size_t t = 0; t < alpha.size(); ++t) {
-    rho.add(y[t], alpha[t], y[t] > 0 ? Cp : Cn, G[t]);
-    obj += alpha[t] * (G[t] - 1.0);
-    if (alpha[t] > 0.0) {
-      out->index.push_back(int64_t(t));
-      out->coef.push_back(double(y[t]) * alpha[t]);
-    }
-  }
-  out->bias = -rho.rho();
-  out->objective = 0.5 * obj;
-}
-
-// What one outer iteration needs besides the buffers.
-struct SmoRun {
-  int64_t n, d;
-  const float* X;
-  const int32_t* y;
-  KernelFn<float> kf;
-  double Cp, Cn, tol;
-  int q;
-  long long max_steps;
-  unsigned grid;
-  cudaStream_t s;
-};
-
-// Select the working set, compute its fresh kernel rows, solve the
-// subproblem, update the gradient and the gap (all queued on run.s).
-dsdkStatus_t outer_iteration(const SmoRun& run, SmoBuffers& b, int64_t iter, bool fresh,
-                             std::string* msg) {
-  const int64_t n = run.n;
-  const int q = run.q, h = q / 2;
-  const cudaStream_t s = run.s;
-  sort_keys_kernel<<<run.grid, kThreads, 0, s>>>(n, run.y, b.G.get(), b.keys_in.get(),
-                                                 b.idx_in.get());
-  DSDK_SVM_TRY(launch_status("SMO: sort keys", msg));
-  size_t tmp = b.sort_tmp_bytes;
-  DSDK_SVM_TRY(svm::exec_status(
-      cub::DeviceRadixSort::SortPairs(b.sort_tmp.get(), tmp, b.keys_in.get(), b.keys_out.get(),
-                                      b.idx_in.get(), b.idx_out.get(), int(n), 0, 64, s),
-      "SMO: sort by violation", msg));
-  const bool fresh_all = fresh || q < 4 || iter == 0;
-  const int slot_new = int((iter + 1) % 2);  // iteration 1 replaces half 0
-  select_kernel<<<1, kSelectThreads, 0, s>>>(n, b.idx_out.get(), run.y, b.alpha.get(), run.Cp,
-                                              run.Cn, b.ws.get(), q, fresh_all ? 1 : 0, slot_new,
-                                              b.in_ws.get());
-  DSDK_SVM_TRY(launch_status("SMO: select working set", msg));
-
-  const int first = fresh_all ? 0 : slot_new * h;
-  const int count = fresh_all ? q : h;
-  svm::GemmOperand A, B;
-  A.data = run.X;
-  A.ld = run.d;
-  A.rows = b.ws.get() + first;
-  B.data = run.X;
-  B.ld = run.d;
-  DSDK_SVM_TRY(svm::launch_kernel_gemm(run.kf, count, n, run.d, A, B,
-                                       b.rows.get() + int64_t(first) * n, n, s, msg));
-  gather_sub_kernel<<<svm::grid_for(int64_t(q) * q, kThreads), kThreads, 0, s>>>(
-      q, n, b.ws.get(), b.rows.get(), b.Ksub.get());
-  DSDK_SVM_TRY(launch_status("SMO: gather working-set kernel", msg));
-
-  const int sub_threads = (q + 31) / 32 * 32;
-  local_smo_kernel<<<1, sub_threads, 0, s>>>(q, b.ws.get(), run.y, b.alpha.get(), b.G.get(),
-                                             b.Ksub.get(), run.Cp, run.Cn, run.tol,
-                                             run.max_steps, b.delta.get(), b.status.get());
-  DSDK_SVM_TRY(launch_status("SMO: subproblem", msg));
-  update_gradient_kernel<<<run.grid, kThreads, 0, s>>>(n, q, b.delta.get(), b.rows.get(),
-                                                       run.y, b.alpha.get(), b.G.get(), run.Cp,
-                                                       run.Cn, b.status.get());
-  return launch_status("SMO: gradient update", msg);
-}
 
 }  // namespace
 
@@ -463,76 +497,8 @@ dsdkStatus_t svm_smo_train(const SVMParams& p, int64_t n, int64_t d, const float
   }
   const cudaStream_t s = static_cast<cudaStream_t>(stream);
   DSDK_SVM_TRY(svm::check_training_data(n, d, X, y, s, msg));
-  const double Cp = p.C * p.weight_pos, Cn = p.C * p.weight_neg;
-  const KernelFn<float> kf{p.kernel, float(p.gamma), float(p.coef0), p.degree};
-  const int q = choose_q(p.working_set, n);
-  // Bounds on the pair steps of one subproblem and (LIBSVM's guard against
-  // endless loops) of the whole run, as in the CPU solver.
-  const SmoRun run{n, d, X, y, kf, Cp, Cn, p.tol, q, 100LL * q, svm::grid_for(n, kThreads), s};
-  const long long step_limit = std::max<long long>(10000000, 100LL * n);
-
-  SmoBuffers b;
-  DSDK_SVM_TRY(b.alloc(n, q, msg));
-
-  init_kernel<<<run.grid, kThreads, 0, s>>>(n, b.alpha.get(), b.G.get());
-  DSDK_SVM_TRY(launch_status("SMO: init", msg));
-  DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(b.in_ws.get(), 0, b.in_ws.bytes(), s),
-                                "SMO: clear marks", msg));
-  // Gap at alpha = 0: the gradient pass with no steps (q = 0).
-  DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(&b.status.get()->up_key, 0, 8, s),
-                                "SMO: reset gap", msg));
-  DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(&b.status.get()->low_key, 0xff, 8, s),
-                                "SMO: reset gap", msg));
-  update_gradient_kernel<<<run.grid, kThreads, 0, s>>>(n, 0, b.delta.get(), b.rows.get(), y,
-                                                       b.alpha.get(), b.G.get(), Cp, Cn,
-                                                       b.status.get());
-  DSDK_SVM_TRY(launch_status("SMO: initial gap", msg));
-
-  SmoStatus st{};
-  int64_t iter = 0;
-  long long steps = 0;
-  bool converged = false, stalled = false;
-  for (;; ++iter) {
-    DSDK_SVM_TRY(read_status(b.status.get(), &st, s, msg));
-    const double gap = decode_up(st.up_key) - decode_low(st.low_key);
-    if (gap != gap) {
-      if (msg) *msg = "SMO: the gradient became NaN (check X for inf/NaN)";
-      return DSDK_STATUS_EXECUTION_FAILED;
-    }
-    if (gap < p.tol) {
-      converged = true;
-      break;
-    }
-    if (iter > 0) {
-      // As on the CPU: a round without a step is followed by a fresh set (it
-      // holds the maximal violating pair); when that cannot move either,
-      // rounding has stalled the solver.
-      if (st.steps == 0 && stalled) break;
-      stalled = st.steps == 0;
-      steps += st.steps;
-    }
-    if ((p.max_iter >= 0 && iter >= p.max_iter) || steps >= step_limit) break;
-
-    DSDK_SVM_TRY(outer_iteration(run, b, iter, stalled, msg));
-  }
-
-  std::vector<double> alpha(static_cast<size_t>(n)), G(static_cast<size_t>(n));
-  std::vector<int32_t> yh(static_cast<size_t>(n));
-  DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(alpha.data(), b.alpha.get(), b.alpha.bytes(),
-                                                cudaMemcpyDeviceToHost, s),
-                                "SMO: copy alpha", msg));
-  DSDK_SVM_TRY(svm::exec_status(
-      cudaMemcpyAsync(G.data(), b.G.get(), b.G.bytes(), cudaMemcpyDeviceToHost, s),
-      "SMO: copy gradient", msg));
-  DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(yh.data(), y, yh.size() * sizeof(int32_t),
-                                                cudaMemcpyDeviceToHost, s),
-                                "SMO: copy labels", msg));
-  DSDK_SVM_TRY(svm::exec_status(cudaStreamSynchronize(s), "SMO: final copy", msg));
-
-  finish_model(alpha, G, yh, Cp, Cn, out);
-  out->iterations = iter;
-  out->converged = converged;
-  return DSDK_STATUS_SUCCESS;
+  SmoCuda backend(p, n, d, X, y, s);
+  return smo_solve(backend, p, n, out, msg);
 }
 
 }  // namespace cuda

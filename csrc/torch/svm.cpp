@@ -1,6 +1,6 @@
-// Python bindings of the SVM C API: binary training and kernel matrices on
-// torch tensors. The estimator (python/dsdkern/svm.py) builds multi-class
-// one-vs-one on top of these two calls.
+// Python bindings of the SVM C API on torch tensors: binary and one-vs-one
+// training, one-vs-one prediction and kernel matrices, for the estimator
+// (python/dsdkern/svm.py).
 #include <ATen/Parallel.h>
 
 #include <memory>
@@ -119,6 +119,13 @@ Desc make_desc(dsdkHandle_t h, dsdkSVMKernel_t kernel, double C, double gamma, d
                              size_t(cache_bytes)),
         h, "dsdkSetSVMDescriptor");
   return d;
+}
+
+// A descriptor for the calls that only evaluate the kernel: C, tol, max_iter
+// and the cache play no part there; valid placeholders.
+Desc kernel_desc(dsdkHandle_t h, dsdkSVMKernel_t kernel, double gamma, double coef0,
+                 int64_t degree) {
+  return make_desc(h, kernel, 1.0, gamma, coef0, degree, 1e-3, -1, 0);
 }
 
 // The checks train and train_ovo share: X, its labels (int32, one per row,
@@ -267,8 +274,7 @@ at::Tensor kernel_matrix(const at::Tensor& X, const at::Tensor& Z, const std::st
   at::Tensor K = at::empty({X.size(0), Z.size(0)}, X.options());
   if (K.numel() == 0) return K;
   Handle h = make_handle(X, num_threads);
-  // C, tol, max_iter and the cache play no part in a kernel matrix; valid placeholders.
-  Desc d = make_desc(h.get(), kernel_id, 1.0, gamma, coef0, degree, 1e-3, -1, 0);
+  Desc d = kernel_desc(h.get(), kernel_id, gamma, coef0, degree);
   dsdkStatus_t st;
   {
     py::gil_scoped_release nogil;
@@ -277,6 +283,52 @@ at::Tensor kernel_matrix(const at::Tensor& X, const at::Tensor& Z, const std::st
   }
   check(st, h.get(), "dsdkSVMKernelMatrix");
   return K;
+}
+
+// (winner int32[m], decision float64[m, pairs] or None) of a one-vs-one model
+// laid out as sklearn's SVC (dsdkSVMPredictOneVsOne).
+py::tuple predict_ovo(const at::Tensor& Z, const at::Tensor& SV, const at::Tensor& n_support,
+                      const at::Tensor& dual_coef, const at::Tensor& intercept,
+                      const std::string& kernel, double gamma, double coef0, int64_t degree,
+                      bool with_decision, int64_t num_threads) {
+  check_matrix(Z, "Z");
+  check_matrix(SV, "SV");
+  dsdkDataType_t dtype = data_type(Z, "Z");
+  TORCH_CHECK_VALUE(Z.is_cpu() && SV.is_cpu(), "svm_predict_ovo runs on the CPU; Z is on ",
+                    Z.device(), " and SV on ", SV.device());
+  TORCH_CHECK_TYPE(SV.scalar_type() == Z.scalar_type(), "SV must have Z's dtype (",
+                   Z.scalar_type(), "), got ", SV.scalar_type());
+  TORCH_CHECK_VALUE(SV.size(1) == Z.size(1), "Z and SV must have the same number of features, "
+                    "got ", Z.size(1), " and ", SV.size(1));
+  const int64_t k = n_support.numel();
+  TORCH_CHECK_VALUE(k >= 2 && k <= 65536 && n_support.dim() == 1 &&
+                        n_support.scalar_type() == at::kLong && n_support.is_cpu() &&
+                        n_support.is_contiguous(),
+                    "n_support must be a contiguous int64 CPU vector of 2 to 65536 counts");
+  const int64_t pairs = k * (k - 1) / 2;
+  auto check_f64 = [](const at::Tensor& t, const char* name, at::IntArrayRef shape) {
+    TORCH_CHECK_VALUE(t.sizes() == shape && t.scalar_type() == at::kDouble && t.is_cpu() &&
+                          t.is_contiguous(),
+                      name, " must be a contiguous float64 CPU tensor of shape ", shape,
+                      ", got shape ", t.sizes(), " and dtype ", t.scalar_type());
+  };
+  check_f64(dual_coef, "dual_coef", {k - 1, SV.size(0)});
+  check_f64(intercept, "intercept", {pairs});
+  at::Tensor winner = at::empty({Z.size(0)}, at::kInt);
+  at::Tensor decision = with_decision ? at::empty({Z.size(0), pairs}, at::kDouble) : at::Tensor();
+  Handle h = make_handle(Z, num_threads);
+  Desc d = kernel_desc(h.get(), parse_kernel(kernel), gamma, coef0, degree);
+  dsdkStatus_t st;
+  {
+    py::gil_scoped_release nogil;
+    st = dsdkSVMPredictOneVsOne(h.get(), d.get(), dtype, int(k), n_support.data_ptr<int64_t>(),
+                                Z.size(1), SV.data_ptr(), dual_coef.data_ptr<double>(),
+                                intercept.data_ptr<double>(), Z.size(0), Z.data_ptr(),
+                                with_decision ? decision.data_ptr<double>() : nullptr,
+                                winner.data_ptr<int32_t>());
+  }
+  check(st, h.get(), "dsdkSVMPredictOneVsOne");
+  return py::make_tuple(winner, with_decision ? py::cast(decision) : py::none());
 }
 
 }  // namespace
@@ -309,6 +361,17 @@ void register_svm_bindings(py::module_& m) {
         py::arg("cache_bytes") = int64_t(200) << 20, py::arg("solver") = "smo",
         py::arg("working_set") = 0, py::arg("max_basis") = 0, py::arg("candidates") = 0,
         py::arg("seed") = 0, py::arg("num_threads") = 0, py::arg("sample_weight") = py::none());
+  m.def("svm_predict_ovo", &predict_ovo,
+        "One-vs-one prediction in one call (dsdkSVMPredictOneVsOne), CPU only. Z: [m, d] and "
+        "SV: [nSV, d] contiguous, same dtype (float32/float64), SV grouped by class; "
+        "n_support: [k] int64; dual_coef: [k - 1, nSV] float64 (LIBSVM's layout); intercept: "
+        "[k (k - 1) / 2] float64. Returns (winner int32[m]: the class by vote, ties to the "
+        "lowest, decision float64[m, k (k - 1) / 2] of the pairs (0,1), (0,2), ... or None "
+        "unless with_decision).",
+        py::arg("Z"), py::arg("SV"), py::arg("n_support"), py::arg("dual_coef"),
+        py::arg("intercept"), py::arg("kernel") = "rbf", py::arg("gamma") = 1.0,
+        py::arg("coef0") = 0.0, py::arg("degree") = 3, py::arg("with_decision") = false,
+        py::arg("num_threads") = 0);
   m.def("svm_kernel_matrix", &kernel_matrix,
         "K[i, j] = kernel(X[i], Z[j]) (dsdkSVMKernelMatrix). X: [n, d], Z: [m, d], same dtype "
         "and device; returns K: [n, m] of that dtype on that device.",

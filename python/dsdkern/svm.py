@@ -3,9 +3,11 @@
 Multi-class problems are split one-vs-one exactly as LIBSVM does, so the fitted
 attributes (support_, dual_coef_, intercept_, ...) have sklearn.svm.SVC's layout
 and meaning. On the CPU all class pairs train in one dsdkSVMTrainOneVsOne call;
-on a GPU each pair is one dsdkSVMTrain call. Prediction computes the kernel
-between the inputs and all support vectors once (dsdkSVMKernelMatrix) and sums
-per class pair. probability=True adds Platt scaling (svm_platt.py).
+on a GPU each pair is one dsdkSVMTrain call. Prediction on the CPU is one
+dsdkSVMPredictOneVsOne call (the kernel against all support vectors once, every
+pair's decision value and the votes in C++); on a GPU the kernel matrix
+(dsdkSVMKernelMatrix) is summed per class pair. probability=True adds Platt
+scaling (svm_platt.py).
 """
 import numbers
 import os
@@ -283,7 +285,10 @@ class SVC(ClassifierMixin, BaseEstimator):
         X = _to_numpy(X) if isinstance(X, torch.Tensor) else X
         y = _to_numpy(y) if isinstance(y, torch.Tensor) else y
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C")
-        check_classification_targets(y)
+        # A 1-D integer or bool y is always 'binary' or 'multiclass', both accepted:
+        # type_of_target would spend ~0.1 ms (a third of a small fit's Python) to say so.
+        if y.dtype.kind not in "biu":
+            check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
         Xt = _host_tensor(X)
         if device is not None:
@@ -294,9 +299,9 @@ class SVC(ClassifierMixin, BaseEstimator):
         """sklearn's checks of sample_weight; returns float64 weights or None."""
         if sample_weight is None:
             return None
-        if on_cuda:
-            raise ValueError("sample_weight is not supported when training on a CUDA device; "
-                             "use device='cpu'.")
+        if on_cuda and self.solver == "spsvm":
+            raise ValueError("sample_weight is not supported by solver='spsvm' on a CUDA "
+                             "device; use solver='smo' or device='cpu'.")
         w = np.asarray(_to_numpy(sample_weight), dtype=np.float64)
         if w.ndim != 1 or w.shape[0] != n:
             raise ValueError("sample_weight and X have incompatible shapes: %r vs %r"
@@ -378,7 +383,8 @@ class SVC(ClassifierMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,) or None
             Multiplies C per sample (LIBSVM's instance weights: row i's C is
             C * class_weight_[y_i] * sample_weight[i]). Rows of weight <= 0 are
-            left out of training, as LIBSVM does. CPU training only.
+            left out of training, as LIBSVM does. On a CUDA device only solver='smo'
+            takes them.
         """
         probability = self._effective_probability()
         Xt, codes, classes = self._validate_fit(X, y)
@@ -442,11 +448,12 @@ class SVC(ClassifierMixin, BaseEstimator):
                 sample_weight=None if wu is None else torch.from_numpy(wu),
                 **self._kernel_args())
         fits, prob_a, prob_b = [], [], []
+        codes_host = cu.cpu().numpy()  # host bookkeeping: numpy costs less per pair than torch
         for p, ((i, j), (index, coef, bias, objective, iterations, converged)) in enumerate(
                 zip(pairs, results)):
-            index = index.to(Xt.device)
-            of_i = (cu.index_select(0, index) == i).cpu().numpy()
-            orig = index.cpu().numpy() if kept is None else kept[index.cpu().numpy()]
+            index = index.cpu().numpy()
+            of_i = codes_host[index] == i
+            orig = index if kept is None else kept[index]
             fits.append((orig, of_i, coef.numpy(), bias, objective, iterations, converged))
             if probability:
                 rows, yp, wp = self._pair_problem(cu, wu, i, j)
@@ -488,6 +495,15 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.n_support_ = np.array([len(c) for c in sv], dtype=np.int32)
         self._dual_coef_ = dual_coef
         self._intercept_ = np.array([f[3] for f in fits], dtype=np.float64)
+        # What svm_predict_ovo takes, made once here (numpy, so that a pickle holds
+        # no torch state): predict must not change the estimator (sklearn's
+        # check_dict_unchanged), and converting per call costs.
+        self._ovo_operands = dict(
+            sv={"float64": self.support_vectors_,
+                "float32": self.support_vectors_.astype(np.float32)},
+            n_support=self.n_support_.astype(np.int64), dual_coef=dual_coef,
+            intercept=self._intercept_, pair_i=np.array([i for i, _ in pairs], dtype=np.int64),
+            pair_j=np.array([j for _, j in pairs], dtype=np.int64))
         self.objective_ = np.array([f[4] for f in fits], dtype=np.float64)
         self.n_iter_ = np.array([f[5] for f in fits], dtype=np.int32)
         self.fit_status_ = 0 if all(f[6] for f in fits) else 1
@@ -519,20 +535,29 @@ class SVC(ClassifierMixin, BaseEstimator):
             Xt = Xt.to(device=self._cuda_device(X), dtype=torch.float32)
         return Xt, out
 
-    def _decision_ovo(self, Xt):
-        """LIBSVM's pairwise decision values f_ij(x) > 0 for class i, shape (n, n_pairs).
-        Rows go through in blocks so that a kernel block stays near _BLOCK_BYTES."""
+    def _predict_ovo(self, Xt, with_decision):
+        """(winner class codes by one-vs-one vote, pairwise decision values f_ij(x) > 0
+        for class i of shape (n, n_pairs) or None unless with_decision). On the CPU
+        one library call (svm_predict_ovo); on a GPU the kernel against all
+        support vectors in blocks that stay near _BLOCK_BYTES, summed per pair."""
+        ops = self._ovo_operands
+        if Xt.device.type == "cpu":
+            sv = ops["sv"][str(Xt.dtype)[len("torch."):]]
+            return _C.svm_predict_ovo(
+                Xt, *(torch.from_numpy(a) for a in (sv, ops["n_support"], ops["dual_coef"],
+                                                    ops["intercept"])),
+                with_decision=with_decision, num_threads=self._num_threads(),
+                **self._kernel_args())
         k = len(self.classes_)
         sv = torch.from_numpy(self.support_vectors_).to(Xt.device, Xt.dtype).contiguous()
-        # Sums in float64 on the CPU; on a GPU in the kernel's float32.
-        acc = torch.float64 if Xt.device.type == "cpu" else Xt.dtype
-        dc = torch.from_numpy(self._dual_coef_).to(Xt.device, acc)
+        # Sums on a GPU in the kernel's float32.
+        dc = torch.from_numpy(self._dual_coef_).to(Xt.device, Xt.dtype)
         start = np.concatenate([[0], np.cumsum(self.n_support_)])
-        dec = torch.empty((Xt.shape[0], len(self._intercept_)), dtype=acc, device=Xt.device)
+        dec = torch.empty((Xt.shape[0], len(self._intercept_)), dtype=Xt.dtype, device=Xt.device)
         block = max(1, _BLOCK_BYTES // (8 * max(1, sv.shape[0])))
         for r0 in range(0, Xt.shape[0], block):
             K = _C.svm_kernel_matrix(Xt[r0:r0 + block], sv, num_threads=self._num_threads(),
-                                     **self._kernel_args()).to(acc)
+                                     **self._kernel_args())
             out = dec[r0:r0 + block]
             p = 0
             for i in range(k):
@@ -541,7 +566,19 @@ class SVC(ClassifierMixin, BaseEstimator):
                     out[:, p] = (K[:, si:ei] @ dc[j - 1, si:ei] + K[:, sj:ej] @ dc[i, sj:ej]
                                  + float(self._intercept_[p]))
                     p += 1
-        return dec
+        votes = self._pair_sums(dec > 0, torch.int64)
+        return votes.argmax(dim=1), dec  # argmax: the lowest index among ties
+
+    def _pair_sums(self, per_pair, dtype, minus=None):
+        """(n, n_classes): per class, the sum of per_pair[:, p] over the pairs p = (i, j)
+        where it is i, plus that of minus[:, p] (default: not per_pair) where it is j."""
+        ops = self._ovo_operands
+        dev = per_pair.device
+        out = torch.zeros((per_pair.shape[0], len(self.classes_)), dtype=dtype, device=dev)
+        out.index_add_(1, torch.from_numpy(ops["pair_i"]).to(dev), per_pair.to(dtype))
+        out.index_add_(1, torch.from_numpy(ops["pair_j"]).to(dev),
+                       (~per_pair if minus is None else minus).to(dtype))
+        return out
 
     @staticmethod
     def _output(t, out):
@@ -552,23 +589,14 @@ class SVC(ClassifierMixin, BaseEstimator):
         (n, n_classes * (n_classes - 1) / 2) for 'ovo'; (n, n_classes) for 'ovr'
         (sklearn's monotone transform of the one-vs-one votes and values)."""
         Xt, out = self._validate_predict(X)
-        dec = self._decision_ovo(Xt)
+        _, dec = self._predict_ovo(Xt, with_decision=True)
         k = len(self.classes_)
         if k == 2:
             return self._output(-dec[:, 0], out)
         if self.decision_function_shape == "ovo":
             return self._output(dec, out)
-        votes = torch.zeros((dec.shape[0], k), dtype=dec.dtype, device=dec.device)
-        conf = torch.zeros_like(votes)
-        p = 0
-        for i in range(k):
-            for j in range(i + 1, k):
-                positive = dec[:, p] >= 0
-                votes[:, i] += positive
-                votes[:, j] += ~positive
-                conf[:, i] += dec[:, p]
-                conf[:, j] -= dec[:, p]
-                p += 1
+        votes = self._pair_sums(dec >= 0, dec.dtype)
+        conf = self._pair_sums(dec, dec.dtype, minus=-dec)
         return self._output(votes + conf / (3 * (conf.abs() + 1)), out)
 
     def predict(self, X):
@@ -583,16 +611,8 @@ class SVC(ClassifierMixin, BaseEstimator):
             winner = torch.as_tensor(self.decision_function(X)).argmax(dim=1)
             return self._labels(winner, X.device if isinstance(X, torch.Tensor) else None)
         Xt, out = self._validate_predict(X)
-        dec = self._decision_ovo(Xt)
-        votes = torch.zeros((dec.shape[0], k), dtype=torch.int64, device=dec.device)
-        p = 0
-        for i in range(k):
-            for j in range(i + 1, k):
-                positive = dec[:, p] > 0
-                votes[:, i] += positive
-                votes[:, j] += ~positive
-                p += 1
-        return self._labels(torch.argmax(votes, dim=1), out)  # argmax: the lowest index
+        winner, _ = self._predict_ovo(Xt, with_decision=False)
+        return self._labels(winner, out)
 
     def _labels(self, winner, out):
         """classes_[winner] as a tensor on `out` (numeric labels) or a numpy array."""
@@ -616,7 +636,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             raise NotFittedError("predict_proba is not available when fitted with "
                                  "probability=False")
         Xt, out = self._validate_predict(X)
-        dec = self._decision_ovo(Xt).to(torch.float64).cpu().numpy()
+        dec = self._predict_ovo(Xt, with_decision=True)[1].to(torch.float64).cpu().numpy()
         proba = pairwise_probabilities(dec, self._probA, self._probB)
         return proba if out is None else torch.from_numpy(proba).to(out)
 

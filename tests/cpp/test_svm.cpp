@@ -1,7 +1,7 @@
 // SVM C API on the CPU: argument checks, SMO optimality checked independently
 // (feasibility, KKT gap and dual objective recomputed from the returned alphas
 // with a naive kernel), kernel matrix against a naive loop, SPSVM on a
-// separable problem; float and double.
+// separable problem, one-vs-one prediction against naive votes; float and double.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -664,6 +664,101 @@ void test_one_vs_one(dsdkHandle_t h) {
   CHECK_OK(dsdkDestroySVMDescriptor(desc));
 }
 
+// dsdkSVMPredictOneVsOne against the votes computed here from a naive double
+// kernel, on a random one-vs-one model (any coefficients define one; a class
+// without support vectors included), with more queries than one 64 MiB kernel
+// block holds; then its bad arguments.
+template <typename T>
+void test_predict_one_vs_one(dsdkHandle_t h) {
+  constexpr int k = 4, pairs = k * (k - 1) / 2;
+  const int64_t n_support[k] = {700, 0, 900, 500};
+  const int64_t nsv = 2100, d = 3, m = 8100;
+  const dsdkDataType_t dt = sizeof(T) == 4 ? DSDK_DATA_FLOAT : DSDK_DATA_DOUBLE;
+  const double gamma = 0.4;
+  std::mt19937 rng(31);
+  std::normal_distribution<double> g(0.0, 1.0);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  // Inputs rounded to T once; the reference reads the rounded values in double.
+  std::vector<T> SV(size_t(nsv * d)), Z(size_t(m * d));
+  for (T& v : SV) v = T(g(rng));
+  for (T& v : Z) v = T(g(rng));
+  std::vector<double> dual((k - 1) * size_t(nsv)), intercept(pairs);
+  for (double& v : dual) v = u(rng);
+  for (double& v : intercept) v = 0.5 * u(rng);
+  const std::vector<double> SVd(SV.begin(), SV.end()), Zd(Z.begin(), Z.end());
+
+  dsdkSVMDescriptor_t desc;
+  CHECK_OK(dsdkCreateSVMDescriptor(&desc));
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 1.0, gamma, 0.0, 3, 1e-3, -1, 0));
+  std::vector<double> dec(size_t(m) * pairs);
+  std::vector<int32_t> win(static_cast<size_t>(m)), win_only(static_cast<size_t>(m), -1);
+  CHECK_OK(dsdkSVMPredictOneVsOne(h, desc, dt, k, n_support, d, SV.data(), dual.data(),
+                                  intercept.data(), m, Z.data(), dec.data(), win.data()));
+  CHECK_OK(dsdkSVMPredictOneVsOne(h, desc, dt, k, n_support, d, SV.data(), dual.data(),
+                                  intercept.data(), m, Z.data(), nullptr, win_only.data()));
+  CHECK(win_only == win);
+
+  int64_t start[k + 1] = {0};
+  for (int c = 0; c < k; ++c) start[c + 1] = start[c] + n_support[c];
+  // Float kernel values err by ~1e-7 each, summed over ~1600 coefficients <= 1.
+  const double tol = sizeof(T) == 4 ? 2e-4 : 1e-10;
+  double worst = 0;
+  int64_t decided = 0;
+  std::vector<double> K(static_cast<size_t>(nsv));
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t s = 0; s < nsv; ++s)
+      K[size_t(s)] = naive_kernel(DSDK_SVM_KERNEL_RBF, &Zd[size_t(i * d)], &SVd[size_t(s * d)],
+                                  d, gamma, 0.0, 3);
+    int votes[k] = {0};
+    bool close = false;
+    int p = 0;
+    for (int a = 0; a < k; ++a)
+      for (int b = a + 1; b < k; ++b, ++p) {
+        double f = intercept[size_t(p)];
+        for (int64_t s = start[a]; s < start[a + 1]; ++s)
+          f += dual[size_t((b - 1) * nsv + s)] * K[size_t(s)];
+        for (int64_t s = start[b]; s < start[b + 1]; ++s)
+          f += dual[size_t(a * nsv + s)] * K[size_t(s)];
+        worst = std::max(worst, std::fabs(f - dec[size_t(i * pairs + p)]));
+        close = close || std::fabs(f) <= tol;
+        ++votes[f > 0 ? a : b];
+      }
+    if (close) continue;  // a vote within rounding of 0 may go either way
+    ++decided;
+    CHECK(win[size_t(i)] == int32_t(std::max_element(votes, votes + k) - votes));
+  }
+  std::printf("predict one-vs-one (%s): worst |f - f_ref| = %.3g, %lld of %lld rows voted\n",
+              sizeof(T) == 4 ? "float" : "double", worst, (long long)decided, (long long)m);
+  CHECK(worst <= tol);
+  CHECK(decided >= m - 10);
+
+  auto predict = [&](dsdkSVMDescriptor_t dd, dsdkDataType_t t, int classes, const int64_t* ns,
+                     const void* sv, const void* z, double* out, int32_t* w) {
+    return dsdkSVMPredictOneVsOne(h, dd, t, classes, ns, d, sv, dual.data(), intercept.data(), m,
+                                  z, out, w);
+  };
+  expect_bad(h, predict(nullptr, dt, k, n_support, SV.data(), Z.data(), dec.data(), win.data()),
+             "desc");
+  expect_bad(h, predict(desc, dsdkDataType_t(9), k, n_support, SV.data(), Z.data(), dec.data(),
+                        win.data()),
+             "dtype");
+  expect_bad(h, predict(desc, dt, 1, n_support, SV.data(), Z.data(), dec.data(), win.data()),
+             "numClasses");
+  const int64_t negative[k] = {700, -1, 900, 500};
+  expect_bad(h, predict(desc, dt, k, negative, SV.data(), Z.data(), dec.data(), win.data()),
+             "nSupport[1]");
+  expect_bad(h, predict(desc, dt, k, nullptr, SV.data(), Z.data(), dec.data(), win.data()),
+             "nSupport");
+  expect_bad(h, predict(desc, dt, k, n_support, nullptr, Z.data(), dec.data(), win.data()), "SV");
+  expect_bad(h, predict(desc, dt, k, n_support, SV.data(), nullptr, dec.data(), win.data()), "Z");
+  expect_bad(h, predict(desc, dt, k, n_support, SV.data(), Z.data(), nullptr, nullptr),
+             "both NULL");
+  CHECK_OK(dsdkSetSVMDescriptor(desc, DSDK_SVM_KERNEL_RBF, 1.0, -1.0, 0.0, 3, 1e-3, -1, 0));
+  expect_bad(h, predict(desc, dt, k, n_support, SV.data(), Z.data(), dec.data(), win.data()),
+             "gamma");
+  CHECK_OK(dsdkDestroySVMDescriptor(desc));
+}
+
 int main() {
   dsdkHandle_t h;
   CHECK_OK(dsdkCreate(&h, DSDK_BACKEND_CPU));
@@ -682,6 +777,8 @@ int main() {
   test_degenerate<float>(h);
   test_decision_function<double>(h);
   test_decision_function<float>(h);
+  test_predict_one_vs_one<double>(h);
+  test_predict_one_vs_one<float>(h);
   CHECK_OK(dsdkDestroy(h));
   return check::report("test_svm");
 }

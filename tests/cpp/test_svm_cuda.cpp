@@ -110,6 +110,7 @@ struct Settings {
   int64_t max_iter = -1;
   double w_pos = 1.0, w_neg = 1.0;
   int working_set = 0, max_basis = 0, candidates = 0;
+  std::vector<double> sample_weight;  // empty: none
 };
 
 dsdkSVMDescriptor_t make_desc(const Settings& s) {
@@ -119,6 +120,8 @@ dsdkSVMDescriptor_t make_desc(const Settings& s) {
                                 s.max_iter, size_t(64) << 20));
   CHECK_OK(dsdkSetSVMClassWeights(desc, s.w_pos, s.w_neg));
   CHECK_OK(dsdkSetSVMSolverOptions(desc, s.working_set, s.max_basis, s.candidates, 7));
+  CHECK_OK(dsdkSetSVMSampleWeights(desc, int64_t(s.sample_weight.size()),
+                                   s.sample_weight.empty() ? nullptr : s.sample_weight.data()));
   return desc;
 }
 
@@ -201,12 +204,15 @@ void compare_smo(dsdkHandle_t cpu, dsdkHandle_t gpu, const char* name, const Pro
   for (int64_t i : sc) differ += sg.count(i) ? 0 : 1;
   for (int64_t i : sg) differ += sc.count(i) ? 0 : 1;
   if (unique_alpha) CHECK(double(differ) <= 2.0 + 0.02 * double(sc.size()));
-  // coef = y * alpha in [-C_neg, C_pos] with the label's sign.
+  // coef = y * alpha in (0, C_k] with the label's sign, C_k = C * class weight
+  // * sample weight.
   const double Cp = s.C * s.w_pos, Cn = s.C * s.w_neg;
   for (size_t k = 0; k < mg.index.size(); ++k) {
-    const int32_t yk = p.y[size_t(mg.index[k])];
+    const int64_t t = mg.index[k];
+    const int32_t yk = p.y[size_t(t)];
     const double a = mg.coef[k] * yk;
-    CHECK(a > 0 && a <= (yk > 0 ? Cp : Cn) * (1 + 1e-12));
+    const double w = s.sample_weight.empty() ? 1.0 : s.sample_weight[size_t(t)];
+    CHECK(a > 0 && a <= (yk > 0 ? Cp : Cn) * w * (1 + 1e-12));
   }
 
   const std::vector<double> fc = decision(mc, s, p, test), fg = decision(mg, s, p, test);
@@ -387,7 +393,7 @@ int main() {
   const Problem train_set = make_problem(1500, 10, 1, 0.8);
   const Problem test_set = make_problem(500, 10, 2, 0.8);
   {
-    Settings s;  // RBF, automatic working set (q = 512 < n)
+    Settings s;  // RBF, automatic working set (q = 128 < n)
     compare_smo(cpu, gpu, "rbf", train_set, test_set, s);
     s.working_set = 64;  // many outer rounds through the kept-half slots
     compare_smo(cpu, gpu, "rbf", train_set, test_set, s);
@@ -414,6 +420,29 @@ int main() {
     s.w_pos = 2.0;  // class weights: different boxes for the two classes
     s.working_set = 128;
     compare_smo(cpu, gpu, "poly, weighted", train_set, test_set, s);
+    // Sample weights: a per-row box, some rows far tighter than C (bounded
+    // support vectors at many different bounds), some far looser.
+    std::mt19937 rng(21);
+    std::uniform_real_distribution<double> u(-2.0, 1.0);
+    s.sample_weight.resize(size_t(train_set.n));
+    for (double& w : s.sample_weight) w = std::pow(10.0, u(rng));
+    compare_smo(cpu, gpu, "poly, class and sample weights", train_set, test_set, s);
+    s.kernel = DSDK_SVM_KERNEL_RBF;
+    s.gamma = 0.2;
+    s.w_pos = 1.0;
+    s.working_set = 0;
+    compare_smo(cpu, gpu, "rbf, sample weights", train_set, test_set, s);
+    // The CUDA SPSVM solver has no sample weights yet: refused, no model.
+    DeviceArray<float> dX(train_set.X);
+    DeviceArray<int32_t> dy(train_set.y);
+    dsdkSVMDescriptor_t desc = make_desc(s);
+    dsdkSVMModel_t model = nullptr;
+    CHECK_STATUS(dsdkSVMTrain(gpu, desc, DSDK_SVM_SOLVER_SPSVM, DSDK_DATA_FLOAT, train_set.n,
+                              train_set.d, dX.p, dy.p, &model),
+                 DSDK_STATUS_NOT_SUPPORTED);
+    CHECK_MESSAGE(gpu, "sample weights");
+    CHECK(model == nullptr);
+    CHECK_OK(dsdkDestroySVMDescriptor(desc));
   }
   {
     // Fewer samples than the working set (q shrinks to n), odd n.
@@ -421,6 +450,7 @@ int main() {
     Settings s;
     s.C = 10.0;
     s.gamma = 0.5;
+    s.working_set = 512;
     compare_smo(cpu, gpu, "rbf, small", small, small_test, s);
   }
   {

@@ -408,8 +408,8 @@ dsdkStatus_t dsdkSetSVMClassWeights(dsdkSVMDescriptor_t desc, double weightPosit
 /* Per-row multipliers of C (LIBSVM's instance weights): row i's C is
  * C * class weight * weights[i]. weights: n host doubles, each finite and > 0
  * (drop zero-weight rows before training, as LIBSVM does); copied. n must be
- * the training call's n; n = 0 or weights = NULL clears them. CPU backend only
- * (the CUDA backend returns NOT_SUPPORTED while weights are set). */
+ * the training call's n; n = 0 or weights = NULL clears them. The CUDA backend
+ * takes them for SMO and returns NOT_SUPPORTED for SPSVM while they are set. */
 dsdkStatus_t dsdkSetSVMSampleWeights(dsdkSVMDescriptor_t desc, int64_t n, const double* weights);
 /* SMO working-set size q (even, >= 2; 0 = automatic); SPSVM maximum basis
  * size (>= 1; 0 = automatic), candidate batch size (0 = automatic) and seed. */
@@ -470,6 +470,23 @@ dsdkStatus_t dsdkSVMModelGetSupport(dsdkSVMModel_t model, int64_t* index, double
 dsdkStatus_t dsdkSVMDecisionFunction(dsdkHandle_t handle, dsdkSVMModel_t model,
                                      dsdkDataType_t dtype, int64_t n, int64_t d, const void* X,
                                      int64_t m, const void* Z, void* out);
+/* LIBSVM's one-vs-one prediction of a k-class model in one call, CPU backend
+ * only (all host memory). SV: nSV x d row-major support vectors of dtype (FLOAT
+ * or DOUBLE), grouped by class: nSupport[c] >= 0 rows of class c, in class
+ * order, nSV their sum (0 allowed: SV may then be NULL). dualCoef: (k - 1) x nSV
+ * doubles in LIBSVM's layout (a vector of class c keeps its coefficient for the
+ * pair (c, o) in row o if o < c, else in row o - 1); intercept: k (k - 1) / 2
+ * doubles. For each of the m rows of Z (m x d, dtype) and each pair p = (i, j),
+ * i < j, in the order (0,1), (0,2), ..., (1,2), ...:
+ * f_p = sum over the SVs s of classes i and j of coef(s, p) K(Z, s) + intercept[p],
+ * which votes for i when f_p > 0, else for j. decision (m x k (k - 1) / 2
+ * doubles, or NULL) receives f; winner (m int32, or NULL) the class with the
+ * most votes, the lowest index among ties. The kernel is the descriptor's. */
+dsdkStatus_t dsdkSVMPredictOneVsOne(dsdkHandle_t handle, dsdkSVMDescriptor_t desc,
+                                    dsdkDataType_t dtype, int numClasses,
+                                    const int64_t* nSupport, int64_t d, const void* SV,
+                                    const double* dualCoef, const double* intercept, int64_t m,
+                                    const void* Z, double* decision, int32_t* winner);
 /* K[i, j] = kernel(X[i], Z[j]) for X: n x d and Z: m x d row-major; K: n x m
  * row-major; all of dtype on the handle's device. Used for prediction. */
 dsdkStatus_t dsdkSVMKernelMatrix(dsdkHandle_t handle, dsdkSVMDescriptor_t desc,
