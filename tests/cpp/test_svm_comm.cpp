@@ -25,13 +25,8 @@ namespace {
 // so that a rank left alone in an exchange shows up as a failure, not a hang).
 class ThreadWorld {
  public:
-  explicit ThreadWorld(int world) : world_(world) {}
+  ThreadWorld(int world, int deadline_s) : world_(world), deadline_s_(deadline_s) {}
 
-  static dsdkStatus_t all_reduce(void* buf, int64_t count, dsdkDataType_t t, void* self) {
-    return static_cast<ThreadWorld*>(self)->sum(buf, count, t);
-  }
-
- private:
   dsdkStatus_t sum(void* buf, int64_t count, dsdkDataType_t t) {
     std::unique_lock<std::mutex> lock(mu_);
     if (arrived_ == 0) acc_.assign(size_t(count), 0.0);
@@ -45,7 +40,7 @@ class ThreadWorld {
       arrived_ = 0;
       ++generation_;
       cv_.notify_all();
-    } else if (!cv_.wait_for(lock, std::chrono::seconds(20),
+    } else if (!cv_.wait_for(lock, std::chrono::seconds(deadline_s_),
                              [&] { return generation_ != gen; })) {
       return DSDK_STATUS_EXECUTION_FAILED;
     }
@@ -56,12 +51,25 @@ class ThreadWorld {
     return DSDK_STATUS_SUCCESS;
   }
 
-  const int world_;
+  const int world_, deadline_s_;
   std::mutex mu_;
   std::condition_variable cv_;
   int arrived_ = 0;
   int64_t generation_ = 0;
   std::vector<double> acc_, result_;
+};
+
+// One rank's end of a ThreadWorld (the communicator's user data); its
+// exchange number fail_at (counting from 0, the agreement check) fails.
+struct Endpoint {
+  ThreadWorld* world;
+  int fail_at = -1, calls = 0;
+
+  static dsdkStatus_t all_reduce(void* buf, int64_t count, dsdkDataType_t t, void* self) {
+    auto* e = static_cast<Endpoint*>(self);
+    if (e->calls++ == e->fail_at) return DSDK_STATUS_EXECUTION_FAILED;
+    return e->world->sum(buf, count, t);
+  }
 };
 
 dsdkStatus_t failing_all_reduce(void*, int64_t, dsdkDataType_t, void*) {
@@ -76,7 +84,7 @@ struct Rank {
   double C = 1.0;
   dsdkSVMSolver_t solver = DSDK_SVM_SOLVER_SPSVM;
   int claimed_rank = -1;  // -1: the thread's own index
-  dsdkSVMAllReduceFn fn = &ThreadWorld::all_reduce;
+  int fail_at = -1;  // Endpoint::fail_at
   int threads = 1;
   dsdkStatus_t status = DSDK_STATUS_SUCCESS;
   std::string message;
@@ -115,7 +123,9 @@ Rank shard(int64_t n, int64_t d, unsigned seed, int32_t only_label = 0) {
 
 // Runs every rank's dsdkSVMTrain on its own thread over one ThreadWorld.
 void train_all(std::vector<Rank>& ranks) {
-  ThreadWorld world(int(ranks.size()));
+  bool failing = false;
+  for (const Rank& r : ranks) failing |= r.fail_at >= 0;
+  ThreadWorld world(int(ranks.size()), failing ? 2 : 60);
   std::vector<std::thread> threads;
   for (size_t r = 0; r < ranks.size(); ++r)
     threads.emplace_back([&, r] {
@@ -127,7 +137,8 @@ void train_all(std::vector<Rank>& ranks) {
       dsdkSetNumThreads(h, me.threads);
       dsdkCreateSVMDescriptor(&desc);
       set_up(desc, me);
-      dsdkSetSVMCommunicator(desc, me.fn, &world,
+      Endpoint end{&world, me.fail_at};
+      dsdkSetSVMCommunicator(desc, &Endpoint::all_reduce, &end,
                              me.claimed_rank >= 0 ? me.claimed_rank : int(r), int(ranks.size()));
       me.status = dsdkSVMTrain(h, desc, me.solver, DSDK_DATA_DOUBLE, me.n, me.d,
                                me.n ? me.X.data() : nullptr, me.n ? me.y.data() : nullptr,
@@ -201,6 +212,20 @@ void test_every_rank_must_be_claimed_once() {
   ranks[1].claimed_rank = 0;
   train_all(ranks);
   check_all(ranks, DSDK_STATUS_BAD_PARAM, "claimed rank");
+}
+
+// An exchange that fails on one rank during training fails the call there;
+// the other rank, left waiting, fails at the communicator's deadline (as a
+// c10d timeout would), and neither returns a model.
+void test_failed_exchange_during_training() {
+  std::vector<Rank> ranks{shard(60, 3, 1), shard(60, 3, 2)};
+  ranks[1].fail_at = 3;
+  train_all(ranks);
+  if (ranks[0].status == DSDK_STATUS_NOT_SUPPORTED &&
+      contains(ranks[0].message, "no data-parallel backend"))
+    return;  // see test_ranks_train_the_model_of_all_rows
+  check_all(ranks, DSDK_STATUS_EXECUTION_FAILED, "all-reduce failed");
+  for (const Rank& r : ranks) CHECK(r.index.empty());
 }
 
 // A communicator whose exchange fails, a rank outside the world, and the
@@ -304,5 +329,6 @@ int main() {
   test_classes_are_counted_over_all_ranks();
   test_every_rank_must_be_claimed_once();
   test_single_rank_refusals();
+  test_failed_exchange_during_training();
   return check::report("test_svm_comm");
 }
