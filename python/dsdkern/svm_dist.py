@@ -104,7 +104,7 @@ def fit(est, group, X, y, sample_weight):
     if k < 2:
         raise ValueError("The number of classes has to be greater than one; got %d class" % k)
     codes = np.searchsorted(classes, y)
-    n, d = X.shape
+    d = X.shape[1]
     counts = torch.from_numpy(np.bincount(codes, minlength=k).astype(np.float64))
     dist.all_reduce(counts, group=group)
     counts = counts.numpy()
@@ -134,7 +134,7 @@ def fit(est, group, X, y, sample_weight):
         orig, of_i = _gather_support(index.numpy(), pair_rows[:, p].numpy(), rank, offset,
                                      rows.numpy(), codes == i, X, group, vectors)
         fits.append((orig, of_i, coef.numpy(), bias, objective, iterations, converged))
-    est._store_model(lambda support: np.stack([vectors[s] for s in support]), k, pairs, fits)
+    est._store_model(lambda support: np.stack([vectors[int(s)] for s in support]), k, pairs, fits)
     est._probA = est._probB = np.empty(0)
     return est
 
