@@ -64,6 +64,32 @@ bool cholesky_factor(double* A, int64_t n, int64_t lda, int num_threads) {
   return true;
 }
 
+bool cholesky_border(double* A, int64_t n0, int64_t n1, int64_t lda, int num_threads) {
+  const int64_t k = n1 - n0;
+  if (k <= 0) return true;
+  double* P = A + n0 * lda;  // the new rows, k x n0: P <- P L^{-T}
+  for (int64_t j0 = 0; j0 < n0; j0 += kBlock) {
+    const int64_t nb = std::min(kBlock, n0 - j0);
+    if (j0 > 0)
+      gemm<double>(false, true, k, nb, j0, -1.0, P, lda, A + j0 * lda, lda, 1.0, P + j0, lda,
+                   threads_for(k * nb * j0, num_threads));
+    const double* D = A + j0 * lda + j0;
+#pragma omp parallel for num_threads(threads_for(k * nb * nb, num_threads)) schedule(static)
+    for (int64_t i = 0; i < k; ++i) {
+      double* r = P + i * lda + j0;
+      for (int64_t j = 0; j < nb; ++j) {
+        const double* lj = D + j * lda;
+        r[j] = (r[j] - dot_mixed(r, lj, j)) / lj[j];
+      }
+    }
+  }
+  double* T = A + n0 * lda + n0;  // Schur complement A22 - P P^T, then its factor
+  if (n0 > 0)
+    gemm<double>(false, true, k, k, n0, -1.0, P, lda, P, lda, 1.0, T, lda,
+                 threads_for(k * k * n0, num_threads));
+  return cholesky_factor(T, k, lda, num_threads);
+}
+
 void cholesky_solve(const double* L, int64_t n, int64_t lda, double* b) {
   for (int64_t i = 0; i < n; ++i) {
     const double* r = L + i * lda;

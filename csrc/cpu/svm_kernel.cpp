@@ -100,6 +100,20 @@ template <typename T>
 void KernelRows<T>::compute(const int64_t* idx, int64_t m, T* const* dst) {
   if (m <= 0) return;
   gather(idx, m);
+  rows_of_gathered(m, dst);
+}
+
+template <typename T>
+void KernelRows<T>::compute_points(const T* A, int64_t m, T* const* dst) {
+  if (m <= 0) return;
+  a_.assign(A, A + m * d_);
+  a_sq_.resize(size_t(m));
+  squared_norms(A, m, d_, a_sq_.data(), 1);
+  rows_of_gathered(m, dst);
+}
+
+template <typename T>
+void KernelRows<T>::rows_of_gathered(int64_t m, T* const* dst) {
   // Column tiles of about 1 MiB of dot products per thread (stays in L2 between
   // the GEMM and the kernel function), a multiple of 16 columns.
   int64_t tile = (int64_t(1) << 20) / (int64_t(sizeof(T)) * m);

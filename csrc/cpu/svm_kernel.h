@@ -31,6 +31,9 @@ class KernelRows {
   KernelRows(const KernelFn<T>& k, const T* X, int64_t n, int64_t d, int num_threads);
   // dst[r] receives the n values of row idx[r], for r < m.
   void compute(const int64_t* idx, int64_t m, T* const* dst);
+  // dst[r] receives the n values K(A[r], X[0..n)) for the m x d points A
+  // (points of another set, such as the full data of a subsample).
+  void compute_points(const T* A, int64_t m, T* const* dst);
   // The m x m block out[u * m + v] = K(X[idx[u]], X[idx[v]]) by one GEMM:
   // cheaper than gathering it from m whole rows, which would stream them from memory.
   void block(const int64_t* idx, int64_t m, T* out);
@@ -44,6 +47,8 @@ class KernelRows {
   int threads_;
   // a_ = rows idx of X, a_sq_ = their squared norms.
   void gather(const int64_t* idx, int64_t m);
+  // dst[r] = K(a_[r], X), r < m.
+  void rows_of_gathered(int64_t m, T* const* dst);
 
   std::vector<T> sq_;       // |X[i]|^2
   std::vector<T> a_;        // gathered rows, m x d

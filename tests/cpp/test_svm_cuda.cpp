@@ -241,8 +241,15 @@ void compare_spsvm(dsdkHandle_t cpu, dsdkHandle_t gpu, const Problem& p, const P
               mc.info.objective, (long long)mc.info.nSupport, ag, mg.info.objective,
               (long long)mg.info.nSupport);
   CHECK(ag >= ac - 0.03);
-  // Random bases differ once a tie or a rounding reorders the best candidates.
-  CHECK(std::fabs(mg.info.objective - mc.info.objective) <= 0.1 * std::fabs(mc.info.objective));
+  // Both backends run the same driver (core/svm_spsvm_driver.h) from the same
+  // seed: with the same basis, the objectives differ by float rounding of the
+  // kernel rows and products only. A rounding that reorders two nearly tied
+  // candidates changes the basis; the objective then still lands close.
+  const double rel = std::fabs(mg.info.objective - mc.info.objective) / std::fabs(mc.info.objective);
+  std::printf("  same basis: %s, relative objective difference %.2e\n",
+              mg.index == mc.index ? "yes" : "no", rel);
+  if (mg.index == mc.index) CHECK(rel <= 1e-4);
+  CHECK(rel <= 1e-2);
 }
 
 void compare_kernel_matrix(dsdkHandle_t cpu, dsdkHandle_t gpu, const Settings& s, int64_t n,
