@@ -18,7 +18,7 @@ from dsdkern.svm import SVC
 
 def fit(Xtr, ytr, Xte, yte, threads, **kw):
     t0 = time.perf_counter()
-    m = SVC(**bench.PARAMS, solver="spsvm", n_jobs=threads, random_state=0, **kw).fit(Xtr, ytr)
+    m = SVC(**dict(bench.PARAMS, **kw), solver="spsvm", n_jobs=threads, random_state=0).fit(Xtr, ytr)
     fit_s = time.perf_counter() - t0
     return dict(basis=int(m.support_.size), fit_s=fit_s, accuracy=float(m.score(Xte, yte)),
                 objective=float(m.objective_[0]))

@@ -27,6 +27,10 @@ namespace {
 constexpr int64_t kGatherChunk = 8192;   // moved points gathered per GEMM of an M update
 constexpr int64_t kPointChunk = 2048;    // points per cache block of the f update
 constexpr int64_t kTriangleBlock = 128;  // rows per GEMM of a lower-triangle update
+// The border GEMM runs over the gathered active points when they are at most
+// this fraction of all: the gather costs a read of R, the GEMM saves n - |I|
+// of its inner dimension.
+constexpr double kGatherActive = 0.5;
 
 // Every n-sized vector of the solver, and R. The stride-th points (the
 // candidates' scoring set) are a strided copy of X, so that their kernel rows
@@ -106,21 +110,48 @@ class CpuBackend {
       for (int64_t a = 0; a < m1; ++a)
         gram[b * m1 + a] = 0.5 * (double(rb[basis[a]]) + double(row(1 + a)[jb]));
     }
-    // The new rows weighted by c_i on I (0 off I); border = (W R_new) R[0:cols]'
-    // over all points.
-    rw_.resize(size_t(k) * size_t(n_));
+    // border = (W R_new) R[0:cols]' with W = c_i on I: over the gathered
+    // active points when they are few enough to pay for the gather (it reads
+    // R once; the GEMM then runs |I| / n of the flops), else over all points
+    // with W = 0 off I.
+    act_.clear();
+    for (int64_t i = 0; i < n_; ++i)
+      if (active_[size_t(i)]) act_.push_back(i);
+    const int64_t na = int64_t(act_.size());
+    const bool gather = double(na) <= kGatherActive * double(n_);
+    const int64_t len = gather ? na : n_;
+    rw_.resize(size_t(k) * size_t(len));
+    if (gather) {
+      ga_.resize(size_t(cols) * size_t(na));
+      yact_.resize(size_t(na));
+      for (int64_t q = 0; q < na; ++q) yact_[size_t(q)] = y_[act_[size_t(q)]];
+#pragma omp parallel for num_threads(threads_for(cols * na, threads_)) schedule(static)
+      for (int64_t a = 0; a < cols; ++a) {
+        const T* r = row(a);
+        T* g = &ga_[size_t(a) * size_t(na)];
+        for (int64_t q = 0; q < na; ++q) g[q] = r[act_[size_t(q)]];
+      }
+#pragma omp parallel for num_threads(threads_for(k * na, threads_)) schedule(static)
+      for (int64_t b = 0; b < k; ++b) {
+        const T* g = &ga_[size_t(c0 + b) * size_t(na)];
+        T* rw = &rw_[size_t(b) * size_t(na)];
+        for (int64_t q = 0; q < na; ++q) rw[q] = T(c_[size_t(act_[size_t(q)])]) * g[q];
+      }
+    } else {
 #pragma omp parallel for num_threads(threads_for(k * n_, threads_)) schedule(static)
-    for (int64_t b = 0; b < k; ++b) {
-      const T* r = row(c0 + b);
-      T* rw = &rw_[size_t(b) * size_t(n_)];
-      for (int64_t i = 0; i < n_; ++i) rw[i] = active_[size_t(i)] ? T(c_[size_t(i)]) * r[i] : T(0);
+      for (int64_t b = 0; b < k; ++b) {
+        const T* r = row(c0 + b);
+        T* rw = &rw_[size_t(b) * size_t(n_)];
+        for (int64_t i = 0; i < n_; ++i) rw[i] = active_[size_t(i)] ? T(c_[size_t(i)]) * r[i] : T(0);
+      }
     }
     tmp_.resize(size_t(k * cols));
-    gemm<T>(false, true, k, cols, n_, T(1), rw_.data(), n_, R_.get(), n_, T(0), tmp_.data(), cols,
-            threads_for(cols * k * n_, threads_));
+    gemm<T>(false, true, k, cols, len, T(1), rw_.data(), len, gather ? ga_.data() : R_.get(), len,
+            T(0), tmp_.data(), cols, threads_for(cols * k * len, threads_));
+    const double* yv = gather ? yact_.data() : yd_.data();
     for (int64_t b = 0; b < k; ++b) {
       for (int64_t a = 0; a <= c0 + b; ++a) border[b * cols + a] = double(tmp_[size_t(b * cols + a)]);
-      vb[b] = dot_mixed(&rw_[size_t(b) * size_t(n_)], yd_.data(), n_);
+      vb[b] = dot_mixed(&rw_[size_t(b) * size_t(len)], yv, len);
     }
     return DSDK_STATUS_SUCCESS;
   }
@@ -244,10 +275,11 @@ class CpuBackend {
   std::vector<double> c_, yd_, o_, e_, df_;  // per point: C_i, y_i, f(x_i), loss derivative, step of f
   std::vector<char> active_;                 // y_i f(x_i) < 1
   std::vector<int64_t> moved_;               // points whose activity the last step changed
+  std::vector<int64_t> act_;                 // the active points, for the border
   // Scratch.
-  std::vector<T> pts_, rows_, rw_, tmp_, g_, gw_;
+  std::vector<T> pts_, rows_, rw_, tmp_, g_, gw_, ga_;
   std::vector<T*> ptr_;
-  std::vector<double> es_, cs_, wts_, ymv_;
+  std::vector<double> es_, cs_, wts_, ymv_, yact_;
 };
 
 }  // namespace

@@ -115,7 +115,9 @@ class SVC(ClassifierMixin, BaseEstimator):
     coef0 : float, default=0.0
         Independent term of the 'poly' and 'sigmoid' kernels.
     tol : float > 0, default=1e-3
-        Stopping tolerance (SMO: maximal KKT violation, as LIBSVM).
+        Stopping tolerance (SMO: maximal KKT violation, as LIBSVM; spsvm: the
+        basis stops growing once the primal objective falls by less than tol,
+        relative, while the basis grows by 10 %).
     cache_size : float > 0, default=200
         Kernel-row cache of each binary problem, in MB.
     class_weight : dict, 'balanced' or None, default=None
@@ -135,7 +137,9 @@ class SVC(ClassifierMixin, BaseEstimator):
         CPU threads; None uses torch.get_num_threads(), -1 all cores. On the GPU
         they serve the host's share (the 'spsvm' Newton solves).
     max_basis : int >= 1 or None, default=None
-        Largest basis of the 'spsvm' solver per binary problem (None: automatic).
+        Largest basis of the 'spsvm' solver per binary problem (None: a cap that
+        only bounds memory, (cap + 1) x n float32 kernel rows within 1 GiB and at
+        most 4096; the objective's stop, see tol, decides the size).
     random_state : int, RandomState instance or None, default=None
         Seeds the 'spsvm' candidate sampling.
     verbose : bool, default=False
