@@ -20,7 +20,8 @@
 // O(|S|^2 k) per round instead of O(|S|^3). A change of I leaves the factor
 // describing an older H; the factor is rebuilt from M once the points that
 // moved since its last rebuild exceed kRefreshFraction of n, when the border
-// update finds it indefinite, and at every step of the final Newton phase.
+// update finds it indefinite, and at every step of the final Newton phase
+// that follows a change of I.
 // A stale factor still yields a descent direction (it is positive definite)
 // and the line search is exact, so it costs steps, never accuracy.
 //
@@ -35,11 +36,12 @@
 //
 // ---- The backend (a class; every vector of n values lives on its device) ----
 //
-// Points have global ids 0 .. total_rows() - 1; a backend holds local_rows()
-// of them (a data-parallel backend holds a shard). Every output below is a sum
-// over the backend's local points (for values of one point: that point's
-// owner contributes it, the others 0), so that reduce() sums it over
-// processes; the driver calls reduce() on each before use. Row 0 of the basis
+// Points have global ids 0 .. total_rows() - 1; a backend holds some of them
+// (all, or a data-parallel backend's shard), and computes kernel rows of any
+// point (candidates and basis functions are named by global id). Every
+// output below is a sum over the backend's local points (for values of one
+// point: that point's owner contributes it, the others 0), so that reduce()
+// sums it over processes; the driver calls reduce() on each before use. Row 0 of the basis
 // rows R is all ones (the bias), row 1 + s is K(x_{S_s}, X). Every primitive
 // returns a dsdkStatus_t and sets *msg on failure.
 //
