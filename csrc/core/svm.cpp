@@ -11,6 +11,7 @@
 
 #include "core/context.h"
 #include "core/svm_backends.h"
+#include "core/svm_comm.h"
 #include "core/svm_descriptor.h"
 #include "cpu/threads.h"
 
@@ -160,28 +161,34 @@ dsdkStatus_t check_finite(dsdkHandle_t h, const char* api, dsdkDataType_t t, int
   return DSDK_STATUS_SUCCESS;
 }
 
-// Host-side checks of the training data (CPU handles: the data is host memory).
+// Host-side checks of the training data (CPU handles: the data is host memory):
+// labels +1 or -1, counted into *pos and *neg, and X finite.
 dsdkStatus_t check_host_data(dsdkHandle_t h, const char* api, dsdkDataType_t t, int64_t n,
-                             int64_t d, const void* X, const int32_t* y) {
-  int64_t pos = 0, neg = 0;
+                             int64_t d, const void* X, const int32_t* y, int64_t* pos,
+                             int64_t* neg) {
+  *pos = *neg = 0;
   for (int64_t i = 0; i < n; ++i) {
-    if (y[i] == 1) ++pos;
-    else if (y[i] == -1) ++neg;
+    if (y[i] == 1) ++*pos;
+    else if (y[i] == -1) ++*neg;
     else
       return fail(h, DSDK_STATUS_BAD_PARAM, "%s: y[%lld] = %d, labels must be +1 or -1", api,
                   (long long)i, int(y[i]));
   }
-  if (pos == 0 || neg == 0)
-    return fail(h, DSDK_STATUS_BAD_PARAM,
-                "%s: y holds only the %s class; both +1 and -1 are needed", api,
-                pos ? "+1" : "-1");
   return check_finite(h, api, t, n * d, X);
 }
 
-// The arguments dsdkSVMTrain and dsdkSVMTrainOneVsOne share, checked alike.
+dsdkStatus_t check_both_classes(dsdkHandle_t h, const char* api, int64_t pos, int64_t neg) {
+  if (pos > 0 && neg > 0) return DSDK_STATUS_SUCCESS;
+  return fail(h, DSDK_STATUS_BAD_PARAM,
+              "%s: y holds only the %s class; both +1 and -1 are needed", api, pos ? "+1" : "-1");
+}
+
+// The arguments dsdkSVMTrain and dsdkSVMTrainOneVsOne share, checked alike;
+// min_n is 0 for one rank's shard (X and y may then be NULL).
 dsdkStatus_t check_train_call(dsdkHandle_t h, const char* api, const dsdkSVMStruct& desc,
                               dsdkSVMSolver_t solver, dsdkDataType_t dtype, int64_t n, int64_t d,
-                              const void* X, const int32_t* y, const char* y_name) {
+                              const void* X, const int32_t* y, const char* y_name,
+                              int64_t min_n) {
   dsdkStatus_t st = check_training(h, api, desc);
   if (st != DSDK_STATUS_SUCCESS) return st;
   const int solver_value = enum_value(solver);
@@ -189,9 +196,9 @@ dsdkStatus_t check_train_call(dsdkHandle_t h, const char* api, const dsdkSVMStru
     return fail(h, DSDK_STATUS_BAD_PARAM, "%s: solver %d is not a dsdkSVMSolver_t", api,
                 solver_value);
   if ((st = check_dtype(h, api, dtype)) != DSDK_STATUS_SUCCESS ||
-      (st = check_at_least(h, api, "n", n, 2)) != DSDK_STATUS_SUCCESS ||
+      (st = check_at_least(h, api, "n", n, min_n)) != DSDK_STATUS_SUCCESS ||
       (st = check_at_least(h, api, "d", d, 1)) != DSDK_STATUS_SUCCESS ||
-      (st = check_not_null(h, api, {{"X", X}, {y_name, y}})) != DSDK_STATUS_SUCCESS)
+      (n > 0 && (st = check_not_null(h, api, {{"X", X}, {y_name, y}})) != DSDK_STATUS_SUCCESS))
     return st;
   return check_sample_weights(h, api, desc, solver, n);
 }
@@ -218,6 +225,9 @@ dsdkStatus_t train(dsdkHandle_t h, const char* api, const SVMParams& p, dsdkSVMS
                    SVMResult* res) {
   std::string msg;
   dsdkStatus_t st = DSDK_STATUS_SUCCESS;
+  if (p.comm)
+    return fail(h, DSDK_STATUS_NOT_SUPPORTED,
+                "%s: this build's SPSVM solver has no data-parallel backend yet", api);
   if (h->backend == DSDK_BACKEND_CPU) {
     const int th = h->num_threads;
     st = with_host_type(t, [&](auto tag) {
@@ -237,6 +247,29 @@ dsdkStatus_t train(dsdkHandle_t h, const char* api, const SVMParams& p, dsdkSVMS
   }
   if (st != DSDK_STATUS_SUCCESS) return fail(h, st, "%s: %s", api, msg.c_str());
   return DSDK_STATUS_SUCCESS;
+}
+
+// dsdkSVMTrain's checks of one call: on a communicator, this rank's verdict
+// joins the agreement check (every rank then fails alike, none waits in an
+// exchange) and *comm learns where the shard's rows sit.
+dsdkStatus_t check_train(dsdkHandle_t h, const char* api, const dsdkSVMStruct& desc,
+                         dsdkSVMSolver_t solver, dsdkDataType_t dtype, int64_t n, int64_t d,
+                         const void* X, const int32_t* y, SVMComm* comm) {
+  *comm = desc.comm;
+  const bool sharded = comm->distributed();
+  if (sharded && (comm->rank < 0 || comm->rank >= comm->world))
+    return fail(h, DSDK_STATUS_BAD_PARAM,
+                "%s: the communicator's rank must be in [0, worldSize = %d), got %d", api,
+                comm->world, comm->rank);
+  int64_t pos = 0, neg = 0;
+  dsdkStatus_t st = check_train_call(h, api, desc, solver, dtype, n, d, X, y, "y", sharded ? 0 : 2);
+  if (st == DSDK_STATUS_SUCCESS && h->backend == DSDK_BACKEND_CPU) {
+    st = check_host_data(h, api, dtype, n, d, X, y, &pos, &neg);
+    if (st == DSDK_STATUS_SUCCESS && !sharded) st = check_both_classes(h, api, pos, neg);
+  }
+  if (!sharded) return st;
+  return agree_on_training(h, api, desc.params, {st, h->backend, solver, dtype, n, d, pos, neg, h->num_threads},
+                           comm);
 }
 
 }  // namespace
@@ -295,6 +328,17 @@ dsdkStatus_t dsdkSetSVMSampleWeights(dsdkSVMDescriptor_t desc, int64_t n, const 
   return DSDK_STATUS_SUCCESS;
 }
 
+dsdkStatus_t dsdkSetSVMCommunicator(dsdkSVMDescriptor_t desc, dsdkSVMAllReduceFn allReduce,
+                                    void* userData, int rank, int worldSize) {
+  if (!desc) return DSDK_STATUS_BAD_PARAM;
+  desc->comm = dsdk::SVMComm{};
+  desc->comm.all_reduce = allReduce;
+  desc->comm.user_data = userData;
+  desc->comm.rank = rank;
+  desc->comm.world = worldSize;
+  return DSDK_STATUS_SUCCESS;
+}
+
 dsdkStatus_t dsdkSetSVMSolverOptions(dsdkSVMDescriptor_t desc, int workingSetSize, int maxBasis,
                                      int candidates, uint64_t seed) {
   if (!desc) return DSDK_STATUS_BAD_PARAM;
@@ -315,18 +359,16 @@ dsdkStatus_t dsdkSVMTrain(dsdkHandle_t h, dsdkSVMDescriptor_t desc, dsdkSVMSolve
     *model = nullptr;
     if (!desc) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: desc is NULL", api);
     const dsdk::SVMParams& p = desc->params;
-    dsdkStatus_t st = dsdk::check_train_call(h, api, *desc, solver, dtype, n, d, X, y, "y");
+    dsdk::SVMComm comm;
+    dsdkStatus_t st = dsdk::check_train(h, api, *desc, solver, dtype, n, d, X, y, &comm);
     if (st != DSDK_STATUS_SUCCESS) return st;
-    if (h->backend == DSDK_BACKEND_CPU) {
-      st = dsdk::check_host_data(h, api, dtype, n, d, X, y);
-      if (st != DSDK_STATUS_SUCCESS) return st;
-    }
     auto* m = new dsdkSVMModelStruct;
     m->params = p;  // without the weights: the model outlives them
-    m->n = n;
+    m->n = comm.distributed() ? comm.n_global : n;
     m->d = d;
     dsdk::SVMParams run = p;
     if (!desc->sample_weight.empty()) run.sample_weight = desc->sample_weight.data();
+    if (comm.distributed()) run.comm = &comm;
     st = dsdk::train(h, api, run, solver, dtype, n, d, X, y, &m->result);
     if (st != DSDK_STATUS_SUCCESS) {
       delete m;
@@ -353,8 +395,12 @@ dsdkStatus_t dsdkSVMTrainOneVsOne(dsdkHandle_t h, dsdkSVMDescriptor_t desc,
     if (!desc) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: desc is NULL", api);
     if (h->backend != DSDK_BACKEND_CPU)
       return fail(h, DSDK_STATUS_NOT_SUPPORTED, "%s: needs a CPU handle", api);
+    if (desc->comm.distributed())
+      return fail(h, DSDK_STATUS_NOT_SUPPORTED,
+                  "%s: does not train over a communicator; train each pair with dsdkSVMTrain",
+                  api);
     dsdkStatus_t st = dsdk::check_train_call(h, api, *desc, solver, dtype, n, d, X, labels,
-                                             "labels");
+                                             "labels", 2);
     if (st != DSDK_STATUS_SUCCESS) return st;
     if ((st = dsdk::check_class_labels(h, api, n, labels, numClasses)) != DSDK_STATUS_SUCCESS)
       return st;

@@ -2,6 +2,7 @@
 #pragma once
 #include <vector>
 
+#include "core/svm_comm.h"
 #include "core/svm_params.h"
 
 // Holds the parameters as set; they are checked when a call uses them
@@ -11,6 +12,7 @@ struct dsdkSVMStruct {
   dsdk::SVMParams params;  // params.kernel is set only when kernel is a valid value
   int kernel = DSDK_SVM_KERNEL_RBF;  // the kernel value as the caller passed it
   std::vector<double> sample_weight;  // empty: all ones
+  dsdk::SVMComm comm;                 // as set by dsdkSetSVMCommunicator
 };
 
 // A trained model: the solution and what its decision function needs to

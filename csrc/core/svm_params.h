@@ -7,6 +7,8 @@
 
 namespace dsdk {
 
+struct SVMComm;  // core/svm_comm.h
+
 struct SVMParams {
   dsdkSVMKernel_t kernel = DSDK_SVM_KERNEL_RBF;
   double C = 1.0, gamma = 1.0, coef0 = 0.0;
@@ -22,6 +24,10 @@ struct SVMParams {
   // n host multipliers of C, one per training row (LIBSVM's instance weights),
   // or null for all ones. Valid only during the training call.
   const double* sample_weight = nullptr;
+  // Data-parallel training: X and y are this rank's shard and every sum over
+  // the rows goes through comm->sum. Null: one process. Valid only during the
+  // training call.
+  const SVMComm* comm = nullptr;
 };
 
 // The bound on alpha_i (SMO) or the loss weight of row i (SPSVM):

@@ -11,6 +11,7 @@
 
 #include "dsdkern/dsdkern.h"
 #include "torch/bindings.h"
+#include "torch/svm_dist.h"
 
 #ifdef DSDK_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
@@ -22,14 +23,15 @@ namespace py = pybind11;
 namespace dsdk_torch {
 namespace {
 
-// Turns a failed status into a Python exception carrying the library's message:
-// ValueError for a bad argument, MemoryError for a failed allocation,
-// RuntimeError otherwise.
-void check(dsdkStatus_t st, dsdkHandle_t h, const char* call) {
+// Turns a failed status into a Python exception carrying the library's message
+// (and `cause`, what made it fail outside the library, if any): ValueError for
+// a bad argument, MemoryError for a failed allocation, RuntimeError otherwise.
+void check(dsdkStatus_t st, dsdkHandle_t h, const char* call, const std::string& cause = {}) {
   if (st == DSDK_STATUS_SUCCESS) return;
   std::string msg = std::string(call) + " failed (" + dsdkGetErrorString(st) + ")";
   const char* detail = h ? dsdkGetLastErrorMessage(h) : "";
   if (detail && *detail) msg += ": " + std::string(detail);
+  if (!cause.empty()) msg += ": " + cause;
   if (st == DSDK_STATUS_BAD_PARAM) throw py::value_error(msg);
   if (st == DSDK_STATUS_ALLOC_FAILED) {
     PyErr_SetString(PyExc_MemoryError, msg.c_str());
@@ -188,7 +190,7 @@ py::tuple train(const at::Tensor& X, const at::Tensor& y, const std::string& ker
                 int64_t cache_bytes, double weight_pos, double weight_neg,
                 const std::string& solver, int64_t working_set, int64_t max_basis,
                 int64_t candidates, uint64_t seed, int64_t num_threads,
-                const std::optional<at::Tensor>& sample_weight) {
+                const std::optional<at::Tensor>& sample_weight, const std::string& process_group) {
   check_train_inputs(X, y, "y", working_set, max_basis, candidates, sample_weight);
   dsdkDataType_t dtype = data_type(X, "X");
   dsdkSVMSolver_t solver_id = parse_solver(solver);
@@ -201,6 +203,8 @@ py::tuple train(const at::Tensor& X, const at::Tensor& y, const std::string& ker
   Desc d = make_train_desc(h.get(), kernel, C, gamma, coef0, degree, tol, max_iter, cache_bytes,
                            working_set, max_basis, candidates, seed, sample_weight);
   check(dsdkSetSVMClassWeights(d.get(), weight_pos, weight_neg), h.get(), "dsdkSetSVMClassWeights");
+  std::optional<ProcessGroupCommunicator> comm;
+  if (!process_group.empty()) comm.emplace(process_group).attach(d.get());
 
   dsdkSVMModel_t raw = nullptr;
   dsdkStatus_t st;
@@ -210,7 +214,7 @@ py::tuple train(const at::Tensor& X, const at::Tensor& y, const std::string& ker
                       y.data_ptr<int32_t>(), &raw);
   }
   Model model(raw);
-  check(st, h.get(), "dsdkSVMTrain");
+  check(st, h.get(), "dsdkSVMTrain", comm ? comm->error() : std::string());
   return model_tuple(model.get(), h.get());
 }
 
@@ -340,14 +344,18 @@ void register_svm_bindings(py::module_& m) {
         "Returns (index int64[nSV] into X's rows, coef float64[nSV], bias, objective, "
         "iterations, converged) with f(x) = sum coef[j] K(x, X[index[j]]) + bias. "
         "num_threads <= 0 uses torch's intra-op thread count. sample_weight: None or [n] "
-        "float64 CPU multipliers of C per row, each > 0 (CPU handles only).",
+        "float64 CPU multipliers of C per row, each > 0 (CPU handles only). process_group: "
+        "'' to train alone, or a registered torch.distributed group's name: X and y are then "
+        "this rank's shard of the rows (possibly empty) and index numbers the rows of the "
+        "shards concatenated in rank order (spsvm on the CPU; see dsdkSetSVMCommunicator).",
         py::arg("X"), py::arg("y"), py::arg("kernel") = "rbf", py::arg("C") = 1.0,
         py::arg("gamma") = 1.0, py::arg("coef0") = 0.0, py::arg("degree") = 3,
         py::arg("tol") = 1e-3, py::arg("max_iter") = -1,
         py::arg("cache_bytes") = int64_t(200) << 20, py::arg("weight_pos") = 1.0,
         py::arg("weight_neg") = 1.0, py::arg("solver") = "smo", py::arg("working_set") = 0,
         py::arg("max_basis") = 0, py::arg("candidates") = 0, py::arg("seed") = 0,
-        py::arg("num_threads") = 0, py::arg("sample_weight") = py::none());
+        py::arg("num_threads") = 0, py::arg("sample_weight") = py::none(),
+        py::arg("process_group") = "");
   m.def("svm_train_ovo", &train_ovo,
         "One-vs-one training of every class pair in one call (dsdkSVMTrainOneVsOne), CPU "
         "only. X: [n, d] contiguous float32/float64; labels: [n] int32 class codes in "

@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFit
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import Hidden, Interval, Options, StrOptions
+from sklearn.utils._param_validation import HasMethods, Hidden, Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
@@ -160,6 +160,13 @@ class SVC(ClassifierMixin, BaseEstimator):
     break_ties : bool, default=False
         With decision_function_shape='ovr' and more than two classes, predict
         returns the argmax of decision_function instead of the one-vs-one vote.
+    process_group : 'auto', torch.distributed ProcessGroup or None, default='auto'
+        Data-parallel training (svm_dist.py): fit then takes this rank's shard
+        of the rows, and every rank of the group ends with the same model,
+        trained on all ranks' rows. 'auto' uses the default group when one is
+        initialised with more than one rank; None trains on this process's
+        data alone. Needs solver='spsvm' on the CPU without sample_weight or
+        probability; support_ then numbers the rows of all shards in rank order.
 
     Attributes
     ----------
@@ -213,13 +220,14 @@ class SVC(ClassifierMixin, BaseEstimator):
         "shrinking": ["boolean"],
         "probability": ["boolean", Hidden(StrOptions({"deprecated"}))],
         "break_ties": ["boolean"],
+        "process_group": [StrOptions({"auto"}), HasMethods(["rank", "size"]), None],
     }
 
     def __init__(self, *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0, tol=1e-3,
                  cache_size=200, class_weight=None, max_iter=-1, solver="smo", device="auto",
                  n_jobs=None, max_basis=None, random_state=None, verbose=False,
                  decision_function_shape="ovr", shrinking=True, probability="deprecated",
-                 break_ties=False):
+                 break_ties=False, process_group="auto"):
         self.C = C
         self.kernel = kernel
         self.degree = degree
@@ -239,6 +247,29 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.shrinking = shrinking
         self.probability = probability
         self.break_ties = break_ties
+        self.process_group = process_group
+
+    def _has_group_object(self):
+        return not (self.process_group is None or isinstance(self.process_group, str))
+
+    def __getstate__(self):
+        """A ProcessGroup cannot be pickled: a model saved with one loads with
+        process_group=None (its fitted state is complete without the group)."""
+        state = super().__getstate__()
+        return dict(state, process_group=None) if self._has_group_object() else state
+
+    def __sklearn_clone__(self):
+        """sklearn's clone; a ProcessGroup, which cannot be deep-copied, is shared."""
+        if not self._has_group_object():
+            return super().__sklearn_clone__()
+        group = self.process_group
+        try:
+            self.process_group = None
+            twin = super().__sklearn_clone__()
+        finally:
+            self.process_group = group
+        twin.process_group = group
+        return twin
 
     # ---- devices and threads ------------------------------------------------
 
@@ -326,10 +357,11 @@ class SVC(ClassifierMixin, BaseEstimator):
                       "instead of `SVC(probability=True)`", FutureWarning)
         return bool(self.probability)
 
-    def _train_binary(self, X, y, w, weight_pos, weight_neg, seed):
+    def _train_binary(self, X, y, w, weight_pos, weight_neg, seed, process_group=""):
         """One binary problem on rows X (labels y = +1 / -1, int32 on X's device,
-        sample weights w as float64 numpy or None); returns dsdkern's
-        (index, coef, bias, objective, iterations, converged)."""
+        sample weights w as float64 numpy or None; process_group: a group's name
+        when X is this rank's shard); returns dsdkern's (index, coef, bias,
+        objective, iterations, converged)."""
         return _C.svm_train(
             X, y, C=float(self.C), tol=float(self.tol), max_iter=int(self.max_iter),
             cache_bytes=int(self.cache_size * (1 << 20)), weight_pos=float(weight_pos),
@@ -337,7 +369,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             max_basis=int(self.max_basis or 0), seed=seed % (1 << 31),
             num_threads=self._num_threads(),
             sample_weight=None if w is None else torch.from_numpy(np.ascontiguousarray(w)),
-            **self._kernel_args())
+            process_group=process_group, **self._kernel_args())
 
     @staticmethod
     def _pair_problem(codes, w, i, j):
@@ -390,6 +422,10 @@ class SVC(ClassifierMixin, BaseEstimator):
             left out of training, as LIBSVM does. On a CUDA device only solver='smo'
             takes them.
         """
+        from .svm_dist import fit as fit_over_group, resolve_group
+        group = resolve_group(self.process_group)
+        if group is not None:
+            return fit_over_group(self, group, X, y, sample_weight)
         probability = self._effective_probability()
         Xt, codes, classes = self._validate_fit(X, y)
         k = len(classes)
@@ -413,18 +449,11 @@ class SVC(ClassifierMixin, BaseEstimator):
             labels = classes[codes.cpu().numpy()]
             self.class_weight_ = compute_class_weight(self.class_weight, classes=classes,
                                                       y=labels)
-        n, d = Xt.shape
-        if self.gamma == "scale":
-            # numpy on the host (sklearn's arithmetic, and no thread team for a
-            # reduction this small); torch on a GPU.
-            var = float(Xt.var(correction=0) if Xt.is_cuda
-                        else Xt.numpy().var(dtype=np.float64))
-            self._gamma = 1.0 / (d * var) if var != 0 else 1.0
-        elif self.gamma == "auto":
-            self._gamma = 1.0 / d
-        else:
-            self._gamma = float(self.gamma)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo("i").max))
+        # numpy on the host (sklearn's arithmetic, and no thread team for a
+        # reduction this small); torch on a GPU.
+        self._set_gamma(Xt.shape[1], lambda: float(Xt.var(correction=0) if Xt.is_cuda
+                                                   else Xt.numpy().var(dtype=np.float64)))
+        seed = self._draw_seed()
 
         pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
         # LIBSVM leaves rows of weight <= 0 out; kept maps the rest back to X's rows.
@@ -471,15 +500,32 @@ class SVC(ClassifierMixin, BaseEstimator):
                 print(f"[dsdkern.SVC] classes ({i}, {j}): {self.solver} "
                       f"nSV={len(orig)} iterations={iterations} objective={objective:.6g} "
                       f"converged={converged}")
-        self._store_model(Xt, k, pairs, fits)
+        self._store_model(lambda support: Xt.index_select(
+            0, torch.from_numpy(support.astype(np.int64)).to(Xt.device)).to(torch.float64)
+            .cpu().numpy(), k, pairs, fits)
         self._probA = np.array(prob_a, dtype=np.float64)
         self._probB = np.array(prob_b, dtype=np.float64)
         return self
 
-    def _store_model(self, Xt, k, pairs, fits):
+    def _set_gamma(self, d, variance):
+        """The kernel's gamma for d features; variance() is that of all of X's
+        values, asked for by gamma='scale' only."""
+        if self.gamma == "scale":
+            var = variance()
+            self._gamma = 1.0 / (d * var) if var != 0 else 1.0
+        elif self.gamma == "auto":
+            self._gamma = 1.0 / d
+        else:
+            self._gamma = float(self.gamma)
+
+    def _draw_seed(self):
+        return int(check_random_state(self.random_state).randint(np.iinfo("i").max))
+
+    def _store_model(self, vectors, k, pairs, fits):
         """Lays the binary models out as LIBSVM does: support vectors grouped by
         class; a vector of class c keeps its coefficient for the pair (c, o) in
-        row o if o < c, else in row o - 1."""
+        row o if o < c, else in row o - 1. vectors(support) gives the float64
+        coordinates of the training rows `support` (ascending within each class)."""
         per_class = [[] for _ in range(k)]
         for (i, j), (orig, of_i, *_rest) in zip(pairs, fits):
             per_class[i].append(orig[of_i])
@@ -494,8 +540,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             dual_coef[i, at[~of_i]] = coef[~of_i]
 
         self.support_ = support
-        rows = torch.from_numpy(support.astype(np.int64)).to(Xt.device)
-        self.support_vectors_ = Xt.index_select(0, rows).to(torch.float64).cpu().numpy()
+        self.support_vectors_ = vectors(support)
         self.n_support_ = np.array([len(c) for c in sv], dtype=np.int32)
         self._dual_coef_ = dual_coef
         self._intercept_ = np.array([f[3] for f in fits], dtype=np.float64)

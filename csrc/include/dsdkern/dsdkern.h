@@ -493,6 +493,45 @@ dsdkStatus_t dsdkSVMKernelMatrix(dsdkHandle_t handle, dsdkSVMDescriptor_t desc,
                                  dsdkDataType_t dtype, int64_t n, int64_t m, int64_t d,
                                  const void* X, const void* Z, void* K);
 
+/* ---- kernel SVM: data-parallel training (communicator) ------------------
+ * SPSVM can train on rows spread over several processes (ranks). Each rank
+ * calls dsdkSVMTrain with its own shard of the rows (X: nLocal x d, y: nLocal)
+ * and a descriptor holding the same settings and a communicator; the kernel
+ * columns of the shard are computed locally and every sum over the rows (the
+ * Newton system, gradients, candidate scores, the objective) is summed over
+ * the ranks by the communicator. Candidate sampling and basis choice then see
+ * the same numbers on every rank, so every rank returns the same model. Its
+ * support indices number the rows of the concatenation of the shards in rank
+ * order (rank 0's rows first), and its n (dsdkSVMDecisionFunction's) is the
+ * number of all rows: a rank holds only its own, so it gathers the support
+ * rows from their owners to predict alone (as dsdkern.svm.SVC does). */
+
+/* Sums `count` elements of `buffer` (host memory, dtype FLOAT or DOUBLE) over
+ * all ranks, in place: on return every rank holds the same sum, bit for bit.
+ * Every rank calls it the same number of times with the same count and dtype,
+ * from the thread that called dsdkSVMTrain. Returns SUCCESS, or any other
+ * status when the exchange failed (dsdkSVMTrain then fails with
+ * EXECUTION_FAILED). The core never calls it with count 0. */
+typedef dsdkStatus_t (*dsdkSVMAllReduceFn)(void* buffer, int64_t count, dsdkDataType_t dtype,
+                                           void* userData);
+
+/* Makes dsdkSVMTrain with this descriptor train this rank's shard as part of
+ * one problem over worldSize ranks (rank in [0, worldSize), userData passed
+ * through to allReduce); allReduce = NULL or worldSize = 1 restores
+ * single-process training. Only the SPSVM solver on a CPU handle trains this
+ * way; dsdkSVMTrainOneVsOne does not (train each pair with dsdkSVMTrain).
+ * Before any work, dsdkSVMTrain checks with one all-reduce that every rank's
+ * own input is valid, that all ranks share the settings, d, dtype, solver and
+ * handle thread count (every rank repeats the host's Newton solves, which must
+ * round alike), and that all ranks together hold >= 2 rows of both classes
+ * (one rank's shard may be empty: n = 0, X and y may then be NULL). On a
+ * mismatch every rank returns the same status (BAD_PARAM, or NOT_SUPPORTED for
+ * another solver or backend) naming the first rank at fault, instead of some
+ * ranks waiting in an exchange that the others never join. Checked there,
+ * stored as given here. */
+dsdkStatus_t dsdkSetSVMCommunicator(dsdkSVMDescriptor_t desc, dsdkSVMAllReduceFn allReduce,
+                                    void* userData, int rank, int worldSize);
+
 #ifdef __cplusplus
 }
 #endif
