@@ -225,16 +225,17 @@ dsdkStatus_t train(dsdkHandle_t h, const char* api, const SVMParams& p, dsdkSVMS
                    SVMResult* res) {
   std::string msg;
   dsdkStatus_t st = DSDK_STATUS_SUCCESS;
-  if (p.comm)
-    return fail(h, DSDK_STATUS_NOT_SUPPORTED,
-                "%s: this build's SPSVM solver has no data-parallel backend yet", api);
   if (h->backend == DSDK_BACKEND_CPU) {
     const int th = h->num_threads;
-    st = with_host_type(t, [&](auto tag) {
-      const auto* x = static_cast<const decltype(tag)*>(X);
-      return solver == DSDK_SVM_SOLVER_SMO ? cpu::svm_smo_train(p, n, d, x, y, th, res, &msg)
-                                           : cpu::svm_spsvm_train(p, n, d, x, y, th, res, &msg);
-    });
+    try {
+      st = with_host_type(t, [&](auto tag) {
+        const auto* x = static_cast<const decltype(tag)*>(X);
+        return solver == DSDK_SVM_SOLVER_SMO ? cpu::svm_smo_train(p, n, d, x, y, th, res, &msg)
+                                             : cpu::svm_spsvm_train(p, n, d, x, y, th, res, &msg);
+      });
+    } catch (const SVMCommError& e) {  // an exchange of data-parallel training failed
+      return fail(h, DSDK_STATUS_EXECUTION_FAILED, "%s: %s", api, e.what());
+    }
   } else {
 #ifdef DSDK_WITH_CUDA
     const float* x = static_cast<const float*>(X);

@@ -126,7 +126,7 @@ class Driver {
  public:
   Driver(const SVMParams& p, Backend* be, const Factorizer& fz)
       : p_(p), be_(be), fz_(fz), N_(be->total_rows()), rng_(p.seed) {
-    cap_ = p.max_basis > 0 ? std::min<int64_t>(p.max_basis, N_) : max_basis(N_);
+    cap_ = basis_cap(p.max_basis, N_);
     stride_ = score_stride(N_);
     reserve(0);
     pool_.resize(size_t(N_));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/svm_backends.h"
+#include "core/svm_comm.h"
 #include "core/svm_spsvm_driver.h"
 #include "core/svm_spsvm_policy.h"
 #include "cpu/cholesky.h"
@@ -40,23 +41,29 @@ class CpuBackend {
  public:
   CpuBackend(const SVMParams& p, int64_t n, int64_t d, const T* X, const int32_t* y,
              int threads)
-      : n_(n), d_(d), X_(X), y_(y), threads_(threads),
-        stride_(spsvm::score_stride(n)), nsub_((n + stride_ - 1) / stride_),
-        Xsub_(strided(X, n, d, stride_)),
+      : comm_(p.comm ? *p.comm : SVMComm::alone(n)), n_(n), d_(d), X_(X), y_(y),
+        threads_(threads), stride_(spsvm::score_stride(comm_.n_global)),
+        sub0_(comm_.first_multiple(stride_)),
+        nsub_(n > sub0_ ? (n - sub0_ + stride_ - 1) / stride_ : 0),
+        Xsub_(strided(X, n, d, stride_, sub0_)),
         engine_(make_kernel_fn<T>(p), X, n, d, threads),
         sub_(make_kernel_fn<T>(p), stride_ > 1 ? Xsub_.data() : X, nsub_, d, threads),
         c_(size_t(n)), yd_(y, y + n), o_(size_t(n), 0.0), e_(size_t(n)), df_(size_t(n)),
         active_(size_t(n), 1) {
     for (int64_t i = 0; i < n; ++i) c_[size_t(i)] = row_C(p, i, y[i]);
-    const int64_t cap =
-        p.max_basis > 0 ? std::min<int64_t>(p.max_basis, n) : spsvm::max_basis(n);
+    const int64_t N = comm_.n_global;
+    const int64_t cap = spsvm::basis_cap(p.max_basis, N);
     R_.reset(new T[size_t(cap + 1) * size_t(n)]);
     std::fill(R_.get(), R_.get() + n, T(1));
   }
 
-  int64_t total_rows() const { return n_; }
-  int processes() const { return 1; }
-  dsdkStatus_t reduce(double*, int64_t, std::string*) { return DSDK_STATUS_SUCCESS; }
+  int64_t total_rows() const { return comm_.n_global; }
+  int processes() const { return comm_.distributed() ? comm_.world : 1; }
+  // A failed exchange throws SVMCommError, which dsdkSVMTrain reports.
+  dsdkStatus_t reduce(double* v, int64_t count, std::string*) {
+    comm_.sum(v, count);
+    return DSDK_STATUS_SUCCESS;
+  }
 
   dsdkStatus_t start(double out[2], std::string*) {
     out[0] = out[1] = 0;
@@ -74,8 +81,7 @@ class CpuBackend {
       return DSDK_STATUS_INTERNAL_ERROR;
     }
     pts_.resize(size_t(nc * d_));
-    for (int64_t t = 0; t < nc; ++t)
-      std::copy_n(X_ + cand[t] * d_, d_, &pts_[size_t(t * d_)]);
+    comm_.gather_rows(X_, n_, d_, cand, nc, pts_.data());
     rows_.resize(size_t(nc) * size_t(nsub_));
     ptr_.resize(size_t(nc));
     for (int64_t t = 0; t < nc; ++t) ptr_[size_t(t)] = &rows_[size_t(t) * size_t(nsub_)];
@@ -84,7 +90,7 @@ class CpuBackend {
     es_.resize(size_t(nsub_));
     cs_.resize(size_t(nsub_));
     for (int64_t q = 0; q < nsub_; ++q) {
-      const size_t i = size_t(q * stride_);
+      const size_t i = size_t(sub0_ + q * stride_);
       es_[size_t(q)] = e_[i];
       cs_[size_t(q)] = active_[i] ? c_[i] : 0.0;
     }
@@ -92,8 +98,9 @@ class CpuBackend {
     for (int64_t t = 0; t < nc; ++t) {
       double* q = out + 4 * t;
       weighted_sums(ptr_[size_t(t)], es_.data(), cs_.data(), nsub_, &q[0], &q[1]);
-      q[2] = o_[size_t(cand[t])];
-      q[3] = double(engine_.self(cand[t]));
+      const int64_t i = comm_.local(cand[t], n_);  // the owner alone adds f and K_jj
+      q[2] = i >= 0 ? o_[size_t(i)] : 0.0;
+      q[3] = i >= 0 ? double(engine_.self(i)) : 0.0;
     }
     return DSDK_STATUS_SUCCESS;
   }
@@ -103,12 +110,18 @@ class CpuBackend {
     const int64_t c0 = 1 + m, cols = c0 + k, m1 = m + k;
     ptr_.resize(size_t(k));
     for (int64_t b = 0; b < k; ++b) ptr_[size_t(b)] = row(c0 + b);
-    engine_.compute(basis + m, k, ptr_.data());
+    pts_.resize(size_t(k * d_));
+    comm_.gather_rows(X_, n_, d_, basis + m, k, pts_.data());
+    engine_.compute_points(pts_.data(), k, ptr_.data());
+    // Each reading of R at a basis point's column comes from that point's owner.
     for (int64_t b = 0; b < k; ++b) {
       const T* rb = row(c0 + b);
-      const int64_t jb = basis[m + b];
-      for (int64_t a = 0; a < m1; ++a)
-        gram[b * m1 + a] = 0.5 * (double(rb[basis[a]]) + double(row(1 + a)[jb]));
+      const int64_t jb = comm_.local(basis[m + b], n_);
+      for (int64_t a = 0; a < m1; ++a) {
+        const int64_t ja = comm_.local(basis[a], n_);
+        gram[b * m1 + a] = 0.5 * ((ja >= 0 ? double(rb[ja]) : 0.0) +
+                                  (jb >= 0 ? double(row(1 + a)[jb]) : 0.0));
+      }
     }
     // border = (W R_new) R[0:cols]' with W = c_i on I: over the gathered
     // active points when they are few enough to pay for the gather (it reads
@@ -247,11 +260,12 @@ class CpuBackend {
   }
 
  private:
-  static std::vector<T> strided(const T* X, int64_t n, int64_t d, int64_t stride) {
+  // Rows i0, i0 + stride, ... of X (empty when stride is 1).
+  static std::vector<T> strided(const T* X, int64_t n, int64_t d, int64_t stride, int64_t i0) {
     std::vector<T> out;
     if (stride == 1) return out;
-    out.reserve(size_t((n + stride - 1) / stride * d));
-    for (int64_t i = 0; i < n; i += stride) out.insert(out.end(), X + i * d, X + (i + 1) * d);
+    out.reserve(size_t((n - i0 + stride - 1) / stride * d));
+    for (int64_t i = i0; i < n; i += stride) out.insert(out.end(), X + i * d, X + (i + 1) * d);
     return out;
   }
 
@@ -264,11 +278,12 @@ class CpuBackend {
       e_[size_t(i)] = active_[size_t(i)] ? c_[size_t(i)] * (o_[size_t(i)] - y_[i]) : 0.0;
   }
 
+  SVMComm comm_;  // this rank's rows among all ranks' (one process: all of them)
   int64_t n_, d_;
   const T* X_;
   const int32_t* y_;
   int threads_;
-  int64_t stride_, nsub_;
+  int64_t stride_, sub0_, nsub_;  // scoring set: local rows sub0_ + q stride_, q < nsub_
   std::vector<T> Xsub_;  // every stride-th row of X (empty when stride is 1)
   KernelRows<T> engine_, sub_;
   std::unique_ptr<T[]> R_;                   // (1 + cap) x n: [1; K(x_S, X)]

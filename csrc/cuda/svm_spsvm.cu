@@ -171,7 +171,7 @@ class CudaBackend {
               cudaStream_t s)
       : p_(p), n_(n), d_(d), X_(X), y_(y), s_(s),
         kf_{p.kernel, float(p.gamma), float(p.coef0), p.degree},
-        cap_(p.max_basis > 0 ? std::min<int64_t>(p.max_basis, n) : spsvm::max_basis(n)),
+        cap_(spsvm::basis_cap(p.max_basis, n)),
         stride_(spsvm::score_stride(n)), nsub_((n + stride_ - 1) / stride_),
         grid_(svm::grid_for(n, kThreads)) {}
 

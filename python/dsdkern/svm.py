@@ -139,9 +139,12 @@ class SVC(ClassifierMixin, BaseEstimator):
         CPU threads; None uses torch.get_num_threads(), -1 all cores. On the GPU
         they serve the host's share (the 'spsvm' Newton solves).
     max_basis : int >= 1 or None, default=None
-        Largest basis of the 'spsvm' solver per binary problem (None: a cap that
-        only bounds memory, (cap + 1) x n float32 kernel rows within 1 GiB and at
-        most 4096; the objective's stop, see tol, decides the size).
+        Largest basis of the 'spsvm' solver per binary problem; the objective's
+        stop (see tol) may end the growth earlier. None: 1024 functions up to
+        50000 points, 2304 above, a quarter of the points (at least 64) on small
+        problems, and never more than memory allows ((cap + 1) x n float32 kernel
+        rows within 1 GiB, at most 4096). A larger max_basis lets the objective
+        decide: more accurate, but much slower at tens of thousands of points.
     random_state : int, RandomState instance or None, default=None
         Seeds the 'spsvm' candidate sampling.
     verbose : bool, default=False
