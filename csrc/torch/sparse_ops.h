@@ -9,7 +9,6 @@
 #include <c10/util/intrusive_ptr.h>
 
 #include <initializer_list>
-
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,7 +24,8 @@ namespace dsdk_torch {
 // What a backend contributes to the sparse ops' kernels.
 struct SparseBackend {
   const char* name;                             // "CPU", "CUDA", for the checks' messages
-  std::initializer_list<at::ScalarType> dtypes;  // the dtypes its kernels run
+  // The dtypes its kernels run; a list of static storage (it is not copied, only pointed at).
+  std::initializer_list<at::ScalarType> dtypes;
   // The handle for an op on `device`, asked after the checks under a guard on `device`; a
   // CUDA handle is set to torch's current stream there.
   dsdkHandle_t (*handle)(const at::Device& device, const char* op);
