@@ -499,18 +499,17 @@ def opcheck_unmutated(op, args):
             assert torch.equal(a, b)
 
 
-def test_opcheck_sparse_ops():
+@pytest.mark.parametrize("device", DEVICES)
+def test_opcheck_sparse_ops(device):
     gen = torch.Generator().manual_seed(31)
-    w = torch.randn(6, 2, 3, 3, generator=gen)
-    m = make_mask(w.shape, 0.7, gen)
-    x = torch.randn(2, 4, 7, 7, generator=gen)
-    b = torch.randn(6, generator=gen)
+    w, m, x, b, wl, ml, xl = (t.to(device) for t in (
+        torch.randn(6, 2, 3, 3, generator=gen), make_mask((6, 2, 3, 3), 0.7, gen),
+        torch.randn(2, 4, 7, 7, generator=gen), torch.randn(6, generator=gen),
+        torch.randn(5, 7, generator=gen), make_mask((5, 7), 0.7, gen),
+        torch.randn(3, 7, generator=gen)))
     for algo in CONV_ALGOS:
         opcheck_unmutated(torch.ops.dsdkern.sparse_conv2d.default,
                           (x, w, m, b, [1, 1], [1, 1], [1, 1], 2, algo, ops.SparseWeight()))
-    wl = torch.randn(5, 7, generator=gen)
-    ml = make_mask(wl.shape, 0.7, gen)
-    xl = torch.randn(3, 7, generator=gen)
     for algo in LINEAR_ALGOS:
         opcheck_unmutated(torch.ops.dsdkern.sparse_linear.default,
                           (xl, wl, ml, None, algo, ops.SparseWeight()))
@@ -543,4 +542,19 @@ def test_bad_input_is_a_clear_error():
             "sparse_gemm", cache)
     with pytest.raises(ValueError, match="kind"):
         ops.sparse_algorithms("conv3d")
+    assert cache.builds() == 0
+
+
+@needs_cuda
+def test_cuda_operands_on_two_devices_are_a_clear_error():
+    cache = ops.SparseWeight()
+    w = torch.randn(4, 2, 3, 3)
+    m = torch.ones(4, 2, 3, 3, dtype=torch.bool, device="cuda")
+    with pytest.raises(RuntimeError, match="weight is on cpu but input is on cuda"):
+        torch.ops.dsdkern.sparse_conv2d(torch.randn(1, 2, 5, 5, device="cuda"), w, m, None,
+                                        [1, 1], [0, 0], [1, 1], 1, "auto", cache)
+    with pytest.raises(RuntimeError, match="weight is on cpu but input is on cuda"):
+        torch.ops.dsdkern.sparse_linear(torch.randn(2, 3, device="cuda"), torch.randn(4, 3),
+                                        torch.ones(4, 3, dtype=torch.bool, device="cuda"),
+                                        None, "sparse_gemm", cache)
     assert cache.builds() == 0
