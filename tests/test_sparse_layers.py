@@ -1,7 +1,7 @@
 """The sparse (no-grad) path of the masked layers against torch as the reference: every
 algorithm and "auto" against F.conv2d(x, w * m) / F.linear(x, w * m) over a grid of shapes,
-layouts and sparsities; the packed-weight cache and its invalidation; torch.compile; opcheck of
-the sparse ops; bad input."""
+layouts and sparsities, on CPU and (where there is a GPU) CUDA; the packed-weight cache and its
+invalidation; torch.compile; opcheck of the sparse ops; bad input."""
 import copy
 import io
 import pickle
@@ -13,7 +13,7 @@ from torch import nn
 
 from dsdkern import ops, prune
 from dsdkern.nn import MaskedConv2d, MaskedLinear, sparsify
-from op_helpers import TOL, make_mask
+from op_helpers import TOL, make_mask, needs_cuda
 
 CONV_ALGOS = ops.sparse_algorithms("conv")
 LINEAR_ALGOS = ops.sparse_algorithms("linear")
@@ -32,6 +32,9 @@ CONV_CASES = [
     (3, 4, 5, 2, 2, 1, 1, 0, 9),   # 5x5, empty batch
 ]
 LAYOUTS = ["contiguous", "channels_last", "sliced"]
+# Every device test runs on CUDA too: there it fails when ops_cuda.cpp lacks the sparse ops.
+DEVICES = ["cpu", pytest.param("cuda", marks=needs_cuda)]
+HALF_TOL = {torch.float16: dict(rtol=2e-2, atol=5e-2), torch.bfloat16: dict(rtol=5e-2, atol=2e-1)}
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +45,17 @@ def fresh_choices():
     ops.clear_algorithm_choices()
 
 
+@pytest.fixture(autouse=True)
+def no_tf32():
+    """The "dense_torch" candidate and the references run torch's CUDA kernels, which may
+    round float32 to TF32; full float32 keeps TOL meaningful."""
+    matmul = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    with torch.backends.cudnn.flags(allow_tf32=False):
+        yield
+    torch.backends.cuda.matmul.allow_tf32 = matmul
+
+
 def layer_mask(shape, sparsity, gen):
     if sparsity != "empty":
         return make_mask(shape, sparsity, gen)
@@ -50,7 +64,7 @@ def layer_mask(shape, sparsity, gen):
     return mask
 
 
-def conv_layer(case, sparsity, dtype, algo, seed):
+def conv_layer(case, sparsity, dtype, algo, seed, device="cpu"):
     cin, cout, k, stride, padding, dilation, groups, _, _ = case
     gen = torch.Generator().manual_seed(seed)
     layer = MaskedConv2d(cin, cout, k, stride, padding, dilation, groups, dtype=dtype,
@@ -59,15 +73,16 @@ def conv_layer(case, sparsity, dtype, algo, seed):
         layer.weight.copy_(torch.randn(layer.weight.shape, generator=gen, dtype=dtype))
         layer.bias.copy_(torch.randn(cout, generator=gen, dtype=dtype))
     layer.set_mask(layer_mask(layer.weight.shape, sparsity, gen))
-    return layer
+    return layer.to(device)
 
 
-def conv_input(case, layout, dtype, seed):
+def conv_input(case, layout, dtype, seed, device="cpu"):
     cin, n, hw = case[0], case[7], case[8]
     gen = torch.Generator().manual_seed(seed)
     if layout == "sliced":  # every other channel and column of a larger tensor
-        return torch.randn(n, 2 * cin, hw, 2 * hw, generator=gen, dtype=dtype)[:, ::2, :, ::2]
-    x = torch.randn(n, cin, hw, hw, generator=gen, dtype=dtype)
+        x = torch.randn(n, 2 * cin, hw, 2 * hw, generator=gen, dtype=dtype).to(device)
+        return x[:, ::2, :, ::2]
+    x = torch.randn(n, cin, hw, hw, generator=gen, dtype=dtype).to(device)
     return x.contiguous(memory_format=torch.channels_last) if layout == "channels_last" else x
 
 
@@ -76,9 +91,9 @@ def conv_reference(layer, x):
                     layer.dilation, layer.groups)
 
 
-def check_conv(case, sparsity, layout, dtype, algo, seed=0):
-    layer = conv_layer(case, sparsity, dtype, algo, seed)
-    x = conv_input(case, layout, dtype, seed + 1)
+def check_conv(case, sparsity, layout, dtype, algo, seed=0, device="cpu"):
+    layer = conv_layer(case, sparsity, dtype, algo, seed, device)
+    x = conv_input(case, layout, dtype, seed + 1, device)
     with torch.inference_mode():
         out = layer(x)
     ref = conv_reference(layer, x)
@@ -86,76 +101,122 @@ def check_conv(case, sparsity, layout, dtype, algo, seed=0):
     assert out.is_contiguous(memory_format=torch._prims_common.suggest_memory_format(x))
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("algo", CONV_ALGOS)
 @pytest.mark.parametrize("case", CONV_CASES, ids=str)
 @pytest.mark.parametrize("sparsity", SPARSITIES, ids=str)
-def test_conv_matches_torch(algo, case, sparsity):
+def test_conv_matches_torch(algo, case, sparsity, device):
     layout = LAYOUTS[(CONV_CASES.index(case) + SPARSITIES.index(sparsity)) % len(LAYOUTS)]
-    check_conv(case, sparsity, layout, torch.float32, algo)
+    check_conv(case, sparsity, layout, torch.float32, algo, device=device)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("algo", CONV_ALGOS)
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("sparsity", [0.0, 0.9, "empty"], ids=str)
-def test_conv_float64(algo, layout, sparsity):
-    check_conv(CONV_CASES[2], sparsity, layout, torch.float64, algo)
+def test_conv_float64(algo, layout, sparsity, device):
+    check_conv(CONV_CASES[2], sparsity, layout, torch.float64, algo, device=device)
 
 
-def linear_layer(cin, cout, sparsity, dtype, algo, seed, bias=True):
+@needs_cuda
+@pytest.mark.parametrize("dtype", list(HALF_TOL), ids=str)
+@pytest.mark.parametrize("algo", CONV_ALGOS)
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_cuda_conv_half_precision_against_float32(case, algo, dtype):
+    """float16 / bfloat16 on CUDA (float32 accumulation) against float32 on the same values."""
+    layer = conv_layer(case, 0.9, torch.float32, algo, 41, "cuda")
+    x = conv_input(case, LAYOUTS[CONV_CASES.index(case) % 3], torch.float32, 42, "cuda")
+    ref = conv_reference(layer, x)
+    layer.to(dtype)
+    with torch.inference_mode():
+        out = layer(x.to(dtype))
+    assert out.dtype == dtype
+    torch.testing.assert_close(out.float(), ref, **HALF_TOL[dtype])
+
+
+def linear_layer(cin, cout, sparsity, dtype, algo, seed, bias=True, device="cpu"):
     gen = torch.Generator().manual_seed(seed)
     layer = MaskedLinear(cin, cout, bias=bias, dtype=dtype, algo=algo).eval()
     with torch.no_grad():
         layer.weight.copy_(torch.randn(layer.weight.shape, generator=gen, dtype=dtype))
     layer.set_mask(layer_mask(layer.weight.shape, sparsity, gen))
-    return layer
+    return layer.to(device)
 
 
+# Each takes randn(*shape) on the test's device and shapes the input from it.
 LINEAR_INPUTS = {
-    "batch1": lambda g, d: torch.randn(1, 9, generator=g, dtype=d),
-    "odd3d": lambda g, d: torch.randn(3, 5, 9, generator=g, dtype=d),
-    "empty": lambda g, d: torch.randn(0, 9, generator=g, dtype=d),
-    "transposed": lambda g, d: torch.randn(9, 7, generator=g, dtype=d).t(),
-    "sliced": lambda g, d: torch.randn(5, 18, generator=g, dtype=d)[:, ::2],
-    "vector": lambda g, d: torch.randn(9, generator=g, dtype=d),
+    "batch1": lambda r: r(1, 9),
+    "odd3d": lambda r: r(3, 5, 9),
+    "empty": lambda r: r(0, 9),
+    "transposed": lambda r: r(9, 7).t(),
+    "sliced": lambda r: r(5, 18)[:, ::2],
+    "vector": lambda r: r(9),
 }
 
 
+def linear_input(shape, dtype, seed, device="cpu"):
+    gen = torch.Generator().manual_seed(seed)
+    return LINEAR_INPUTS[shape](
+        lambda *size: torch.randn(size, generator=gen, dtype=dtype).to(device))
+
+
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("algo", LINEAR_ALGOS)
 @pytest.mark.parametrize("shape", list(LINEAR_INPUTS))
 @pytest.mark.parametrize("sparsity", SPARSITIES, ids=str)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
-def test_linear_matches_torch(algo, shape, sparsity, dtype):
-    layer = linear_layer(9, 6, sparsity, dtype, algo, seed=3, bias=shape != "sliced")
-    x = LINEAR_INPUTS[shape](torch.Generator().manual_seed(4), dtype)
+def test_linear_matches_torch(algo, shape, sparsity, dtype, device):
+    layer = linear_layer(9, 6, sparsity, dtype, algo, seed=3, bias=shape != "sliced",
+                         device=device)
+    x = linear_input(shape, dtype, 4, device)
     with torch.no_grad():
         out = layer(x)
     torch.testing.assert_close(out, F.linear(x, layer.weight * layer.mask, layer.bias),
                                **TOL[dtype])
 
 
+@needs_cuda
+@pytest.mark.parametrize("dtype", list(HALF_TOL), ids=str)
+@pytest.mark.parametrize("algo", LINEAR_ALGOS)
+@pytest.mark.parametrize("shape", list(LINEAR_INPUTS))
+def test_cuda_linear_half_precision_against_float32(shape, algo, dtype):
+    layer = linear_layer(9, 6, 0.9, torch.float32, algo, seed=43, device="cuda")
+    x = linear_input(shape, torch.float32, 44, "cuda")
+    ref = F.linear(x, layer.weight * layer.mask, layer.bias)
+    layer.to(dtype)
+    with torch.inference_mode():
+        out = layer(x.to(dtype))
+    assert out.dtype == dtype
+    torch.testing.assert_close(out.float(), ref, **HALF_TOL[dtype])
+
+
 # ---------------------------------------------------------------- auto
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("winner", CONV_FIXED)
-def test_conv_auto_correct_whichever_wins(winner):
+def test_conv_auto_correct_whichever_wins(winner, device):
     ops.force_sparse_algorithm(winner)
     for i, case in enumerate(CONV_CASES[:4]):
-        check_conv(case, [0.0, 0.9, "empty", 1.0][i], LAYOUTS[i % 3], torch.float32, "auto", i)
+        check_conv(case, [0.0, 0.9, "empty", 1.0][i], LAYOUTS[i % 3], torch.float32, "auto", i,
+                   device)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("winner", LINEAR_FIXED)
-def test_linear_auto_correct_whichever_wins(winner):
+def test_linear_auto_correct_whichever_wins(winner, device):
     ops.force_sparse_algorithm(winner)
-    layer = linear_layer(9, 6, 0.9, torch.float32, "auto", seed=5)
-    x = torch.randn(4, 9, generator=torch.Generator().manual_seed(6))
+    layer = linear_layer(9, 6, 0.9, torch.float32, "auto", seed=5, device=device)
+    x = torch.randn(4, 9, generator=torch.Generator().manual_seed(6)).to(device)
     with torch.inference_mode():
         out = layer(x)
     torch.testing.assert_close(out, F.linear(x, layer.weight * layer.mask, layer.bias),
                                **TOL[torch.float32])
 
 
-def test_auto_measures_once_per_problem_and_lists_every_candidate():
-    layer = conv_layer(CONV_CASES[0], 0.9, torch.float32, "auto", 7)
-    x = conv_input(CONV_CASES[0], "contiguous", torch.float32, 8)
+@pytest.mark.parametrize("device", DEVICES)
+def test_auto_measures_once_per_problem_and_lists_every_candidate(device):
+    layer = conv_layer(CONV_CASES[0], 0.9, torch.float32, "auto", 7, device)
+    x = conv_input(CONV_CASES[0], "contiguous", torch.float32, 8, device)
     before = ops._C.sparse_algorithm_measurements()
     with torch.inference_mode():
         first = layer(x)
@@ -168,11 +229,11 @@ def test_auto_measures_once_per_problem_and_lists_every_candidate():
     assert "sparsity_bucket=18" in entry["key"]
 
     # Another sparsity bucket is another problem; the same bucket is not.
-    layer.set_mask(make_mask(layer.weight.shape, 0.5, torch.Generator().manual_seed(9)))
+    layer.set_mask(make_mask(layer.weight.shape, 0.5, torch.Generator().manual_seed(9)).to(device))
     with torch.inference_mode():
         layer(x)
     assert ops._C.sparse_algorithm_measurements() == before + 2
-    layer.set_mask(make_mask(layer.weight.shape, 0.51, torch.Generator().manual_seed(9)))
+    layer.set_mask(make_mask(layer.weight.shape, 0.51, torch.Generator().manual_seed(9)).to(device))
     with torch.inference_mode():
         layer(x)
     assert ops._C.sparse_algorithm_measurements() == before + 2
@@ -186,6 +247,26 @@ def test_forced_winner_that_cannot_run_is_a_clear_error():
     layer = linear_layer(9, 6, 0.5, torch.float32, "auto", seed=1)
     with torch.no_grad(), pytest.raises(ValueError, match="forced algorithm"):
         layer(torch.randn(2, 9))
+
+
+@needs_cuda
+@pytest.mark.parametrize("algo", CONV_FIXED)
+def test_cuda_packs_and_runs_on_the_current_stream(algo):
+    """A weight and an input written late on a side stream: packing or running on any other
+    stream would read them before they are written."""
+    layer = conv_layer(CONV_CASES[0], 0.9, torch.float32, algo, 51, "cuda")
+    x_src = conv_input(CONV_CASES[0], "contiguous", torch.float32, 52, "cuda")
+    w_new = layer.weight.detach() * -3.0
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side), torch.no_grad():
+        x = torch.zeros_like(x_src)
+        torch.cuda._sleep(50_000_000)
+        x.copy_(x_src)
+        layer.weight.copy_(w_new)
+        out = layer(x)
+    torch.cuda.current_stream().wait_stream(side)
+    torch.testing.assert_close(out, conv_reference(layer, x_src), **TOL[torch.float32])
 
 
 # ---------------------------------------------------------------- which path runs
@@ -231,10 +312,10 @@ def run_nograd(layer, x):
         return layer(x)
 
 
-@pytest.fixture
-def cached_conv():
-    layer = conv_layer(CONV_CASES[0], 0.5, torch.float64, "direct_sparse", 21)
-    x = conv_input(CONV_CASES[0], "contiguous", torch.float64, 22)
+@pytest.fixture(params=DEVICES)
+def cached_conv(request):
+    layer = conv_layer(CONV_CASES[0], 0.5, torch.float64, "direct_sparse", 21, request.param)
+    x = conv_input(CONV_CASES[0], "contiguous", torch.float64, 22, request.param)
     run_nograd(layer, x)
     run_nograd(layer, x)
     assert layer._sparse_cache.builds() == 1  # packed once, run twice
@@ -249,7 +330,8 @@ def assert_fresh(layer, x, builds):
 
 def test_cache_set_mask(cached_conv):
     layer, x = cached_conv
-    layer.set_mask(make_mask(layer.weight.shape, 0.9, torch.Generator().manual_seed(1)))
+    gen = torch.Generator().manual_seed(1)
+    layer.set_mask(make_mask(layer.weight.shape, 0.9, gen).to(x.device))
     assert_fresh(layer, x, 2)
 
 
@@ -329,9 +411,10 @@ def test_inference_tensor_weights_are_rebuilt_every_call():
             assert layer._sparse_cache.builds() == builds
 
 
-def test_sparse_path_devices():
+@pytest.mark.parametrize("device", DEVICES)
+def test_sparse_path_devices(device):
     from dsdkern.nn import _SPARSE_DEVICES
-    assert all("cpu" in devices for devices in _SPARSE_DEVICES.values())
+    assert all(device in devices for devices in _SPARSE_DEVICES.values())
 
 
 def test_dense_form_cached_too():
@@ -416,18 +499,17 @@ def opcheck_unmutated(op, args):
             assert torch.equal(a, b)
 
 
-def test_opcheck_sparse_ops():
+@pytest.mark.parametrize("device", DEVICES)
+def test_opcheck_sparse_ops(device):
     gen = torch.Generator().manual_seed(31)
-    w = torch.randn(6, 2, 3, 3, generator=gen)
-    m = make_mask(w.shape, 0.7, gen)
-    x = torch.randn(2, 4, 7, 7, generator=gen)
-    b = torch.randn(6, generator=gen)
+    w, m, x, b, wl, ml, xl = (t.to(device) for t in (
+        torch.randn(6, 2, 3, 3, generator=gen), make_mask((6, 2, 3, 3), 0.7, gen),
+        torch.randn(2, 4, 7, 7, generator=gen), torch.randn(6, generator=gen),
+        torch.randn(5, 7, generator=gen), make_mask((5, 7), 0.7, gen),
+        torch.randn(3, 7, generator=gen)))
     for algo in CONV_ALGOS:
         opcheck_unmutated(torch.ops.dsdkern.sparse_conv2d.default,
                           (x, w, m, b, [1, 1], [1, 1], [1, 1], 2, algo, ops.SparseWeight()))
-    wl = torch.randn(5, 7, generator=gen)
-    ml = make_mask(wl.shape, 0.7, gen)
-    xl = torch.randn(3, 7, generator=gen)
     for algo in LINEAR_ALGOS:
         opcheck_unmutated(torch.ops.dsdkern.sparse_linear.default,
                           (xl, wl, ml, None, algo, ops.SparseWeight()))
@@ -460,4 +542,19 @@ def test_bad_input_is_a_clear_error():
             "sparse_gemm", cache)
     with pytest.raises(ValueError, match="kind"):
         ops.sparse_algorithms("conv3d")
+    assert cache.builds() == 0
+
+
+@needs_cuda
+def test_cuda_operands_on_two_devices_are_a_clear_error():
+    cache = ops.SparseWeight()
+    w = torch.randn(4, 2, 3, 3)
+    m = torch.ones(4, 2, 3, 3, dtype=torch.bool, device="cuda")
+    with pytest.raises(RuntimeError, match="weight is on cpu but input is on cuda"):
+        torch.ops.dsdkern.sparse_conv2d(torch.randn(1, 2, 5, 5, device="cuda"), w, m, None,
+                                        [1, 1], [0, 0], [1, 1], 1, "auto", cache)
+    with pytest.raises(RuntimeError, match="weight is on cpu but input is on cuda"):
+        torch.ops.dsdkern.sparse_linear(torch.randn(2, 3, device="cuda"), torch.randn(4, 3),
+                                        torch.ones(4, 3, dtype=torch.bool, device="cuda"),
+                                        None, "sparse_gemm", cache)
     assert cache.builds() == 0

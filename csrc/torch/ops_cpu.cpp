@@ -73,26 +73,9 @@ at::Tensor threshold_mask_cpu(const at::Tensor& weight, double threshold) {
   return magnitude_mask(cpu_handle(op), op, weight, r);
 }
 
-at::Tensor sparse_conv2d_cpu(const at::Tensor& input, const at::Tensor& weight,
-                             const at::Tensor& mask, const std::optional<at::Tensor>& bias,
-                             at::IntArrayRef stride, at::IntArrayRef padding,
-                             at::IntArrayRef dilation, int64_t groups, c10::string_view algo,
-                             const c10::intrusive_ptr<SparseWeight>& cache) {
-  const char* op = "sparse_conv2d";
-  ConvGeometry g = check_masked_conv(op, input, weight, mask, bias, nullptr, stride, padding,
-                                     dilation, groups, kBackend, kDtypes);
-  return sparse_conv_forward(cpu_handle(op), nullptr, input, weight, mask, bias, g,
-                             std::string_view(algo.data(), algo.size()), *cache);
-}
-
-at::Tensor sparse_linear_cpu(const at::Tensor& input, const at::Tensor& weight,
-                             const at::Tensor& mask, const std::optional<at::Tensor>& bias,
-                             c10::string_view algo, const c10::intrusive_ptr<SparseWeight>& cache) {
-  const char* op = "sparse_linear";
-  check_masked_linear(op, input, weight, mask, bias, nullptr, kBackend, kDtypes);
-  return sparse_linear_forward(cpu_handle(op), nullptr, input, weight, mask, bias,
-                               std::string_view(algo.data(), algo.size()), *cache);
-}
+const SparseBackend kSparse{kBackend, kDtypes,
+                           [](const at::Device&, const char* op) { return cpu_handle(op); },
+                           nullptr};
 
 }  // namespace
 }  // namespace dsdk_torch
@@ -105,6 +88,6 @@ TORCH_LIBRARY_IMPL(dsdkern, CPU, m) {
   m.impl("magnitude_mask", &dsdk_torch::magnitude_mask_cpu);
   m.impl("threshold_mask", &dsdk_torch::threshold_mask_cpu);
   dsdk_torch::register_sparse_weight_class();  // before the kernels that take it
-  m.impl("sparse_conv2d", &dsdk_torch::sparse_conv2d_cpu);
-  m.impl("sparse_linear", &dsdk_torch::sparse_linear_cpu);
+  m.impl("sparse_conv2d", &dsdk_torch::sparse_conv2d_kernel<dsdk_torch::kSparse>);
+  m.impl("sparse_linear", &dsdk_torch::sparse_linear_kernel<dsdk_torch::kSparse>);
 }

@@ -8,6 +8,7 @@
 #include "torch/linear.h"
 #include "torch/linear_choice.h"
 #include "torch/mask.h"
+#include "torch/sparse_ops.h"
 
 namespace dsdk_torch {
 namespace {
@@ -90,6 +91,8 @@ at::Tensor threshold_mask_cuda(const at::Tensor& weight, double threshold) {
   return magnitude_mask(cuda_handle(weight.device(), op), op, weight, r);
 }
 
+const SparseBackend kSparse{kBackend, kDtypes, cuda_handle, sync_stream};
+
 }  // namespace
 }  // namespace dsdk_torch
 
@@ -100,4 +103,7 @@ TORCH_LIBRARY_IMPL(dsdkern, CUDA, m) {
   m.impl("masked_linear_backward", &dsdk_torch::masked_linear_backward_cuda);
   m.impl("magnitude_mask", &dsdk_torch::magnitude_mask_cuda);
   m.impl("threshold_mask", &dsdk_torch::threshold_mask_cuda);
+  dsdk_torch::register_sparse_weight_class();  // before the kernels that take it
+  m.impl("sparse_conv2d", &dsdk_torch::sparse_conv2d_kernel<dsdk_torch::kSparse>);
+  m.impl("sparse_linear", &dsdk_torch::sparse_linear_kernel<dsdk_torch::kSparse>);
 }

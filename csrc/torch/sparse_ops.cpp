@@ -1,5 +1,7 @@
 #include "torch/sparse_ops.h"
 
+#include <c10/core/DeviceGuard.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -186,6 +188,30 @@ at::Tensor sparse_linear_forward(dsdkHandle_t h, SyncFn sync, const at::Tensor& 
   key.add("input", input).add("weight", weight.sizes()).add("bias", int64_t(has(bias)));
   return run_auto(candidates, std::move(key), cache.sparsity(weight, mask, 1), input.device(),
                   sync);
+}
+
+at::Tensor sparse_conv2d_on(const SparseBackend& b, const at::Tensor& input,
+                            const at::Tensor& weight, const at::Tensor& mask,
+                            const std::optional<at::Tensor>& bias, at::IntArrayRef stride,
+                            at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
+                            c10::string_view algo, const c10::intrusive_ptr<SparseWeight>& cache) {
+  const char* op = "sparse_conv2d";
+  ConvGeometry g = check_masked_conv(op, input, weight, mask, bias, nullptr, stride, padding,
+                                     dilation, groups, b.name, b.dtypes);
+  c10::DeviceGuard guard(input.device());
+  return sparse_conv_forward(b.handle(input.device(), op), b.sync, input, weight, mask, bias, g,
+                             std::string_view(algo.data(), algo.size()), *cache);
+}
+
+at::Tensor sparse_linear_on(const SparseBackend& b, const at::Tensor& input,
+                            const at::Tensor& weight, const at::Tensor& mask,
+                            const std::optional<at::Tensor>& bias, c10::string_view algo,
+                            const c10::intrusive_ptr<SparseWeight>& cache) {
+  const char* op = "sparse_linear";
+  check_masked_linear(op, input, weight, mask, bias, nullptr, b.name, b.dtypes);
+  c10::DeviceGuard guard(input.device());
+  return sparse_linear_forward(b.handle(input.device(), op), b.sync, input, weight, mask, bias,
+                               std::string_view(algo.data(), algo.size()), *cache);
 }
 
 void register_sparse_bindings(pybind11::module_& m) {

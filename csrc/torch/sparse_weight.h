@@ -21,8 +21,10 @@ class SparseWeight : public torch::CustomClassHolder {
   // were built from: another version counter value (every in-place edit through the tensor
   // or a view of it), storage, device, dtype, shape, strides or group count. An inference
   // tensor has no version counter, so its forms are rebuilt on every call. weight is KCRS
-  // (conv) or [out, in] (linear), mask bool/uint8 of its shape, both host memory for the
-  // packed forms. Thread-safe; a returned form stays valid while the caller holds it.
+  // (conv) or [out, in] (linear), mask bool/uint8 of its shape, both on the device of h
+  // (host for a CPU handle); a packed form lives there too, packed on h's stream, and a
+  // weight on another device is another tensor. Thread-safe; a returned form stays valid
+  // while the caller holds it.
   at::Tensor dense(const at::Tensor& weight, const at::Tensor& mask, int64_t groups);
   std::shared_ptr<dsdkSparseFilterStruct> filter(dsdkHandle_t h, const at::Tensor& weight,
                                                  const at::Tensor& mask, int64_t groups);
@@ -63,9 +65,10 @@ class SparseWeight : public torch::CustomClassHolder {
 
 // Registers the class as torch.classes.dsdkern.SparseWeight, once. Schemas naming the class and
 // kernels taking it need it registered first, and static initialisers of different files run
-// in no fixed order, so the TORCH_LIBRARY block (schemas.cpp) and the CPU kernels' block
-// (ops_cpu.cpp) both call this first. Pickling and deepcopy give a new, empty cache: a copy
-// rebuilds its forms from its own weight and mask and can never run on stale ones.
+// in no fixed order, so the TORCH_LIBRARY block (schemas.cpp) and every backend's kernels'
+// block (ops_cpu.cpp, ops_cuda.cpp) call this first. Pickling and deepcopy give a new, empty
+// cache: a copy rebuilds its forms from its own weight and mask and can never run on stale
+// ones.
 void register_sparse_weight_class();
 
 }  // namespace dsdk_torch
