@@ -9,8 +9,6 @@
 // × output-channel parts).
 #include <algorithm>
 
-#include <omp.h>
-
 #include "core/context.h"
 #include "core/conv_backends.h"
 #include "core/sparse_csr.h"

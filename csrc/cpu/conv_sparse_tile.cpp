@@ -15,8 +15,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include <omp.h>
-
 #include "core/context.h"
 #include "core/conv_backends.h"
 #include "core/sparse_csr.h"
