@@ -14,6 +14,7 @@ import torch
 
 from dsdkern.bench import svm as bench
 from dsdkern.svm import SVC
+from figures import save_figure
 
 
 def fit(Xtr, ytr, Xte, yte, threads, **kw):
@@ -42,10 +43,7 @@ def plot(rows, auto, path, title):
         ax.legend(fontsize=8)
     ax_a.set_ylabel("test accuracy")
     ax_t.set_ylabel("fit time (s)")
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, title, path)
 
 
 def main(argv=None):

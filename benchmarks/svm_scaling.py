@@ -12,6 +12,7 @@ import json
 import sys
 
 from dsdkern.bench import svm as bench
+from figures import save_figure
 
 
 def plot_scaling(rows, path):
@@ -39,10 +40,8 @@ def plot_scaling(rows, path):
     ax_t.grid(True, which="both", alpha=0.3)
     ax_a.grid(True, alpha=0.3)
     ax_t.legend(fontsize=8)
-    fig.suptitle(f"RBF SVM training on make_classification (d=50), {rows[0]['threads']} threads")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    threads = rows[0]["threads"]
+    save_figure(fig, f"RBF SVM training on make_classification (d=50), {threads} threads", path)
 
 
 def main(argv=None):

@@ -1,19 +1,17 @@
 """DSD under DistributedDataParallel: two gloo processes on CPU against one process on the
 union of their data shards."""
 import datetime
-import socket
-import time
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
 from torch import nn
 
 import dsdkern
 from dsdkern.dsd import DSD
 from dsdkern.nn import masked_layers
+from dist_helpers import run_ranks
 
 pytestmark = [
     pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
@@ -80,24 +78,8 @@ def worker(rank, port, out):
         dist.destroy_process_group()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_ddp_dsd_matches_single_process_on_the_union_of_shards(tmp_path):
-    context = mp.start_processes(worker, args=(free_port(), str(tmp_path)), nprocs=WORLD,
-                                 join=False, start_method="spawn")
-    deadline = time.monotonic() + TIMEOUT_S
-    try:
-        while not context.join(timeout=5):
-            if time.monotonic() > deadline:
-                pytest.fail(f"the DDP workers did not finish in {TIMEOUT_S} s")
-    finally:
-        for process in context.processes:
-            if process.is_alive():
-                process.terminate()
+    run_ranks(worker, WORLD, tmp_path, TIMEOUT_S, "DDP")
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(WORLD)]
 
     model = net()

@@ -4,20 +4,18 @@ the shards; bad input fails on both ranks without a hang."""
 import datetime
 import os
 import pickle
-import socket
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification
 
 from dsdkern.svm import SVC
+from dist_helpers import free_port, run_ranks
 
 pytestmark = [
     pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
@@ -124,26 +122,10 @@ def worker(rank, port, out):
         dist.destroy_process_group()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp("svm_dist")
-    context = mp.start_processes(worker, args=(free_port(), str(out)), nprocs=WORLD, join=False,
-                                 start_method="spawn")
-    deadline = time.monotonic() + TIMEOUT_S
-    try:
-        while not context.join(timeout=5):
-            if time.monotonic() > deadline:
-                pytest.fail(f"the SVM workers did not finish in {TIMEOUT_S} s")
-    finally:
-        for process in context.processes:
-            if process.is_alive():
-                process.terminate()
+    run_ranks(worker, WORLD, out, TIMEOUT_S, "SVM")
     results = []
     for r in range(WORLD):
         with open(out / f"rank{r}.pkl", "rb") as f:

@@ -20,15 +20,14 @@ dsdkStatus_t conv_implicit_gemm_bwd_filter(const ConvBwdFilterArgs& a, void* ws,
                                            size_t ws_bytes, int num_threads, std::string* msg);
 
 // Direct sparse convolution, forward. Data types: FLOAT, DOUBLE. Packs a.w ⊙ a.mask
-// into the workspace when a.sparse is null.
-bool direct_sparse_fits(const ConvShape& sh, std::string* why);
+// into the workspace when a.sparse is null. Shapes it takes: padded_input_fits
+// (cpu/sparse_padded_input.h), as for sparse_tile.
 size_t direct_sparse_workspace(const ConvFwdArgs& a, int num_threads);
 dsdkStatus_t direct_sparse_fwd(const ConvFwdArgs& a, void* ws, size_t ws_bytes, int num_threads,
                                std::string* msg);
 
 // Sparse weights × dense lowered-input tiles (im2col-tile), forward. Data types: FLOAT,
 // DOUBLE. Packs a.w ⊙ a.mask into the workspace when a.sparse is null.
-bool sparse_tile_fits(const ConvShape& sh, std::string* why);
 size_t sparse_tile_workspace(const ConvFwdArgs& a, int num_threads);
 dsdkStatus_t sparse_tile_fwd(const ConvFwdArgs& a, void* ws, size_t ws_bytes, int num_threads,
                              std::string* msg);

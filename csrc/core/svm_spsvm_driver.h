@@ -121,6 +121,14 @@ struct Factorizer {
     if (st_ != DSDK_STATUS_SUCCESS) return st_;            \
   } while (0)
 
+// A backend's guard in score: stride must be the one it sized its scoring buffers for
+// (score_stride of its rows); an internal error otherwise.
+inline dsdkStatus_t check_score_stride(int64_t stride, int64_t sized_for, std::string* msg) {
+  if (stride == sized_for) return DSDK_STATUS_SUCCESS;
+  if (msg) *msg = "SPSVM: scoring stride differs from the policy's";
+  return DSDK_STATUS_INTERNAL_ERROR;
+}
+
 template <class Backend>
 class Driver {
  public:

@@ -9,8 +9,6 @@
 // × output-channel parts).
 #include <algorithm>
 
-#include <omp.h>
-
 #include "core/context.h"
 #include "core/conv_backends.h"
 #include "core/sparse_csr.h"
@@ -92,69 +90,42 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
   T* y = static_cast<T*>(a.y);
   const T* val = static_cast<const T*>(w.val);
   const I* col = static_cast<const I*>(w.col);
-  char* scratch = ws + l.csr + l.tab;
-
-#pragma omp parallel num_threads(threads)
-  {
-    T* img = reinterpret_cast<T*>(scratch + size_t(omp_get_thread_num()) * l.per_thread);
+  for_each_item(sh, g, split, x, a.xs, ws + l.csr + l.tab, l.per_thread, threads,
+                [&](T* img, int n, int64_t p0, int64_t len, int gi, int kp0, int kp1) {
     T* partial = reinterpret_cast<T*>(reinterpret_cast<char*>(img) + l.band);
     const I* cursor[kMaxKb];
-    int64_t padded = -1;  // the band (image · bands + band) in img
-#pragma omp for schedule(dynamic)
-    for (int64_t it = 0; it < split.items(sh.n); ++it) {
-      const int64_t part = it % split.parts, nb = it / split.parts;
-      const int n = int(nb / split.bands);
-      const int64_t p0 = nb % split.bands * split.rows;
-      const int64_t len = std::min<int64_t>(split.rows, sh.p - p0) * g.ws;
-      if (padded != nb) pad_band(sh, g, x + n * a.xs.n, a.xs, p0, img);
-      padded = nb;
-      for (int gi = 0; gi < sh.groups; ++gi) {
-        const int kp0 = gi * kg + int(part * kg / split.parts);
-        const int kp1 = gi * kg + int((part + 1) * kg / split.parts);
-        for (int64_t t = 0; t * tile < len; ++t) {
-          const T* base = img + int64_t(gi) * cg * g.chan + t * tile;
-          for (int k0 = kp0; k0 < kp1; k0 += kb) {
-            const int k1 = std::min(kp1, k0 + kb);
-            std::fill(partial, partial + size_t(k1 - k0) * tile, T(0));
-            for (int k = k0; k < k1; ++k) cursor[k - k0] = col + w.row_ptr[k];
-            for (int c0 = 0; c0 < cg; c0 += cb) {
-              const int64_t hi = std::min(cg, c0 + cb) * taps;
-              for (int k = k0; k < k1; ++k) {
-                const I* e0 = cursor[k - k0];
-                const I* e1 = first_at_least(e0, col + w.row_ptr[k + 1], hi);
-                cursor[k - k0] = e1;
-                if (e1 > e0)
-                  row(base, tab, val + (e0 - col), e0, e1 - e0, nv,
-                      partial + size_t(k - k0) * tile);
-              }
-            }
-            for (int k = k0; k < k1; ++k)
-              store_lanes(sh, g, partial + size_t(k - k0) * tile, t * tile, tile, len,
-                          y + n * a.ys.n + k * a.ys.c + p0 * a.ys.h, a.ys, alpha, beta);
+    for (int64_t t = 0; t * tile < len; ++t) {
+      const T* base = img + int64_t(gi) * cg * g.chan + t * tile;
+      for (int k0 = kp0; k0 < kp1; k0 += kb) {
+        const int k1 = std::min(kp1, k0 + kb);
+        std::fill(partial, partial + size_t(k1 - k0) * tile, T(0));
+        for (int k = k0; k < k1; ++k) cursor[k - k0] = col + w.row_ptr[k];
+        for (int c0 = 0; c0 < cg; c0 += cb) {
+          const int64_t hi = std::min(cg, c0 + cb) * taps;
+          for (int k = k0; k < k1; ++k) {
+            const I* e0 = cursor[k - k0];
+            const I* e1 = first_at_least(e0, col + w.row_ptr[k + 1], hi);
+            cursor[k - k0] = e1;
+            if (e1 > e0)
+              row(base, tab, val + (e0 - col), e0, e1 - e0, nv, partial + size_t(k - k0) * tile);
           }
         }
+        for (int k = k0; k < k1; ++k)
+          store_lanes(sh, g, partial + size_t(k - k0) * tile, t * tile, tile, len,
+                      y + n * a.ys.n + k * a.ys.c + p0 * a.ys.h, a.ys, alpha, beta);
       }
     }
-  }
+  });
   return DSDK_STATUS_SUCCESS;
 }
 
 }  // namespace
 
-bool direct_sparse_fits(const ConvShape& sh, std::string* why) {
-  return padded_input_fits(sh, why);
-}
-
-size_t direct_sparse_workspace(const ConvFwdArgs& a, int num_threads) {
-  return layout(a, num_threads).total;
-}
+size_t direct_sparse_workspace(const ConvFwdArgs& a, int nt) { return layout(a, nt).total; }
 
 dsdkStatus_t direct_sparse_fwd(const ConvFwdArgs& a, void* ws, size_t, int nt, std::string*) {
-  const Layout l = layout(a, nt);
-  char* base = line_up(ws);
-  return with_packed_filter(a, base, nt, [&](auto z, auto i, const CsrView& w) {
-    return run<decltype(z), decltype(i)>(a, w, base, l, nt);
-  });
+  return with_packed_filter(a, ws, nt, layout,
+                            [](auto z, auto i) { return run<decltype(z), decltype(i)>; });
 }
 
 }  // namespace cpu

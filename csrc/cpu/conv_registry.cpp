@@ -1,6 +1,7 @@
 // The CPU convolution algorithms, as registry objects over the kernels' entry points.
 #include "core/conv_algorithm.h"
 #include "core/conv_backends.h"
+#include "cpu/sparse_padded_input.h"
 
 namespace dsdk {
 namespace cpu {
@@ -56,8 +57,8 @@ class SparseForward final : public ConvAlgorithm {
 };
 
 const ImplicitGemm kImplicitGemm;
-const SparseForward kDirectSparse(direct_sparse_fits, direct_sparse_workspace, direct_sparse_fwd);
-const SparseForward kSparseTile(sparse_tile_fits, sparse_tile_workspace, sparse_tile_fwd);
+const SparseForward kDirectSparse(padded_input_fits, direct_sparse_workspace, direct_sparse_fwd);
+const SparseForward kSparseTile(padded_input_fits, sparse_tile_workspace, sparse_tile_fwd);
 const ConvAlgorithm* const kRegistry[] = {&kImplicitGemm, &kDirectSparse, &kSparseTile};
 static_assert(sizeof(kRegistry) / sizeof(kRegistry[0]) == DSDK_CONV_ALGO_COUNT,
               "every dsdkConvAlgo_t has a CPU entry");

@@ -15,8 +15,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include <omp.h>
-
 #include "core/context.h"
 #include "core/conv_backends.h"
 #include "core/sparse_csr.h"
@@ -80,66 +78,39 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
   int32_t* off = reinterpret_cast<int32_t*>(ws + l.csr);
   tap_offsets(sh, g, off);
 
-  const int kg = sh.k_per_group(), cg = sh.c_per_group();
+  const int cg = sh.c_per_group();
   const T alpha = T(a.alpha), beta = T(a.beta);
   const T* x = static_cast<const T*>(a.x);
   T* y = static_cast<T*>(a.y);
   const T* val = static_cast<const T*>(w.val);
   const I* col = static_cast<const I*>(w.col);
-  char* scratch = ws + l.csr + l.tabs;
-
-#pragma omp parallel num_threads(threads)
-  {
-    T* img = reinterpret_cast<T*>(scratch + size_t(omp_get_thread_num()) * l.per_thread);
+  for_each_item(sh, g, split, x, a.xs, ws + l.csr + l.tabs, l.per_thread, threads,
+                [&](T* img, int n, int64_t p0, int64_t len, int gi, int k0, int k1) {
     T* panel = reinterpret_cast<T*>(reinterpret_cast<char*>(img) + l.band);
     T* acc = panel + taps * tile;
-    int64_t padded = -1;  // the band (image · bands + band) in img
-#pragma omp for schedule(dynamic)
-    for (int64_t it = 0; it < split.items(sh.n); ++it) {
-      const int64_t part = it % split.parts, nb = it / split.parts;
-      const int n = int(nb / split.bands);
-      const int64_t p0 = nb % split.bands * split.rows;
-      const int64_t len = std::min<int64_t>(split.rows, sh.p - p0) * g.ws;
-      if (padded != nb) pad_band(sh, g, x + n * a.xs.n, a.xs, p0, img);
-      padded = nb;
-      for (int gi = 0; gi < sh.groups; ++gi) {
-        const int k0 = gi * kg + int(part * kg / split.parts);
-        const int k1 = gi * kg + int((part + 1) * kg / split.parts);
-        if (k0 == k1) continue;
-        for (int64_t t = 0; t * tile < len; ++t) {
-          const T* base = img + int64_t(gi) * cg * g.chan + t * tile;
-          for (int64_t e = 0; e < taps; ++e)
-            std::memcpy(panel + e * tile, base + off[e], size_t(tile) * sizeof(T));
-          for (int k = k0; k < k1; ++k) {
-            const int64_t e0 = w.row_ptr[k];
-            std::fill(acc, acc + tile, T(0));
-            row(panel, nullptr, val + e0, col + e0, w.row_ptr[k + 1] - e0, nv, acc);
-            store_lanes(sh, g, acc, t * tile, tile, len,
-                        y + n * a.ys.n + k * a.ys.c + p0 * a.ys.h, a.ys, alpha, beta);
-          }
-        }
+    for (int64_t t = 0; t * tile < len; ++t) {
+      const T* base = img + int64_t(gi) * cg * g.chan + t * tile;
+      for (int64_t e = 0; e < taps; ++e)
+        std::memcpy(panel + e * tile, base + off[e], size_t(tile) * sizeof(T));
+      for (int k = k0; k < k1; ++k) {
+        const int64_t e0 = w.row_ptr[k];
+        std::fill(acc, acc + tile, T(0));
+        row(panel, nullptr, val + e0, col + e0, w.row_ptr[k + 1] - e0, nv, acc);
+        store_lanes(sh, g, acc, t * tile, tile, len, y + n * a.ys.n + k * a.ys.c + p0 * a.ys.h,
+                    a.ys, alpha, beta);
       }
     }
-  }
+  });
   return DSDK_STATUS_SUCCESS;
 }
 
 }  // namespace
 
-bool sparse_tile_fits(const ConvShape& sh, std::string* why) {
-  return padded_input_fits(sh, why);
-}
-
-size_t sparse_tile_workspace(const ConvFwdArgs& a, int num_threads) {
-  return layout(a, num_threads).total;
-}
+size_t sparse_tile_workspace(const ConvFwdArgs& a, int nt) { return layout(a, nt).total; }
 
 dsdkStatus_t sparse_tile_fwd(const ConvFwdArgs& a, void* ws, size_t, int nt, std::string*) {
-  const Layout l = layout(a, nt);
-  char* base = line_up(ws);
-  return with_packed_filter(a, base, nt, [&](auto z, auto i, const CsrView& w) {
-    return run<decltype(z), decltype(i)>(a, w, base, l, nt);
-  });
+  return with_packed_filter(a, ws, nt, layout,
+                            [](auto z, auto i) { return run<decltype(z), decltype(i)>; });
 }
 
 }  // namespace cpu

@@ -20,6 +20,8 @@
 #include <cstring>
 #include <string>
 
+#include <omp.h>
+
 #include "core/conv_params.h"
 #include "core/sparse_csr.h"
 #include "cpu/gemm_kernels.h"
@@ -163,15 +165,51 @@ void store_lanes(const ConvShape& sh, const PaddedInput& g, const T* acc, int64_
   }
 }
 
-// Runs run(T(), I(), csr) with T the data type and I the column index type, on
-// a.sparse or on a.w ⊙ a.mask packed into the first csr_bytes(...) of mem.
-template <class Run>
-dsdkStatus_t with_packed_filter(const ConvFwdArgs& a, char* mem, int num_threads, Run&& run) {
+// Runs the work items of `split` on `threads` threads, thread t's padded band at
+// scratch + t * per_thread: for each item and group, body(img, n, p0, len, gi, k0, k1)
+// with img the padded band of image n from output row p0 (len lanes), and [k0, k1)
+// the item's part of group gi's output channels, when not empty. A thread pads a band
+// once for its consecutive items of the band's parts.
+template <typename T, class Body>
+void for_each_item(const ConvShape& sh, const PaddedInput& g, const WorkSplit& split,
+                   const T* x, const Strides4& xs, char* scratch, size_t per_thread, int threads,
+                   Body&& body) {
+  const int kg = sh.k_per_group();
+#pragma omp parallel num_threads(threads)
+  {
+    T* img = reinterpret_cast<T*>(scratch + size_t(omp_get_thread_num()) * per_thread);
+    int64_t padded = -1;  // the band (image · bands + band) in img
+#pragma omp for schedule(dynamic)
+    for (int64_t it = 0; it < split.items(sh.n); ++it) {
+      const int64_t part = it % split.parts, nb = it / split.parts;
+      const int n = int(nb / split.bands);
+      const int64_t p0 = nb % split.bands * split.rows;
+      const int64_t len = std::min<int64_t>(split.rows, sh.p - p0) * g.ws;
+      if (padded != nb) pad_band(sh, g, x + n * xs.n, xs, p0, img);
+      padded = nb;
+      for (int gi = 0; gi < sh.groups; ++gi) {
+        const int k0 = gi * kg + int(part * kg / split.parts);
+        const int k1 = gi * kg + int((part + 1) * kg / split.parts);
+        if (k0 < k1) body(img, n, p0, len, gi, k0, k1);
+      }
+    }
+  }
+}
+
+// Runs run(T(), I())(a, csr, base, l, nt) with T the data type, I the column index
+// type, base the workspace ws aligned and l = layout(a, nt): on a.sparse or on
+// a.w ⊙ a.mask packed into the first csr_bytes(...) of base.
+template <class Layout, class RunOf>
+dsdkStatus_t with_packed_filter(const ConvFwdArgs& a, void* ws, int nt,
+                                Layout (*layout)(const ConvFwdArgs&, int), RunOf run) {
+  const Layout l = layout(a, nt);
+  char* base = line_up(ws);
   const CsrView w = a.sparse ? *a.sparse
                              : csr_pack(a.dtype, a.sh.k, a.sh.crs(), a.w, a.mask,
-                                        int64_t(a.sh.k) * a.sh.crs(), mem, num_threads);
+                                        int64_t(a.sh.k) * a.sh.crs(), base, nt);
   auto go = [&](auto z) {
-    return w.col16() ? run(z, uint16_t(), w) : run(z, uint32_t(), w);
+    return w.col16() ? run(z, uint16_t())(a, w, base, l, nt)
+                     : run(z, uint32_t())(a, w, base, l, nt);
   };
   return a.dtype == DSDK_DATA_DOUBLE ? go(double()) : go(float());
 }

@@ -76,10 +76,8 @@ class CpuBackend {
 
   dsdkStatus_t score(const int64_t* cand, int64_t nc, int64_t stride, double* out,
                      std::string* msg) {
-    if (stride != stride_) {
-      if (msg) *msg = "SPSVM: scoring stride differs from the policy's";
-      return DSDK_STATUS_INTERNAL_ERROR;
-    }
+    const dsdkStatus_t st = spsvm::check_score_stride(stride, stride_, msg);
+    if (st != DSDK_STATUS_SUCCESS) return st;
     pts_.resize(size_t(nc * d_));
     comm_.gather_rows(X_, n_, d_, cand, nc, pts_.data());
     rows_.resize(size_t(nc) * size_t(nsub_));

@@ -183,12 +183,9 @@ dsdkStatus_t direct_sparse_fwd(const ConvFwdArgs& a, void* ws, size_t, void* str
                                std::string* msg) {
   const ConvShape& sh = a.sh;
   const cudaStream_t strm = static_cast<cudaStream_t>(stream);
-  dsdkStatus_t st = require_device_pointer(a.x, "x", msg);
-  if (st == DSDK_STATUS_SUCCESS) st = require_device_pointer(a.y, "y", msg);
-  if (st != DSDK_STATUS_SUCCESS) return st;
   CsrView w;
   char* rest = nullptr;
-  st = filter_csr(a, ws, stream, &w, &rest, msg);
+  const dsdkStatus_t st = sparse_operands(a, ws, stream, &w, &rest, msg);
   if (st != DSDK_STATUS_SUCCESS) return st;
   const Padded pd = padded(sh);
   const int64_t total = int64_t(sh.n) * sh.p * sh.q;
@@ -200,8 +197,7 @@ dsdkStatus_t direct_sparse_fwd(const ConvFwdArgs& a, void* ws, size_t, void* str
   const unsigned gy = unsigned(std::min<int64_t>(int64_t(sh.groups) * kblocks, kMaxGridY));
   return dtype_switch(a.dtype, [&](auto tag) -> dsdkStatus_t {
     using T = typename decltype(tag)::type;
-    dsdkStatus_t s = check_aligned<T>(a.x, "x", msg);
-    if (s == DSDK_STATUS_SUCCESS) s = check_aligned<T>(a.y, "y", msg);
+    dsdkStatus_t s = check_aligned_xy<T>(a, msg);
     if (s != DSDK_STATUS_SUCCESS) return s;
     T* xp = reinterpret_cast<T*>(rest);
     const unsigned pad_blocks =

@@ -142,11 +142,8 @@ dsdkStatus_t sparse_tile_fwd(const ConvFwdArgs& a, void* ws, size_t, void* strea
                              std::string* msg) {
   const ConvShape& sh = a.sh;
   const cudaStream_t strm = static_cast<cudaStream_t>(stream);
-  dsdkStatus_t st = require_device_pointer(a.x, "x", msg);
-  if (st == DSDK_STATUS_SUCCESS) st = require_device_pointer(a.y, "y", msg);
-  if (st != DSDK_STATUS_SUCCESS) return st;
   CsrView w;
-  st = filter_csr(a, ws, stream, &w, nullptr, msg);
+  const dsdkStatus_t st = sparse_operands(a, ws, stream, &w, nullptr, msg);
   if (st != DSDK_STATUS_SUCCESS) return st;
   const int64_t total = int64_t(sh.n) * sh.p * sh.q;
   const int kblocks = int(ceil_div(sh.k_per_group(), kChannels));
@@ -154,8 +151,7 @@ dsdkStatus_t sparse_tile_fwd(const ConvFwdArgs& a, void* ws, size_t, void* strea
   const unsigned gy = unsigned(std::min<int64_t>(int64_t(sh.groups) * kblocks, kMaxGridY));
   return dtype_switch(a.dtype, [&](auto tag) -> dsdkStatus_t {
     using T = typename decltype(tag)::type;
-    dsdkStatus_t s = check_aligned<T>(a.x, "x", msg);
-    if (s == DSDK_STATUS_SUCCESS) s = check_aligned<T>(a.y, "y", msg);
+    const dsdkStatus_t s = check_aligned_xy<T>(a, msg);
     if (s != DSDK_STATUS_SUCCESS) return s;
     const TileParams<T> p{static_cast<const T*>(a.x), a.xs, w.row_ptr,
                           static_cast<const T*>(w.val), w.col, static_cast<T*>(a.y), a.ys,

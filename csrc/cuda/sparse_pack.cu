@@ -222,15 +222,18 @@ size_t filter_csr_bytes(const ConvFwdArgs& a) {
   return a.sparse ? 0 : csr_bytes(a.dtype, a.sh.k, a.sh.crs(), int64_t(a.sh.k) * a.sh.crs());
 }
 
-dsdkStatus_t filter_csr(const ConvFwdArgs& a, void* ws, void* stream, CsrView* w, char** rest,
-                        std::string* msg) {
+dsdkStatus_t sparse_operands(const ConvFwdArgs& a, void* ws, void* stream, CsrView* w,
+                             char** rest, std::string* msg) {
+  dsdkStatus_t st = require_device_pointer(a.x, "x", msg);
+  if (st == DSDK_STATUS_SUCCESS) st = require_device_pointer(a.y, "y", msg);
+  if (st != DSDK_STATUS_SUCCESS) return st;
   char* base = line_up(ws);
   if (rest) *rest = base + line_up(filter_csr_bytes(a));
   if (a.sparse) {
     *w = *a.sparse;
     return DSDK_STATUS_SUCCESS;
   }
-  dsdkStatus_t st = require_device_pointer(a.w, "w", msg);
+  st = require_device_pointer(a.w, "w", msg);
   if (st == DSDK_STATUS_SUCCESS && a.mask) st = require_device_pointer(a.mask, "mask", msg);
   if (st != DSDK_STATUS_SUCCESS) return st;
   return csr_pack_async(a.dtype, a.sh.k, a.sh.crs(), a.w, a.mask, base, stream, w, msg);

@@ -193,10 +193,7 @@ class CudaBackend {
 
   dsdkStatus_t score(const int64_t* cand, int64_t nc, int64_t stride, double* out,
                      std::string* msg) {
-    if (stride != stride_) {
-      if (msg) *msg = "SPSVM: scoring stride differs from the policy's";
-      return DSDK_STATUS_INTERNAL_ERROR;
-    }
+    DSDK_SVM_TRY(spsvm::check_score_stride(stride, stride_, msg));
     ids_.assign(cand, cand + nc);
     DSDK_SVM_TRY(to_device(cand_dev_.get(), ids_.data(), ids_.size(), "SPSVM: candidates", msg));
     svm::GemmOperand A, B;

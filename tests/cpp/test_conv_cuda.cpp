@@ -30,6 +30,7 @@ int main() { check::cuda_handle_or_skip("test_conv_cuda"); }
 #include <vector>
 
 #include "check.h"
+#include "cuda_buffers.h"
 #include "cuda_dtypes.h"
 #include "dsdkern/dsdkern.h"
 
@@ -100,32 +101,6 @@ Geom make_geom(Layout l, int n, int c, int h, int w) {
     default: return {n, c, h, w, int64_t(c) * h * w, int64_t(h) * w, w, 1};
   }
 }
-
-#define CUDA_OK(expr)                                                                   \
-  do {                                                                                  \
-    cudaError_t e_ = (expr);                                                            \
-    if (e_ != cudaSuccess) {                                                            \
-      std::printf("%s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr,                  \
-                  cudaGetErrorString(e_));                                              \
-      ++check::failures();                                                              \
-      return;                                                                           \
-    }                                                                                   \
-  } while (0)
-
-struct DeviceBuffer {
-  void* ptr = nullptr;
-  DeviceBuffer() = default;
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() {
-    if (ptr) cudaFree(ptr);
-  }
-  cudaError_t alloc(size_t bytes) {
-    if (ptr) cudaFree(ptr);
-    ptr = nullptr;
-    return cudaMalloc(&ptr, std::max<size_t>(bytes, 1));
-  }
-};
 
 struct Descriptors {
   dsdkTensorDescriptor_t x = nullptr, y = nullptr;

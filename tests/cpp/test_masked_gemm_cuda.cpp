@@ -24,9 +24,15 @@ int main() { check::cuda_handle_or_skip("test_masked_gemm_cuda"); }
 #include <vector>
 
 #include "check.h"
+#include "cuda_buffers.h"
+#include "cuda_dtypes.h"
 #include "dsdkern/dsdkern.h"
 
 namespace {
+
+using dtypes::decode;
+using dtypes::elem_size;
+using dtypes::encode;
 
 struct Case {
   bool ta, tb;
@@ -37,35 +43,6 @@ struct Case {
 
 const dsdkDataType_t kTypes[] = {DSDK_DATA_FLOAT, DSDK_DATA_DOUBLE, DSDK_DATA_HALF,
                                  DSDK_DATA_BFLOAT16};
-
-size_t elem_size(dsdkDataType_t t) {
-  return t == DSDK_DATA_DOUBLE ? 8 : t == DSDK_DATA_FLOAT ? 4 : 2;
-}
-
-void encode(dsdkDataType_t t, double v, unsigned char* dst) {
-  switch (t) {
-    case DSDK_DATA_FLOAT: { float f = float(v); std::memcpy(dst, &f, 4); break; }
-    case DSDK_DATA_DOUBLE: std::memcpy(dst, &v, 8); break;
-    case DSDK_DATA_HALF: { __half x = __float2half_rn(float(v)); std::memcpy(dst, &x, 2); break; }
-    case DSDK_DATA_BFLOAT16: {
-      __nv_bfloat16 x = __float2bfloat16_rn(float(v));
-      std::memcpy(dst, &x, 2);
-      break;
-    }
-    default: break;
-  }
-}
-
-double decode(dsdkDataType_t t, const unsigned char* src) {
-  switch (t) {
-    case DSDK_DATA_FLOAT: { float f; std::memcpy(&f, src, 4); return f; }
-    case DSDK_DATA_DOUBLE: { double d; std::memcpy(&d, src, 8); return d; }
-    case DSDK_DATA_HALF: { __half x; std::memcpy(&x, src, 2); return __half2float(x); }
-    case DSDK_DATA_BFLOAT16: { __nv_bfloat16 x; std::memcpy(&x, src, 2); return __bfloat162float(x); }
-    default: break;
-  }
-  return 0;
-}
 
 // Host values, already rounded to t, and their device encoding.
 struct Matrix {
@@ -81,29 +58,6 @@ struct Matrix {
     }
   }
 };
-
-struct DeviceBuffer {
-  void* ptr = nullptr;
-  DeviceBuffer() = default;
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() {
-    if (ptr) cudaFree(ptr);
-  }
-  bool upload(const void* src, size_t bytes) {
-    if (cudaMalloc(&ptr, std::max<size_t>(bytes, 1)) != cudaSuccess) return false;
-    return bytes == 0 || cudaMemcpy(ptr, src, bytes, cudaMemcpyHostToDevice) == cudaSuccess;
-  }
-};
-
-#define CUDA_OK(expr)                                                                  \
-  do {                                                                                 \
-    if (!(expr)) {                                                                     \
-      std::printf("%s:%d: %s failed\n", __FILE__, __LINE__, #expr);                    \
-      ++check::failures();                                                             \
-      return;                                                                          \
-    }                                                                                  \
-  } while (0)
 
 std::vector<uint8_t> make_mask(size_t size, int sparsity, std::mt19937& rng) {
   std::vector<uint8_t> m(size, 1);
@@ -149,9 +103,9 @@ void run(dsdkHandle_t h, dsdkDataType_t t, const Case& c, cudaStream_t stream,
                           dB.ptr, ldb, mb.empty() ? nullptr : static_cast<uint8_t*>(dmb.ptr),
                           dbl ? static_cast<const void*>(&bd) : &bf, dC.ptr, ldc,
                           mc.empty() ? nullptr : static_cast<uint8_t*>(dmc.ptr), nullptr, 0));
-  CUDA_OK(cudaStreamSynchronize(stream) == cudaSuccess);
+  CUDA_OK(cudaStreamSynchronize(stream));
   std::vector<unsigned char> got(C.bytes.size());
-  CUDA_OK(cudaMemcpy(got.data(), dC.ptr, got.size(), cudaMemcpyDeviceToHost) == cudaSuccess);
+  CUDA_OK(cudaMemcpy(got.data(), dC.ptr, got.size(), cudaMemcpyDeviceToHost));
 
   const double rtol = t == DSDK_DATA_DOUBLE ? 1e-12 : t == DSDK_DATA_FLOAT ? 1e-5
                       : t == DSDK_DATA_HALF ? 2e-3 : 1.6e-2;
@@ -190,7 +144,7 @@ void run(dsdkHandle_t h, dsdkDataType_t t, const Case& c, cudaStream_t stream,
 void check_cuda_paths(dsdkHandle_t h) {
   DeviceBuffer buf;
   std::vector<unsigned char> zeros(4096, 0);
-  if (!buf.upload(zeros.data(), zeros.size())) {
+  if (buf.upload(zeros.data(), zeros.size()) != cudaSuccess) {
     ++check::failures();
     return;
   }
