@@ -25,18 +25,6 @@ pytestmark = [
 WORLD = 2
 TIMEOUT_S = 300
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The core's answer while its CPU SPSVM backend cannot train a shard (the hook
-# that lets it is h-spsvm's to merge): the training tests skip, the agreement
-# tests still run.
-NO_BACKEND = "no data-parallel backend"
-
-
-def trained(ranks):
-    if "no_backend" in ranks[0]:
-        pytest.skip(ranks[0]["no_backend"])
-    return ranks
-
-
 def generated():
     X, y = make_classification(n_samples=900, n_features=12, n_informative=6,
                                random_state=3)
@@ -105,17 +93,11 @@ def worker(rank, port, out):
         result["clone_shares_group"] = clone(SVC(process_group=group)).process_group is group
         result["alone"] = fitted(SVC(solver="spsvm", random_state=0, n_jobs=1,
                                      process_group=None).fit(Xs, ys), X[:50])
-        try:
-            result["after"] = fitted(SVC(solver="spsvm", random_state=0, process_group=group)
-                                     .fit(Xs, ys), X[:50])
-            for name, (data, params) in CASES.items():
-                Xc, yc, X_test = data()
-                result[name] = fitted(SVC(**params).fit(shard(Xc, rank), shard(yc, rank)),
-                                      X_test)
-        except RuntimeError as e:
-            if NO_BACKEND not in str(e):
-                raise
-            result["no_backend"] = str(e)
+        result["after"] = fitted(SVC(solver="spsvm", random_state=0, process_group=group)
+                                 .fit(Xs, ys), X[:50])
+        for name, (data, params) in CASES.items():
+            Xc, yc, X_test = data()
+            result[name] = fitted(SVC(**params).fit(shard(Xc, rank), shard(yc, rank)), X_test)
         with open(f"{out}/rank{rank}.pkl", "wb") as f:
             pickle.dump(result, f)
     finally:
@@ -135,14 +117,14 @@ def ranks(tmp_path_factory):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_every_rank_ends_with_the_same_model(ranks, name):
-    ranks = trained(ranks)
+    ranks = ranks
     assert ranks[0][name]["bytes"] == ranks[1][name]["bytes"]
     np.testing.assert_array_equal(ranks[0][name]["decision"], ranks[1][name]["decision"])
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_one_process_on_the_concatenated_shards(ranks, name):
-    ranks = trained(ranks)
+    ranks = ranks
     data, params = CASES[name]
     X, y, X_test = data()
     single = fitted(SVC(**params, process_group=None).fit(X, y), X_test)
@@ -186,7 +168,7 @@ def test_bad_input_fails_on_both_ranks(ranks):
 
 def test_the_group_trains_after_the_errors(ranks):
     # nobody was left inside an exchange: an explicit group still trains alike
-    ranks = trained(ranks)
+    ranks = ranks
     assert ranks[0]["after"]["bytes"] == ranks[1]["after"]["bytes"]
 
 
@@ -201,7 +183,7 @@ def test_process_group_none_trains_each_rank_alone(ranks):
 
 
 def test_torchrun_example_runs(ranks):
-    trained(ranks)
+    ranks
     port = free_port()
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), OMP_NUM_THREADS="1")
     proc = subprocess.run(

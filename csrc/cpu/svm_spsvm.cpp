@@ -80,9 +80,10 @@ class CpuBackend {
     if (st != DSDK_STATUS_SUCCESS) return st;
     pts_.resize(size_t(nc * d_));
     comm_.gather_rows(X_, n_, d_, cand, nc, pts_.data());
+    // (.data() + offset, never &v[offset]: a rank's shard may hold no scoring rows.)
     rows_.resize(size_t(nc) * size_t(nsub_));
     ptr_.resize(size_t(nc));
-    for (int64_t t = 0; t < nc; ++t) ptr_[size_t(t)] = &rows_[size_t(t) * size_t(nsub_)];
+    for (int64_t t = 0; t < nc; ++t) ptr_[size_t(t)] = rows_.data() + size_t(t) * size_t(nsub_);
     sub_.compute_points(pts_.data(), nc, ptr_.data());
     loss_derivative();
     es_.resize(size_t(nsub_));
@@ -139,20 +140,20 @@ class CpuBackend {
 #pragma omp parallel for num_threads(threads_for(cols * na, threads_)) schedule(static)
       for (int64_t a = 0; a < cols; ++a) {
         const T* r = row(a);
-        T* g = &ga_[size_t(a) * size_t(na)];
+        T* g = ga_.data() + size_t(a) * size_t(na);
         for (int64_t q = 0; q < na; ++q) g[q] = r[act_[size_t(q)]];
       }
 #pragma omp parallel for num_threads(threads_for(k * na, threads_)) schedule(static)
       for (int64_t b = 0; b < k; ++b) {
-        const T* g = &ga_[size_t(c0 + b) * size_t(na)];
-        T* rw = &rw_[size_t(b) * size_t(na)];
+        const T* g = ga_.data() + size_t(c0 + b) * size_t(na);
+        T* rw = rw_.data() + size_t(b) * size_t(na);
         for (int64_t q = 0; q < na; ++q) rw[q] = T(c_[size_t(act_[size_t(q)])]) * g[q];
       }
     } else {
 #pragma omp parallel for num_threads(threads_for(k * n_, threads_)) schedule(static)
       for (int64_t b = 0; b < k; ++b) {
         const T* r = row(c0 + b);
-        T* rw = &rw_[size_t(b) * size_t(n_)];
+        T* rw = rw_.data() + size_t(b) * size_t(n_);
         for (int64_t i = 0; i < n_; ++i) rw[i] = active_[size_t(i)] ? T(c_[size_t(i)]) * r[i] : T(0);
       }
     }
@@ -162,7 +163,7 @@ class CpuBackend {
     const double* yv = gather ? yact_.data() : yd_.data();
     for (int64_t b = 0; b < k; ++b) {
       for (int64_t a = 0; a <= c0 + b; ++a) border[b * cols + a] = double(tmp_[size_t(b * cols + a)]);
-      vb[b] = dot_mixed(&rw_[size_t(b) * size_t(len)], yv, len);
+      vb[b] = dot_mixed(rw_.data() + size_t(b) * size_t(len), yv, len);
     }
     return DSDK_STATUS_SUCCESS;
   }
@@ -180,7 +181,7 @@ class CpuBackend {
 #pragma omp parallel for num_threads(threads_for(cols * n_, threads_)) schedule(static)
     for (int64_t c = 0; c < nchunks; ++c) {
       const int64_t i0 = c * kPointChunk, len = std::min(kPointChunk, n_ - i0);
-      double* df = &df_[size_t(i0)];
+      double* df = df_.data() + size_t(i0);
       std::fill(df, df + len, 0.0);
       for (int64_t a = 0; a < cols; ++a) axpy_mixed(dir[a], row(a) + i0, df, len);
     }
@@ -224,7 +225,7 @@ class CpuBackend {
   dsdkStatus_t moved_products(int64_t cols, double* dM, int64_t ldm, double* dv, std::string*) {
     for (int64_t s = 0; s < int64_t(moved_.size()); s += kGatherChunk) {
       const int64_t cnt = std::min<int64_t>(kGatherChunk, int64_t(moved_.size()) - s);
-      const int64_t* mv = &moved_[size_t(s)];
+      const int64_t* mv = moved_.data() + size_t(s);
       wts_.resize(size_t(cnt));
       ymv_.resize(size_t(cnt));
       for (int64_t r = 0; r < cnt; ++r) {
@@ -236,8 +237,8 @@ class CpuBackend {
 #pragma omp parallel for num_threads(threads_for(cols * cnt, threads_)) schedule(static)
       for (int64_t a = 0; a < cols; ++a) {
         const T* r = row(a);
-        T* g = &g_[size_t(a * cnt)];
-        T* gw = &gw_[size_t(a * cnt)];
+        T* g = g_.data() + size_t(a * cnt);
+        T* gw = gw_.data() + size_t(a * cnt);
         for (int64_t q = 0; q < cnt; ++q) {
           g[q] = r[mv[q]];
           gw[q] = T(wts_[size_t(q)]) * g[q];
@@ -246,13 +247,15 @@ class CpuBackend {
       tmp_.resize(size_t(kTriangleBlock * cols));
       for (int64_t i0 = 0; i0 < cols; i0 += kTriangleBlock) {
         const int64_t rows = std::min(kTriangleBlock, cols - i0), width = i0 + rows;
-        gemm<T>(false, true, rows, width, cnt, T(1), &g_[size_t(i0 * cnt)], cnt, gw_.data(), cnt,
-                T(0), tmp_.data(), width, threads_for(rows * width * cnt, threads_));
+        gemm<T>(false, true, rows, width, cnt, T(1), g_.data() + size_t(i0 * cnt), cnt,
+                gw_.data(), cnt, T(0), tmp_.data(), width,
+                threads_for(rows * width * cnt, threads_));
         for (int64_t r = 0; r < rows; ++r)
           for (int64_t b = 0; b <= i0 + r; ++b)
             dM[(i0 + r) * ldm + b] += double(tmp_[size_t(r * width + b)]);
       }
-      for (int64_t a = 0; a < cols; ++a) dv[a] += dot_mixed(&gw_[size_t(a * cnt)], ymv_.data(), cnt);
+      for (int64_t a = 0; a < cols; ++a)
+        dv[a] += dot_mixed(gw_.data() + size_t(a * cnt), ymv_.data(), cnt);
     }
     return DSDK_STATUS_SUCCESS;
   }

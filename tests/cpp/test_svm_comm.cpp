@@ -221,9 +221,6 @@ void test_failed_exchange_during_training() {
   std::vector<Rank> ranks{shard(60, 3, 1), shard(60, 3, 2)};
   ranks[1].fail_at = 3;
   train_all(ranks);
-  if (ranks[0].status == DSDK_STATUS_NOT_SUPPORTED &&
-      contains(ranks[0].message, "no data-parallel backend"))
-    return;  // see test_ranks_train_the_model_of_all_rows
   check_all(ranks, DSDK_STATUS_EXECUTION_FAILED, "all-reduce failed");
   for (const Rank& r : ranks) CHECK(r.index.empty());
 }
@@ -293,14 +290,6 @@ Rank concatenated(const std::vector<Rank>& ranks) {
 // 16384), the last shard starts at an odd row, so its sample is offset.
 void check_ranks_train_the_model_of_all_rows(std::vector<Rank> ranks) {
   train_all(ranks);
-  // While the CPU SPSVM backend cannot train a shard (its hook is h-spsvm's
-  // to merge), the core refuses; only then is this case skipped.
-  if (ranks[0].status == DSDK_STATUS_NOT_SUPPORTED &&
-      contains(ranks[0].message, "no data-parallel backend")) {
-    std::printf("test_ranks_train_the_model_of_all_rows: skipped: %s\n",
-                ranks[0].message.c_str());
-    return;
-  }
   const Rank all = concatenated(ranks);
   for (const Rank& r : ranks) {
     CHECK(r.status == DSDK_STATUS_SUCCESS);
@@ -312,8 +301,13 @@ void check_ranks_train_the_model_of_all_rows(std::vector<Rank> ranks) {
   CHECK(ranks[0].index == all.index);
   double scale = 0;
   for (double c : all.coef) scale = std::max(scale, std::fabs(c));
+  // The objective agrees to 1e-8, but the final Newton steps stop once a step
+  // would gain less than 1e-3 tol of F, and near the optimum F moves with the
+  // square of the coefficients' error, so the coefficients agree less closely:
+  // 4e-6 of the largest in the sanitizer build (its rounding differs from -O2's). A
+  // row counted twice or missed moves them by far more than 1e-4.
   for (size_t j = 0; j < all.coef.size() && j < ranks[0].coef.size(); ++j)
-    CHECK_NEAR(ranks[0].coef[j], all.coef[j], 1e-6 * scale);
+    CHECK_NEAR(ranks[0].coef[j], all.coef[j], 1e-4 * scale);
   CHECK_NEAR(ranks[0].info.bias, all.info.bias, 1e-6 * std::max(1.0, std::fabs(all.info.bias)));
   CHECK_NEAR(ranks[0].info.objective, all.info.objective, 1e-8 * all.info.objective);
 }
