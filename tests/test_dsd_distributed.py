@@ -74,6 +74,10 @@ def worker(rank, port, out):
 
         train(model, dsd, optimizer, rows)
         torch.save({**state(model.module), "sparse_masks": masks}, f"{out}/rank{rank}.pt")
+        # Both ranks tear gloo down together: a rank that destroys its group while the
+        # other still has gloo work in flight can abort the other ("terminate called
+        # without an active exception", seen once in a CI run).
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 

@@ -100,6 +100,7 @@ def worker(rank, port, out):
             result[name] = fitted(SVC(**params).fit(shard(Xc, rank), shard(yc, rank)), X_test)
         with open(f"{out}/rank{rank}.pkl", "wb") as f:
             pickle.dump(result, f)
+        dist.barrier()  # tear gloo down together (see test_dsd_distributed.py)
     finally:
         dist.destroy_process_group()
 
