@@ -175,6 +175,38 @@ def test_linear_matches_torch(algo, shape, sparsity, dtype, device):
                                **TOL[dtype])
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_sparse_gemm_every_row_length(batch, dtype):
+    """Row r of the packed matrix keeps r random entries (0 up to past two AVX-512 vectors,
+    where the dot kernel's vector steps, single step and scalar tail meet), the last row
+    all of them; batch 1 runs the dot kernel, batch 3 the panel kernel."""
+    gen = torch.Generator().manual_seed(11)
+    cin, cout = 300, 72
+    order = torch.rand(cout, cin, generator=gen).argsort(dim=1)
+    mask = order < torch.arange(cout).unsqueeze(1)
+    mask[-1] = True
+    layer = linear_layer(cin, cout, 0.0, dtype, "sparse_gemm", seed=12)
+    layer.set_mask(mask)
+    x = torch.randn(batch, cin, generator=gen, dtype=dtype)
+    with torch.inference_mode():
+        out = layer(x)
+    torch.testing.assert_close(out, F.linear(x, layer.weight * layer.mask, layer.bias),
+                               **TOL[dtype])
+
+
+@pytest.mark.parametrize("sparsity", [0.9, 1.0], ids=str)
+def test_sparse_gemm_wide_rows_take_32_bit_columns(sparsity):
+    """More input features than 16-bit column indices address, at batch 1 and 2."""
+    layer = linear_layer(70000, 5, sparsity, torch.float32, "sparse_gemm", seed=13)
+    for batch in (1, 2):
+        x = torch.randn(batch, 70000, generator=torch.Generator().manual_seed(14 + batch))
+        with torch.inference_mode():
+            out = layer(x)
+        torch.testing.assert_close(out, F.linear(x, layer.weight * layer.mask, layer.bias),
+                                   **TOL[torch.float32])
+
+
 @needs_cuda
 @pytest.mark.parametrize("dtype", list(HALF_TOL), ids=str)
 @pytest.mark.parametrize("algo", LINEAR_ALGOS)

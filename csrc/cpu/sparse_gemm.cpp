@@ -2,13 +2,15 @@
 // in CSR (one row per output feature).
 //
 // One input row (m = 1) is a gather: each output feature is a dot product of its CSR
-// row with x, which stays in L1. A batch is transposed once into panels of up to
+// row with x, which stays in L1 (the dot kernel of cpu/sparse_kernels.h). A batch is transposed once into panels of up to
 // kPanel rows, X^T[k][0..panel), so that a CSR row times a panel is the sparse row
 // kernel (cpu/sparse_kernels.h) with the panel's lanes in registers; W streams from
 // memory once per panel.
 #include <algorithm>
 #include <climits>
 #include <iterator>
+
+#include <omp.h>
 
 #include "core/context.h"
 #include "core/sparse_backends.h"
@@ -49,28 +51,31 @@ T finish(T acc, T alpha, T beta, const T* y) {
   return beta == T(0) ? alpha * acc : alpha * acc + beta * *y;
 }
 
+// The first row of thread t's share when `threads` split the rows evenly by entries: a
+// matrix with uneven rows would otherwise leave one core idle while the other streams.
+int64_t first_row(const CsrView& w, int t, int threads) {
+  const int64_t target = w.nnz / threads * t + w.nnz % threads * t / threads;
+  return std::lower_bound(w.row_ptr, w.row_ptr + w.rows, target) - w.row_ptr;
+}
+
 template <typename T, typename I>
 void gemv(const SparseGemmArgs& a, int nt) {
   const CsrView& w = *a.w;
+  const SparseDotFn<T, I> dot = dot_fn(sparse_kernels<T>(), I());
   const T* x = static_cast<const T*>(a.x);
   const T* val = static_cast<const T*>(w.val);
   const I* col = static_cast<const I*>(w.col);
   T* y = static_cast<T*>(a.y);
   const T alpha = T(a.alpha), beta = T(a.beta);
-#pragma omp parallel for num_threads(threads_for(w.nnz, nt)) schedule(static)
-  for (int64_t n = 0; n < w.rows; ++n) {
-    // Four partial sums break the add chain.
-    T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int64_t e = w.row_ptr[n];
-    const int64_t end = w.row_ptr[n + 1];
-    for (; e + 4 <= end; e += 4) {
-      s0 += val[e] * x[col[e]];
-      s1 += val[e + 1] * x[col[e + 1]];
-      s2 += val[e + 2] * x[col[e + 2]];
-      s3 += val[e + 3] * x[col[e + 3]];
+  const int threads = threads_for(w.nnz, nt);
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+    const int64_t end = t + 1 == team ? w.rows : first_row(w, t + 1, team);
+    for (int64_t n = t == 0 ? 0 : first_row(w, t, team); n < end; ++n) {
+      const int64_t e = w.row_ptr[n];
+      y[n] = finish(dot(x, val + e, col + e, w.row_ptr[n + 1] - e), alpha, beta, y + n);
     }
-    for (; e < end; ++e) s0 += val[e] * x[col[e]];
-    y[n] = finish((s0 + s1) + (s2 + s3), alpha, beta, y + n);
   }
 }
 

@@ -24,15 +24,23 @@ template <typename T, typename I>
 using SparseRowFn = void (*)(const T* base, const int32_t* tab, const T* val, const I* col,
                              int64_t nnz, int nv, T* acc);
 
+// The sparse GEMV's inner kernel: sum_e val[e] * x[col[e]] over one CSR row, x dense
+// (a gather; x stays in L1). Reads val and col a few KB ahead of use, so that a matrix
+// evicted from the caches streams from DRAM while the row computes.
+template <typename T, typename I>
+using SparseDotFn = T (*)(const T* x, const T* val, const I* col, int64_t nnz);
+
 template <typename T>
 struct SparseKernels {
   const char* isa;
   int lanes;  // elements per vector
   SparseRowFn<T, uint16_t> row16;
   SparseRowFn<T, uint32_t> row32;
+  SparseDotFn<T, uint16_t> dot16;
+  SparseDotFn<T, uint32_t> dot32;
 };
 
-// The row kernel for column indices of type I.
+// The row and dot kernels for column indices of type I.
 template <typename T>
 SparseRowFn<T, uint16_t> row_fn(const SparseKernels<T>& k, uint16_t) {
   return k.row16;
@@ -40,6 +48,14 @@ SparseRowFn<T, uint16_t> row_fn(const SparseKernels<T>& k, uint16_t) {
 template <typename T>
 SparseRowFn<T, uint32_t> row_fn(const SparseKernels<T>& k, uint32_t) {
   return k.row32;
+}
+template <typename T>
+SparseDotFn<T, uint16_t> dot_fn(const SparseKernels<T>& k, uint16_t) {
+  return k.dot16;
+}
+template <typename T>
+SparseDotFn<T, uint32_t> dot_fn(const SparseKernels<T>& k, uint32_t) {
+  return k.dot32;
 }
 
 // The kernels of the ISA in use (see force_isa).

@@ -1,6 +1,6 @@
-// The body of SparseRowFn (cpu/sparse_kernels.h), written once over GCC vector types
-// of `Bytes` bytes; each sparse_kernels_*.cpp includes it under its own target pragma,
-// so the same source becomes AVX-512, AVX2+FMA or SSE2 code.
+// The bodies of SparseRowFn and SparseDotFn (cpu/sparse_kernels.h), written once over
+// GCC vector types of `Bytes` bytes; each sparse_kernels_*.cpp includes it under its own
+// target pragma, so the same source becomes AVX-512, AVX2+FMA or SSE2 code.
 #include <cstdint>
 #include <cstring>
 
@@ -10,7 +10,25 @@ namespace dsdk {
 namespace cpu {
 namespace {
 
+// How SparseDotFn loads x[col[0..L)] into a vector: element by element here; the AVX
+// files pass a policy with the same interface that issues their gather instruction.
 template <typename T, int Bytes>
+struct ElementGather {
+  typedef T V __attribute__((vector_size(Bytes)));
+  template <typename I>
+  static V gather(const T* x, const I* col) {
+    V g;
+#pragma GCC unroll 16
+    for (int l = 0; l < Bytes / int(sizeof(T)); ++l) g[l] = x[col[l]];
+    return g;
+  }
+};
+
+// Entries that SparseDotFn reads ahead: 4 KB of float values, 2 KB of 16-bit columns,
+// past the distance the hardware prefetcher reaches within its 4 KB page.
+constexpr int64_t kDotAhead = 1024;
+
+template <typename T, int Bytes, typename Gather = ElementGather<T, Bytes>>
 struct SparseRow {
   typedef T V __attribute__((vector_size(Bytes)));
   static constexpr int L = Bytes / int(sizeof(T));
@@ -87,8 +105,37 @@ struct SparseRow {
                : rows<true>(base, tab, val, col, nnz, nv, acc);
   }
 
+  template <int Bytes_>
+  static void prefetch(const void* p) {
+#pragma GCC unroll 4
+    for (int b = 0; b < Bytes_; b += 64) __builtin_prefetch(static_cast<const char*>(p) + b);
+  }
+
+  // Two accumulators (2 L entries a step) keep two gathers in flight.
+  template <typename I>
+  static T dot(const T* x, const T* val, const I* col, int64_t nnz) {
+    V a0 = {}, a1 = {};
+    int64_t e = 0;
+    for (; e + 2 * L <= nnz; e += 2 * L) {
+      prefetch<2 * L * int(sizeof(T))>(val + e + kDotAhead);
+      prefetch<2 * L * int(sizeof(I))>(col + e + kDotAhead);
+      a0 += load(val + e) * V(Gather::gather(x, col + e));
+      a1 += load(val + e + L) * V(Gather::gather(x, col + e + L));
+    }
+    if (e + L <= nnz) {
+      a0 += load(val + e) * V(Gather::gather(x, col + e));
+      e += L;
+    }
+    a0 += a1;
+    T s = 0;
+#pragma GCC unroll 16
+    for (int l = 0; l < L; ++l) s += a0[l];
+    for (; e < nnz; ++e) s += val[e] * x[col[e]];
+    return s;
+  }
+
   static SparseKernels<T> table(const char* isa) {
-    return SparseKernels<T>{isa, L, run<uint16_t>, run<uint32_t>};
+    return SparseKernels<T>{isa, L, run<uint16_t>, run<uint32_t>, dot<uint16_t>, dot<uint32_t>};
   }
 };
 
