@@ -10,9 +10,9 @@
 #include <immintrin.h>
 
 DSDK_ISA_BEGIN("avx2,fma")
+#include "cpu/sparse_gather.h"
 #include "cpu/sparse_row_body.h"
-// GCC 12's gather and widening intrinsics start from _mm*_undefined_*(), which trips
-// these.
+// GCC 12's insert intrinsics start from _mm*_undefined_*(), which trips these.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -20,33 +20,21 @@ DSDK_ISA_BEGIN("avx2,fma")
 namespace dsdk {
 namespace cpu {
 namespace {
-// x[col[0..L)] by one gather instruction, as in sparse_kernels_avx512.cpp.
+// x[col[0..L)] from quads, as in sparse_kernels_avx512.cpp.
 template <typename T>
 struct Gather256;
 template <>
 struct Gather256<float> {
-  static __m256i index(const uint16_t* c) {
-    return _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c)));
-  }
-  static __m256i index(const uint32_t* c) {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c));
-  }
   template <typename I>
   static __m256 gather(const float* x, const I* c) {
-    return _mm256_i32gather_ps(x, index(c), 4);
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(quad(x, c)), quad(x, c + 4), 1);
   }
 };
 template <>
 struct Gather256<double> {
-  static __m128i index(const uint16_t* c) {
-    return _mm_cvtepu16_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(c)));
-  }
-  static __m128i index(const uint32_t* c) {
-    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(c));
-  }
   template <typename I>
   static __m256d gather(const double* x, const I* c) {
-    return _mm256_i32gather_pd(x, index(c), 8);
+    return quad(x, c);
   }
 };
 }  // namespace

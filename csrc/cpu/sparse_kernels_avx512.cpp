@@ -10,9 +10,9 @@
 #include <immintrin.h>
 
 DSDK_ISA_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")
+#include "cpu/sparse_gather.h"
 #include "cpu/sparse_row_body.h"
-// GCC 12's gather and widening intrinsics start from _mm*_undefined_*(), which trips
-// these.
+// GCC 12's insert intrinsics start from _mm*_undefined_*(), which trips these.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -20,33 +20,24 @@ DSDK_ISA_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")
 namespace dsdk {
 namespace cpu {
 namespace {
-// x[col[0..L)] by one gather instruction (ElementGather's interface). Column indices
-// are below 2^31 (dsdkCreateSparseMatrix refuses wider matrices), so the gathers'
-// signed 32-bit indices hold them.
+// x[col[0..L)] from four quads (ElementGather's interface).
 template <typename T>
 struct Gather512;
 template <>
 struct Gather512<float> {
-  static __m512i index(const uint16_t* c) {
-    return _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c)));
-  }
-  static __m512i index(const uint32_t* c) { return _mm512_loadu_si512(c); }
   template <typename I>
   static __m512 gather(const float* x, const I* c) {
-    return _mm512_i32gather_ps(index(c), x, 4);
+    const __m256 lo = _mm256_insertf128_ps(_mm256_castps128_ps256(quad(x, c)), quad(x, c + 4), 1);
+    const __m256 hi =
+        _mm256_insertf128_ps(_mm256_castps128_ps256(quad(x, c + 8)), quad(x, c + 12), 1);
+    return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
   }
 };
 template <>
 struct Gather512<double> {
-  static __m256i index(const uint16_t* c) {
-    return _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c)));
-  }
-  static __m256i index(const uint32_t* c) {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c));
-  }
   template <typename I>
   static __m512d gather(const double* x, const I* c) {
-    return _mm512_i32gather_pd(index(c), x, 8);
+    return _mm512_insertf64x4(_mm512_castpd256_pd512(quad(x, c)), quad(x, c + 4), 1);
   }
 };
 }  // namespace

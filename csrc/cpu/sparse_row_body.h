@@ -11,7 +11,8 @@ namespace cpu {
 namespace {
 
 // How SparseDotFn loads x[col[0..L)] into a vector: element by element here; the AVX
-// files pass a policy with the same interface that issues their gather instruction.
+// files pass a policy with the same interface that assembles it from the 128- or
+// 256-bit pieces of cpu/sparse_gather.h.
 template <typename T, int Bytes>
 struct ElementGather {
   typedef T V __attribute__((vector_size(Bytes)));
