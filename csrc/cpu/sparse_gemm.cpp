@@ -2,8 +2,8 @@
 // in CSR (one row per output feature).
 //
 // One input row (m = 1) is a gather: each output feature is a dot product of its CSR
-// row with x, which stays in L1 (the dot kernel of cpu/sparse_kernels.h). A batch is transposed once into panels of up to
-// kPanel rows, X^T[k][0..panel), so that a CSR row times a panel is the sparse row
+// row with x, which stays in L1 (the dot kernel of cpu/sparse_kernels.h). A batch is
+// transposed once into panels of up to kPanel rows, X^T[k][0..panel), so that a CSR row times a panel is the sparse row
 // kernel (cpu/sparse_kernels.h) with the panel's lanes in registers; W streams from
 // memory once per panel.
 #include <algorithm>

@@ -26,7 +26,9 @@ struct ElementGather {
 };
 
 // Entries that SparseDotFn reads ahead: 4 KB of float values, 2 KB of 16-bit columns,
-// past the distance the hardware prefetcher reaches within its 4 KB page.
+// past the 4 KB page where the hardware prefetcher stops. On a 4096 x 9216 matrix at 90 %
+// evicted from the caches, 2 threads: 0.40 ms against 0.67 ms without; 2048 and 4096
+// gained nothing further.
 constexpr int64_t kDotAhead = 1024;
 
 template <typename T, int Bytes, typename Gather = ElementGather<T, Bytes>>
@@ -106,13 +108,14 @@ struct SparseRow {
                : rows<true>(base, tab, val, col, nnz, nv, acc);
   }
 
-  template <int Bytes_>
+  // Every 64-byte line of the N bytes from p.
+  template <int N>
   static void prefetch(const void* p) {
 #pragma GCC unroll 4
-    for (int b = 0; b < Bytes_; b += 64) __builtin_prefetch(static_cast<const char*>(p) + b);
+    for (int b = 0; b < N; b += 64) __builtin_prefetch(static_cast<const char*>(p) + b);
   }
 
-  // Two accumulators (2 L entries a step) keep two gathers in flight.
+  // Two accumulators (2 L entries a step): two independent add chains.
   template <typename I>
   static T dot(const T* x, const T* val, const I* col, int64_t nnz) {
     V a0 = {}, a1 = {};
