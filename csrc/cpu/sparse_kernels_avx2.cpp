@@ -12,10 +12,6 @@
 DSDK_ISA_BEGIN("avx2,fma")
 #include "cpu/sparse_gather.h"
 #include "cpu/sparse_row_body.h"
-// GCC 12's insert intrinsics start from _mm*_undefined_*(), which trips these.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace dsdk {
 namespace cpu {
@@ -46,7 +42,6 @@ const SparseKernels<T>* avx2_sparse_kernels() {
 }
 }  // namespace cpu
 }  // namespace dsdk
-#pragma GCC diagnostic pop
 DSDK_ISA_END
 
 #else

@@ -12,7 +12,8 @@
 DSDK_ISA_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")
 #include "cpu/sparse_gather.h"
 #include "cpu/sparse_row_body.h"
-// GCC 12's insert intrinsics start from _mm*_undefined_*(), which trips these.
+// GCC 12's 256-to-512-bit cast and insert intrinsics start from _mm512_undefined_*(),
+// which trips these.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
