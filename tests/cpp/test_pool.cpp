@@ -2,13 +2,15 @@
 // the definition: taps at i * stride - pad + k * dilation, out-of-range taps skipped,
 // -inf when none is in range, NaN wins): windows, strides, paddings, dilations, ceil
 // mode, strided (channels_last-like) x and y, NaN and inf entries, 1 and 2 threads,
-// float and double; every bad argument returns its status and names itself.
+// float and double, every ISA the CPU has; every bad argument returns its status and
+// names itself.
 #include <cmath>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "check.h"
+#include "cpu/gemm_kernels.h"
 
 namespace {
 
@@ -197,7 +199,13 @@ void check_bad_arguments() {
 }  // namespace
 
 int main() {
-  check_values();
+  using dsdk::cpu::Isa;
+  for (Isa isa : {Isa::kAvx512, Isa::kAvx2, Isa::kGeneric}) {
+    if (dsdk::cpu::force_isa(isa) != isa) continue;
+    std::printf("isa level %d\n", int(isa));
+    check_values();
+  }
+  dsdk::cpu::force_isa(Isa::kAvx512);
   check_bad_arguments();
   return check::report("test_pool");
 }
