@@ -17,7 +17,10 @@ Only layers of exactly the types ``nn.Conv2d`` and ``nn.Linear`` are swapped: a 
 (``nn.LazyLinear`` before its first forward, a user class with its own forward, the
 ``out_proj`` of ``nn.MultiheadAttention`` whose weight is read without calling forward) may
 not compute ``conv2d`` / ``linear`` of its weight, so masking it could be silently wrong.
-Such layers are left as they are and listed in a warning.
+Such layers are left as they are and listed in a warning. sparsify also swaps every
+``nn.MaxPool2d`` (exact type) for ``MaxPool2d``, which computes the same (dsdk's CPU pooling
+when no gradient is needed); densify swaps it back. ``fold_batchnorm`` (fold.py) folds an
+eval model's batch norms into the convs before them, for inference.
 """
 import collections
 import copy
