@@ -185,3 +185,11 @@ def test_untraceable_model_is_a_clear_error():
     _assert_unchanged(model, before)
     with pytest.raises(TypeError, match="nn.Module"):
         dnn.fold_batchnorm(object())
+
+
+def test_bench_pruned_resnet_pool_option():
+    pytest.importorskip("torchvision", reason="torchvision is not installed")
+    from dsdkern.bench import sparse_resnet
+
+    assert type(sparse_resnet.pruned_resnet18().maxpool) is dnn.MaxPool2d
+    assert type(sparse_resnet.pruned_resnet18(pool=False).maxpool) is nn.MaxPool2d
