@@ -295,7 +295,8 @@ dsdkStatus_t dsdkGetPooling2dForwardOutputDim(dsdkHandle_t handle,
  * x and y share the data type, FLOAT or DOUBLE, and must not overlap. y is
  * overwritten. CPU only: a CUDA handle gets NOT_SUPPORTED (cuDNN's pooling is
  * fast there). Runs on the handle's threads, one (image, channel) plane per
- * task; the fast path is unit stride along w in x and y. */
+ * task, with one row buffer per thread (a few KB, allocated by the call); the
+ * fast path is unit stride along w in x. */
 dsdkStatus_t dsdkMaxPoolingForward(dsdkHandle_t handle, dsdkPoolingDescriptor_t poolDesc,
                                    dsdkTensorDescriptor_t xDesc, const void* x,
                                    dsdkTensorDescriptor_t yDesc, void* y);
