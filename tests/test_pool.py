@@ -213,3 +213,15 @@ def test_densify_swaps_the_pool_back():
     plain = dnn.densify(model)
     assert type(plain[2]) is nn.MaxPool2d and type(model[2]) is dnn.MaxPool2d
     assert plain[2].kernel_size == 2 and plain[2].stride == 2
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_input_runs_torchs_pooling():
+    layer = dnn.MaxPool2d(3, 2, 1).eval()
+    x = _input((2, 8, 20, 20), seed=12).cuda()
+    with torch.no_grad():
+        got = layer(x)
+    assert got.is_cuda
+    torch.testing.assert_close(got, F.max_pool2d(x, 3, 2, 1), rtol=0, atol=0, equal_nan=True)
+    with pytest.raises((NotImplementedError, RuntimeError)):  # the op itself is CPU only
+        ops.max_pool2d(x, 3, 2, 1)
