@@ -193,3 +193,12 @@ def test_bench_pruned_resnet_pool_option():
 
     assert type(sparse_resnet.pruned_resnet18().maxpool) is dnn.MaxPool2d
     assert type(sparse_resnet.pruned_resnet18(pool=False).maxpool) is nn.MaxPool2d
+
+
+def test_bn_on_another_device_is_refused_unchanged():
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4, device="meta")).eval()
+    before = {k: v.clone() for k, v in model[0].state_dict().items()}
+    with pytest.raises(ValueError, match="'1' is on meta"):
+        dnn.fold_batchnorm(model)
+    assert isinstance(model[1], nn.BatchNorm2d)
+    assert all(torch.equal(v, before[k]) for k, v in model[0].state_dict().items())

@@ -48,6 +48,9 @@ def _check_foldable(name: str, bn: nn.BatchNorm2d, conv: nn.Conv2d) -> None:
     if bn.running_mean is None or bn.running_var is None:
         raise ValueError(f"fold_batchnorm: batch norm {name!r} has no running statistics "
                          "(track_running_stats=False), so it normalises with the batch's own")
+    if bn.running_mean.device != conv.weight.device:
+        raise ValueError(f"fold_batchnorm: batch norm {name!r} is on {bn.running_mean.device} "
+                         f"but its conv is on {conv.weight.device}")
     if bn.num_features != conv.out_channels:
         raise ValueError(f"fold_batchnorm: batch norm {name!r} has {bn.num_features} features "
                          f"but its conv has {conv.out_channels} output channels")
