@@ -1,5 +1,9 @@
 // AVX2 build of the max-pooling plane kernel (8 floats / 4 doubles a vector).
-// Built as cpu/isa_build.h describes.
+// Built as cpu/isa_build.h describes: the body's headers first, outside the ISA region.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
 #include "cpu/isa_build.h"
 #include "cpu/max_pool_kernels.h"
 
