@@ -1,5 +1,5 @@
-// Create / set / get / destroy for tensor, filter and convolution descriptors.
-// Setters validate their own arguments; cross-descriptor checks live in conv.cpp.
+// Create / set / get / destroy for tensor, filter, convolution and pooling descriptors.
+// Setters validate their own arguments; cross-descriptor checks live in conv.cpp and pool.cpp.
 #include <new>
 
 #include "core/descriptors.h"
@@ -35,6 +35,8 @@ dsdkStatus_t dsdkCreateFilterDescriptor(dsdkFilterDescriptor_t* d) { return crea
 dsdkStatus_t dsdkDestroyFilterDescriptor(dsdkFilterDescriptor_t d) { return destroy(d); }
 dsdkStatus_t dsdkCreateConvolutionDescriptor(dsdkConvolutionDescriptor_t* d) { return create(d); }
 dsdkStatus_t dsdkDestroyConvolutionDescriptor(dsdkConvolutionDescriptor_t d) { return destroy(d); }
+dsdkStatus_t dsdkCreatePoolingDescriptor(dsdkPoolingDescriptor_t* d) { return create(d); }
+dsdkStatus_t dsdkDestroyPoolingDescriptor(dsdkPoolingDescriptor_t d) { return destroy(d); }
 
 dsdkStatus_t dsdkSetTensor4dDescriptorEx(dsdkTensorDescriptor_t d, dsdkDataType_t dtype, int n,
                                          int c, int h, int w, int64_t ns, int64_t cs, int64_t hs,
@@ -95,6 +97,29 @@ dsdkStatus_t dsdkGetConvolution2dDescriptor(dsdkConvolutionDescriptor_t d, int* 
     return DSDK_STATUS_BAD_PARAM;
   *padH = d->pad_h; *padW = d->pad_w; *strideH = d->stride_h; *strideW = d->stride_w;
   *dilH = d->dil_h; *dilW = d->dil_w; *groups = d->groups;
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t dsdkSetPooling2dDescriptor(dsdkPoolingDescriptor_t d, int winH, int winW, int padH,
+                                        int padW, int strideH, int strideW, int dilH, int dilW,
+                                        int ceilMode) {
+  if (!d || winH < 1 || winW < 1 || padH < 0 || padW < 0 || strideH < 1 || strideW < 1 ||
+      dilH < 1 || dilW < 1 || (ceilMode != 0 && ceilMode != 1))
+    return DSDK_STATUS_BAD_PARAM;
+  *d = dsdkPoolingStruct{true, winH, winW, padH, padW, strideH, strideW, dilH, dilW,
+                         ceilMode == 1};
+  return DSDK_STATUS_SUCCESS;
+}
+
+dsdkStatus_t dsdkGetPooling2dDescriptor(dsdkPoolingDescriptor_t d, int* winH, int* winW,
+                                        int* padH, int* padW, int* strideH, int* strideW,
+                                        int* dilH, int* dilW, int* ceilMode) {
+  if (!d || !d->set || !winH || !winW || !padH || !padW || !strideH || !strideW || !dilH ||
+      !dilW || !ceilMode)
+    return DSDK_STATUS_BAD_PARAM;
+  *winH = d->win_h; *winW = d->win_w; *padH = d->pad_h; *padW = d->pad_w;
+  *strideH = d->stride_h; *strideW = d->stride_w; *dilH = d->dil_h; *dilW = d->dil_w;
+  *ceilMode = d->ceil_mode;
   return DSDK_STATUS_SUCCESS;
 }
 

@@ -21,3 +21,10 @@ struct dsdkConvolutionStruct {
   bool set = false;
   int pad_h = 0, pad_w = 0, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1, groups = 1;
 };
+
+struct dsdkPoolingStruct {
+  bool set = false;
+  int win_h = 1, win_w = 1, pad_h = 0, pad_w = 0, stride_h = 1, stride_w = 1, dil_h = 1,
+      dil_w = 1;
+  bool ceil_mode = false;
+};

@@ -7,6 +7,7 @@
 #include "torch/linear.h"
 #include "torch/linear_choice.h"
 #include "torch/mask.h"
+#include "torch/pool.h"
 #include "torch/sparse_ops.h"
 
 namespace dsdk_torch {
@@ -73,6 +74,14 @@ at::Tensor threshold_mask_cpu(const at::Tensor& weight, double threshold) {
   return magnitude_mask(cpu_handle(op), op, weight, r);
 }
 
+at::Tensor max_pool2d_cpu(const at::Tensor& input, at::IntArrayRef kernel_size,
+                          at::IntArrayRef stride, at::IntArrayRef padding,
+                          at::IntArrayRef dilation, bool ceil_mode) {
+  const char* op = "max_pool2d";
+  return max_pool2d(cpu_handle(op), op, input, kernel_size, stride, padding, dilation,
+                    ceil_mode, kBackend, kDtypes);
+}
+
 const SparseBackend kSparse{kBackend, kDtypes,
                            [](const at::Device&, const char* op) { return cpu_handle(op); },
                            nullptr};
@@ -87,6 +96,7 @@ TORCH_LIBRARY_IMPL(dsdkern, CPU, m) {
   m.impl("masked_linear_backward", &dsdk_torch::masked_linear_backward_cpu);
   m.impl("magnitude_mask", &dsdk_torch::magnitude_mask_cpu);
   m.impl("threshold_mask", &dsdk_torch::threshold_mask_cpu);
+  m.impl("max_pool2d", &dsdk_torch::max_pool2d_cpu);
   dsdk_torch::register_sparse_weight_class();  // before the kernels that take it
   m.impl("sparse_conv2d", &dsdk_torch::sparse_conv2d_kernel<dsdk_torch::kSparse>);
   m.impl("sparse_linear", &dsdk_torch::sparse_linear_kernel<dsdk_torch::kSparse>);

@@ -35,6 +35,13 @@ TORCH_LIBRARY(dsdkern, m) {
   m.def("threshold_mask(Tensor weight, float threshold) -> Tensor",
         {at::Tag::pt2_compliant_tag});
 
+  // Max pooling as torch's max_pool2d (no indices, not differentiable): input [N, C, H, W]
+  // or [C, H, W]; -inf padding, NaN propagates. CPU only.
+  m.def(
+      "max_pool2d(Tensor input, int[2] kernel_size, int[2] stride, int[2] padding, "
+      "int[2] dilation, bool ceil_mode) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+
   // Sparse execution (inference): the forward of a masked layer by a named algorithm or the
   // measured "auto" (csrc/torch/sparse_ops.h lists the names). `cache` is the layer's
   // SparseWeight, which keeps the packed W ⊙ M and the dense W ⊙ M between calls and rebuilds

@@ -1,6 +1,7 @@
 """Python side of the dsdkern custom ops: fake kernels (so that torch.compile can trace
 them), the entry points `masked_conv`, `masked_linear`, `sparse_conv2d`, `sparse_linear`,
-`magnitude_mask` and `threshold_mask`, and the switches of the measured algorithm choices.
+`magnitude_mask`, `threshold_mask` and `max_pool2d`, and the switches of the measured
+algorithm choices.
 The autograd formulas are C++ (csrc/torch/ops_autograd.cpp), so that a training step pays no
 Python per layer call; the sparse ops are inference-only and have none.
 
@@ -18,7 +19,7 @@ from . import _C  # loading the extension registers torch.ops.dsdkern.*
 __all__ = ["magnitude_mask", "masked_conv", "masked_linear", "threshold_mask",
            "set_algorithm_choice", "algorithm_choice", "algorithm_choices",
            "clear_algorithm_choices", "sparse_conv2d", "sparse_linear", "sparse_algorithms",
-           "sparse_algorithm_choices", "force_sparse_algorithm", "SparseWeight"]
+           "sparse_algorithm_choices", "force_sparse_algorithm", "SparseWeight", "max_pool2d"]
 
 _MASK_DTYPES = (torch.bool, torch.uint8)
 # Input dtypes each backend's kernels implement (csrc/torch/ops_cpu.cpp, ops_cuda.cpp).
@@ -284,6 +285,65 @@ def _threshold_mask_fake(weight, threshold):
     _check_backend_dtype("threshold_mask", "weight", weight)
     _require(threshold >= 0, f"threshold_mask: threshold must be >= 0, got {threshold}")
     return _empty_mask(weight)
+
+
+# ---- max pooling -------------------------------------------------------------------------
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False) -> Tensor:
+    """F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode) without indices,
+    by dsdk's CPU kernel (dsdkMaxPoolingForward): same output, also for NaN (a window holding
+    one gives NaN) and for windows over -inf padding.
+
+    input: [N, C, H, W] or unbatched [C, H, W], any strides, on the CPU, float32/float64; the
+    output is contiguous. kernel_size, stride (None or empty: kernel_size), padding,
+    dilation: int or (height, width); padding at most half of kernel_size. Not
+    differentiable (dsdkern.nn.MaxPool2d runs torch's pooling when a gradient is needed, and
+    on CUDA, where cuDNN's pooling is fast).
+    """
+    if stride is None or (not isinstance(stride, int) and len(stride) == 0):
+        stride = kernel_size  # torch's default
+    return torch.ops.dsdkern.max_pool2d(input, _int_pair(kernel_size), _int_pair(stride),
+                                        _int_pair(padding), _int_pair(dilation),
+                                        bool(ceil_mode))
+
+
+def _int_pair(value) -> list[int]:
+    """An int as (value, value); a sequence as a list (the op checks its length)."""
+    return [value, value] if isinstance(value, int) else list(value)
+
+
+def _pool_extent(size: int, kernel: int, pad: int, stride: int, dilation: int,
+                 ceil_mode: bool) -> int:
+    """torch's pooling output size, as dsdkGetPooling2dForwardOutputDim computes it."""
+    out = (size + 2 * pad - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)) \
+        // stride + 1
+    return out - 1 if ceil_mode and (out - 1) * stride >= size + pad else out
+
+
+@torch.library.register_fake("dsdkern::max_pool2d")
+def _max_pool2d_fake(input, kernel_size, stride, padding, dilation, ceil_mode):
+    op = "max_pool2d"
+    _require(input.dim() in (3, 4), f"{op}: input must be a 3-D [C, H, W] or 4-D [N, C, H, W] "
+                                    f"tensor, got shape {list(input.shape)}")
+    _check_backend_dtype(op, "input", input)
+    for name, v, low, rule in (("kernel_size", kernel_size, 1, "positive"),
+                               ("stride", stride, 1, "positive"),
+                               ("padding", padding, 0, "non-negative"),
+                               ("dilation", dilation, 1, "positive")):
+        _require(len(v) == 2, f"{op}: {name} must have 2 elements (height, width), got {len(v)}")
+        _require(v[0] >= low and v[1] >= low, f"{op}: {name} must be {rule}, got {list(v)}")
+    c, h, w = input.shape[-3:]
+    _require(c >= 1 and h >= 1 and w >= 1, f"{op}: input must have non-zero channels, height "
+                                           f"and width, got shape {list(input.shape)}")
+    _require(padding[0] <= kernel_size[0] // 2 and padding[1] <= kernel_size[1] // 2,
+             f"{op}: padding {list(padding)} must be at most half of the window "
+             f"{list(kernel_size)}")
+    out = [_pool_extent(size, *args, ceil_mode)
+           for size, args in zip((h, w), zip(kernel_size, padding, stride, dilation))]
+    _require(out[0] >= 1 and out[1] >= 1,
+             f"{op}: the output of the {h} x {w} plane would be empty ({out[0]} x {out[1]})")
+    return input.new_empty([*input.shape[:-2], *out])
 
 
 # ---- sparse execution (inference) -------------------------------------------------------

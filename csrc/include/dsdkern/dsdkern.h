@@ -263,6 +263,44 @@ dsdkStatus_t dsdkMaskedGemm(dsdkHandle_t handle, dsdkDataType_t dtype, dsdkOpera
                             int64_t ldc, const uint8_t* maskC, void* workspace,
                             size_t workspaceSizeInBytes);
 
+/* ---- max pooling ------------------------------------------------------- */
+
+/* Max pooling as torch's MaxPool2d defines it: windowH x windowW taps spaced by
+ * the dilation, windows stepped by the stride over the input padded with -inf
+ * (window >= 1, pad >= 0, stride >= 1, dilation >= 1, ceilMode 0 or 1). With
+ * ceilMode the output size rounds up, but a last window that would start in
+ * the right/bottom padding is dropped. */
+typedef struct dsdkPoolingStruct* dsdkPoolingDescriptor_t;
+
+dsdkStatus_t dsdkCreatePoolingDescriptor(dsdkPoolingDescriptor_t* desc);
+dsdkStatus_t dsdkDestroyPoolingDescriptor(dsdkPoolingDescriptor_t desc);
+dsdkStatus_t dsdkSetPooling2dDescriptor(dsdkPoolingDescriptor_t desc, int windowH, int windowW,
+                                        int padH, int padW, int strideH, int strideW,
+                                        int dilationH, int dilationW, int ceilMode);
+dsdkStatus_t dsdkGetPooling2dDescriptor(dsdkPoolingDescriptor_t desc, int* windowH,
+                                        int* windowW, int* padH, int* padW, int* strideH,
+                                        int* strideW, int* dilationH, int* dilationW,
+                                        int* ceilMode);
+
+/* Output shape of pooling xDesc; BAD_PARAM (naming the argument) when a pad
+ * exceeds half its window, as torch requires, or the output would be empty. */
+dsdkStatus_t dsdkGetPooling2dForwardOutputDim(dsdkHandle_t handle,
+                                              dsdkPoolingDescriptor_t poolDesc,
+                                              dsdkTensorDescriptor_t xDesc, int* n, int* c,
+                                              int* h, int* w);
+
+/* y[n, c, i, j] = max of x[n, c] over window (i, j); a window holding a NaN
+ * gives NaN, one that covers only padding gives -inf. x: xDesc, y: yDesc (any
+ * strides; the shape dsdkGetPooling2dForwardOutputDim gives), host memory;
+ * x and y share the data type, FLOAT or DOUBLE, and must not overlap. y is
+ * overwritten. CPU only: a CUDA handle gets NOT_SUPPORTED (cuDNN's pooling is
+ * fast there). Runs on the handle's threads, one (image, channel) plane per
+ * task, with one row buffer per thread (a few KB, allocated by the call); the
+ * fast path is unit stride along w in x. */
+dsdkStatus_t dsdkMaxPoolingForward(dsdkHandle_t handle, dsdkPoolingDescriptor_t poolDesc,
+                                   dsdkTensorDescriptor_t xDesc, const void* x,
+                                   dsdkTensorDescriptor_t yDesc, void* y);
+
 /* ---- pruning masks ----------------------------------------------------- */
 
 typedef enum {
