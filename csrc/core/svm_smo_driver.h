@@ -1,9 +1,9 @@
 // The SMO outer loop, written once for every backend (ThunderSVM's split: one
 // driver, primitives with a CPU body and a CUDA body). The driver owns the
-// working-set size and selection, the stop rules (global gap, iteration and step limits,
-// the stall rule, NaN), the per-row bounds C_t and the model building; a
-// backend owns where the buffers live, the precision of the kernel rows and
-// how it computes each primitive.
+// working-set size and selection, the stop rules (global gap, iteration and
+// step limits, the stall rule, NaN), the per-row bounds C_t and the model
+// building; a backend owns where the buffers live, the precision of the kernel
+// rows and how it computes each primitive.
 //
 // A Backend provides (each call but max_working_set also takes std::string* msg
 // last, returns a dsdkStatus_t and fills msg on error):
