@@ -1,9 +1,9 @@
 // The SMO outer loop, written once for every backend (ThunderSVM's split: one
 // driver, primitives with a CPU body and a CUDA body). The driver owns the
-// working-set size, the stop rules (global gap, iteration and step limits,
-// the stall rule, NaN), the per-row bounds C_t and the model building; a
-// backend owns where the buffers live, the precision of the kernel rows and
-// how it computes each primitive.
+// working-set size and selection, the stop rules (global gap, iteration and
+// step limits, the stall rule, NaN), the per-row bounds C_t and the model
+// building; a backend owns where the buffers live, the precision of the kernel
+// rows and how it computes each primitive.
 //
 // A Backend provides (each call but max_working_set also takes std::string* msg
 // last, returns a dsdkStatus_t and fills msg on error):
@@ -15,15 +15,19 @@
 //                                        values, valid until the run ends)
 //   status(SmoRoundStatus*)              gap of the current iterate, steps of
 //                                        the last local solve
-//   select(bool fresh)                   the next working set of q variables
-//                                        (fresh: keep nothing of the last one)
-//   kernel_rows()                        the set's kernel rows and q x q block
+//   host_state(const double** alpha, const double** G)
+//                                        host copies of the iterate, valid until
+//                                        the next call of any primitive
+//   use_working_set(const int64_t* ws, int64_t m)
+//                                        the next round's set, chosen by the
+//                                        driver (core/svm_smo_working_set.h):
+//                                        m <= q distinct indices in host
+//                                        memory, read during the call
+//   kernel_rows()                        the set's kernel rows and m x m block
 //   local_smo(double tol, int64_t cap, bool whole)
 //                                        WSS3 SMO on the set (smo_local_eps /
 //                                        smo_local_done decide when it stops)
 //   update_gradient()                    G += the set's alpha change, all n rows
-//   final_state(const double** alpha, const double** G)
-//                                        host copies, valid until the backend dies
 // A backend may queue work asynchronously between two status() calls.
 #pragma once
 #include <algorithm>
@@ -34,6 +38,7 @@
 
 #include "core/hd.h"
 #include "core/svm_params.h"
+#include "core/svm_smo_working_set.h"
 #include "core/svm_wss.h"
 
 namespace dsdk {
@@ -98,6 +103,8 @@ dsdkStatus_t smo_solve(Backend& b, const SVMParams& p, int64_t n, SVMResult* out
   // A set that holds every variable is the whole problem: solve it to tol.
   const bool whole = q == n;
 
+  SmoWorkingSet ws(n, q);
+  const double *alpha = nullptr, *G = nullptr;
   SmoRoundStatus rs;
   if ((st = b.status(&rs, msg)) != DSDK_STATUS_SUCCESS) return st;
   int64_t outer = 0, steps = 0;
@@ -114,7 +121,9 @@ dsdkStatus_t smo_solve(Backend& b, const SVMParams& p, int64_t n, SVMResult* out
     if ((p.max_iter >= 0 && outer >= p.max_iter) || steps >= step_limit) break;
     // A round that made no step keeps nothing: a fresh set holds the maximal
     // violating pair (for q >= 2), so the next round makes progress.
-    if ((st = b.select(stalled, msg)) != DSDK_STATUS_SUCCESS ||
+    if ((st = b.host_state(&alpha, &G, msg)) != DSDK_STATUS_SUCCESS) return st;
+    ws.next(y, alpha, G, C.data(), stalled);
+    if ((st = b.use_working_set(ws.data(), ws.size(), msg)) != DSDK_STATUS_SUCCESS ||
         (st = b.kernel_rows(msg)) != DSDK_STATUS_SUCCESS ||
         (st = b.local_smo(p.tol, inner_cap, whole, msg)) != DSDK_STATUS_SUCCESS ||
         (st = b.update_gradient(msg)) != DSDK_STATUS_SUCCESS ||
@@ -127,8 +136,7 @@ dsdkStatus_t smo_solve(Backend& b, const SVMParams& p, int64_t n, SVMResult* out
     ++outer;
   }
 
-  const double *alpha = nullptr, *G = nullptr;
-  if ((st = b.final_state(&alpha, &G, msg)) != DSDK_STATUS_SUCCESS) return st;
+  if ((st = b.host_state(&alpha, &G, msg)) != DSDK_STATUS_SUCCESS) return st;
   RhoAccumulator<double> rho;
   double obj = 0.0;
   out->index.clear();

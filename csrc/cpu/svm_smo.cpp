@@ -1,9 +1,9 @@
 // The CPU backend of the SMO driver (core/svm_smo_driver.h), parallelised in
-// the manner of ThunderSVM: each outer round picks a working set of q variables
-// (half new violators, half kept from the previous round), fetches their kernel
-// rows in one GEMM batch through an LRU row cache, solves the q-variable
-// subproblem by sequential WSS3 SMO on the q x q block, then applies the change
-// to the whole gradient in parallel.
+// the manner of ThunderSVM: each outer round takes the driver's working set of
+// q variables (core/svm_smo_working_set.h), fetches their kernel rows in one
+// GEMM batch through an LRU row cache, solves the q-variable subproblem by
+// sequential WSS3 SMO on the q x q block, then applies the change to the whole
+// gradient in parallel.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -22,11 +22,6 @@ namespace cpu {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-struct Candidate {
-  double f;  // -y G
-  int64_t i;
-};
 
 // One outer round's subproblem: q variables, their q x q kernel block, and the
 // parts of the global state that the inner SMO reads and writes.
@@ -100,7 +95,7 @@ class SmoCpu {
  public:
   SmoCpu(const SVMParams& p, int64_t n, int64_t d, const T* X, const int32_t* y, int threads)
       : n_(n), y_(y), threads_(threads), cache_bytes_(p.cache_bytes),
-        engine_(make_kernel_fn<T>(p), X, n, d, threads), kdiag_(size_t(n)), in_ws_(size_t(n), 0) {
+        engine_(make_kernel_fn<T>(p), X, n, d, threads), kdiag_(size_t(n)) {
     for (int64_t t = 0; t < n; ++t) kdiag_[size_t(t)] = double(engine_.self(t));
   }
 
@@ -132,63 +127,14 @@ class SmoCpu {
     return DSDK_STATUS_SUCCESS;
   }
 
-  // The next working set in ws_ (newest first): the previous round's newest
-  // half stays (FIFO: a variable spends two rounds) unless fresh, then the
-  // most violating of I_up and of I_low alternately.
-  dsdkStatus_t select(bool fresh, std::string*) {
-    const int64_t half = q_ / 2;
-    prev_.assign(ws_.begin(), ws_.end());
-    for (int64_t t : prev_) in_ws_[size_t(t)] = 0;
-    const int64_t keep_first = fresh ? 0 : std::min<int64_t>(half, int64_t(prev_.size()));
-    for (int64_t k = 0; k < keep_first; ++k) in_ws_[size_t(prev_[size_t(k)])] = 1;
+  dsdkStatus_t host_state(const double** alpha, const double** G, std::string*) {
+    *alpha = alpha_.data();
+    *G = G_.data();
+    return DSDK_STATUS_SUCCESS;
+  }
 
-    up_.clear();
-    low_.clear();
-    for (int64_t t = 0; t < n_; ++t) {
-      if (in_ws_[size_t(t)]) continue;
-      const double f = -y_[t] * G_[size_t(t)];
-      if (smo_in_up(y_[t], alpha_[size_t(t)], C_[t])) up_.push_back({f, t});
-      if (smo_in_low(y_[t], alpha_[size_t(t)], C_[t])) low_.push_back({f, t});
-    }
-    const int64_t want = q_ - keep_first;
-    auto top = [want](std::vector<Candidate>& v, bool largest) {
-      auto cmp = [largest](const Candidate& a, const Candidate& b) {
-        return largest ? a.f > b.f : a.f < b.f;
-      };
-      size_t k = size_t(std::min<int64_t>(want, int64_t(v.size())));
-      std::partial_sort(v.begin(), v.begin() + k, v.end(), cmp);
-      v.resize(k);
-    };
-    top(up_, true);
-    top(low_, false);
-    ws_.clear();
-    size_t a = 0, b = 0;
-    while (int64_t(ws_.size()) < want && (a < up_.size() || b < low_.size())) {
-      if (a < up_.size()) {
-        int64_t t = up_[a++].i;
-        if (!in_ws_[size_t(t)]) {
-          in_ws_[size_t(t)] = 1;
-          ws_.push_back(t);
-        }
-      }
-      if (int64_t(ws_.size()) < want && b < low_.size()) {
-        int64_t t = low_[b++].i;
-        if (!in_ws_[size_t(t)]) {
-          in_ws_[size_t(t)] = 1;
-          ws_.push_back(t);
-        }
-      }
-    }
-    for (int64_t k = 0; k < keep_first; ++k) ws_.push_back(prev_[size_t(k)]);
-    // Short of new violators: keep more of the previous set.
-    for (size_t k = size_t(keep_first);
-         !fresh && k < prev_.size() && int64_t(ws_.size()) < q_; ++k) {
-      int64_t t = prev_[k];
-      if (!in_ws_[size_t(t)]) {
-        in_ws_[size_t(t)] = 1;
-        ws_.push_back(t);
-      }
-    }
+  dsdkStatus_t use_working_set(const int64_t* ws, int64_t m, std::string*) {
+    ws_.assign(ws, ws + m);
     return DSDK_STATUS_SUCCESS;
   }
 
@@ -256,12 +202,6 @@ class SmoCpu {
     return DSDK_STATUS_SUCCESS;
   }
 
-  dsdkStatus_t final_state(const double** alpha, const double** G, std::string*) {
-    *alpha = alpha_.data();
-    *G = G_.data();
-    return DSDK_STATUS_SUCCESS;
-  }
-
  private:
   int64_t n_, q_ = 2, taken_ = 0;
   const int32_t* y_;
@@ -271,10 +211,8 @@ class SmoCpu {
   std::unique_ptr<RowCache<T>> cache_;
   const double* C_ = nullptr;
   std::vector<double> alpha_, G_, kdiag_;
-  std::vector<char> in_ws_;
-  std::vector<int64_t> ws_, prev_;
+  std::vector<int64_t> ws_;
   std::vector<const T*> rows_;
-  std::vector<Candidate> up_, low_;
   SubProblem<T> sub_;
   std::vector<const T*> changed_rows_;
   std::vector<double> changed_coef_;

@@ -1,17 +1,14 @@
 // The CUDA backend of the SMO driver (core/svm_smo_driver.h), in the style of
-// ThunderSVM (Wen et al., JMLR 2018): every outer iteration picks q variables
-// by their violation of the optimality conditions, computes their q kernel rows
-// with one GEMM, solves the q-variable subproblem with LIBSVM's WSS3 SMO inside
-// one thread block, and then updates the gradient of all n variables.
+// ThunderSVM (Wen et al., JMLR 2018): every outer iteration takes the driver's
+// working set of q variables, computes the kernel rows it lacks by GEMM, solves
+// the q-variable subproblem with LIBSVM's WSS3 SMO inside one thread block, and
+// then updates the gradient of all n variables.
 //
-// Working set: the first iteration takes q fresh variables (q/2 of the most
-// violating in I_up, the rest from I_low). After that half of the set is kept
-// (the half chosen most recently, whose kernel rows stay in their slot of the
-// row buffer) and q/2 fresh ones replace the older half. Because the kept half
-// is excluded from the fresh pick but still in the set, the globally most
-// violating pair is always in the working set, so every outer iteration makes
-// progress (a round that still takes no step is followed by a fresh set, as
-// on the CPU). With q < 4 there is no half to keep and all q are picked afresh.
+// Working set: the driver's (core/svm_smo_working_set.h, the CPU's rule). Each
+// of the q row slots holds the kernel row of the sample last computed there;
+// a member whose row is still in a slot keeps it (the kept half of the set, as
+// in ThunderSVM), and the new members' rows are computed into the free slots,
+// one GEMM per run of consecutive slots (one run in an ordinary round).
 //
 // Precision: kernel values are float32 (as the data); alpha and the gradient
 // are float64, like LIBSVM, because the gradient accumulates over the run.
@@ -20,9 +17,8 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <utility>
 #include <vector>
-
-#include <cub/device/device_radix_sort.cuh>
 
 #include "core/svm_backends.h"
 #include "core/svm_smo_driver.h"
@@ -57,17 +53,6 @@ __global__ void init_kernel(int64_t n, double* alpha, double* G) {
   }
 }
 
-// Sort input: key -y_t G_t (float64, so the order is exactly the one the
-// gap and the subproblem see), value t.
-__global__ void sort_keys_kernel(int64_t n, const int32_t* y, const double* G, double* keys,
-                                 int32_t* idx) {
-  for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < n;
-       t += int64_t(gridDim.x) * blockDim.x) {
-    keys[t] = -double(y[t]) * G[t];
-    idx[t] = int32_t(t);
-  }
-}
-
 // Exclusive rank of this thread's flag among the set flags of the block, and
 // their total. Contains __syncthreads(); blockDim.x a multiple of 32.
 __device__ int block_flag_scan(bool flag, int* total, int* s_warp /* 33 */) {
@@ -95,98 +80,26 @@ __device__ int block_flag_scan(bool flag, int* total, int* s_warp /* 33 */) {
   return rank;
 }
 
-// Walks the sorted order (from the largest key when from_top) and appends to
-// dst the first `target` samples that satisfy `pred` and are not marked in
-// in_ws, marking them. Returns how many it appended.
-template <class Pred>
-__device__ int pick(int64_t n, const int32_t* sorted, bool from_top, int target, Pred pred,
-                    uint8_t* in_ws, int32_t* dst, int* s_warp) {
-  int count = 0;
-  for (int64_t base = 0; base < n && count < target; base += blockDim.x) {
-    const int64_t k = base + threadIdx.x;
-    int32_t t = -1;
-    bool ok = false;
-    if (k < n) {
-      t = sorted[from_top ? n - 1 - k : k];
-      ok = !in_ws[t] && pred(t);
-    }
-    int total;
-    const int rank = block_flag_scan(ok, &total, s_warp);
-    if (ok && count + rank < target) {
-      dst[count + rank] = t;
-      in_ws[t] = 1;
-    }
-    count += total < target - count ? total : target - count;
-    __syncthreads();  // the marks and slots written above are seen by all
-  }
-  return count;
-}
-
-// One block. Fills the fresh part of the working set: all q slots when
-// `fresh_all`, else the q/2 slots of half `slot_new` (the older half), as the
-// CPU solver does: the most violating of I_up and of I_low that are not in the
-// kept half, then (when one side runs short) more of the other side, then the
-// older members that are still not taken; -1 where nothing is left.
-// in_ws is all zero on entry and on exit.
-constexpr int kSelectThreads = 1024;
-__global__ void __launch_bounds__(kSelectThreads)
-    select_kernel(int64_t n, const int32_t* sorted, const int32_t* y, const double* alpha,
-                  const double* C, int32_t* ws, int q, int fresh_all, int slot_new,
-                  uint8_t* in_ws) {
-  __shared__ int s_warp[33];
-  const int h = q / 2;
-  int32_t* dst = fresh_all ? ws : ws + slot_new * h;
-  const int n_new = fresh_all ? q : h;
-  if (!fresh_all) {
-    const int32_t* kept = ws + (1 - slot_new) * h;
-    for (int p = threadIdx.x; p < h; p += blockDim.x)
-      if (kept[p] >= 0) in_ws[kept[p]] = 1;
-  }
-  // The older members, read before the picks overwrite their slots.
-  int32_t older[(kMaxQ / 2 + kSelectThreads - 1) / kSelectThreads];
-  for (int k = 0, p = threadIdx.x; p < h; ++k, p += blockDim.x)
-    older[k] = fresh_all ? -1 : dst[p];
-  __syncthreads();
-  auto up = [&](int32_t t) { return smo_in_up(y[t], alpha[t], C[t]); };
-  auto low = [&](int32_t t) { return smo_in_low(y[t], alpha[t], C[t]); };
-  // Largest -yG in I_up, smallest -yG in I_low. A sample in both sets (free)
-  // goes to the side that reaches it first.
-  int got = pick(n, sorted, true, n_new / 2, up, in_ws, dst, s_warp);
-  got += pick(n, sorted, false, n_new - got, low, in_ws, dst + got, s_warp);
-  got += pick(n, sorted, true, n_new - got, up, in_ws, dst + got, s_warp);
-  // Slots [got, n_new) were not written. Each older member lands in the slot
-  // it already had when that slot is still free (its row is recomputed).
-  for (int k = 0, p = threadIdx.x; p < h; ++k, p += blockDim.x) {
-    if (p < got) continue;
-    const int32_t t = older[k];
-    dst[p] = (t >= 0 && !in_ws[t]) ? t : -1;
-  }
-  for (int p = h + threadIdx.x; p < n_new; p += blockDim.x)
-    if (p >= got) dst[p] = -1;
-  __syncthreads();
-  for (int p = threadIdx.x; p < q; p += blockDim.x)
-    if (ws[p] >= 0) in_ws[ws[p]] = 0;
-}
-
-// Ksub[p, r] = K(x_ws[p], x_ws[r]) taken from the kernel rows, so that the
-// subproblem reads its q x q matrix contiguously.
-__global__ void gather_sub_kernel(int q, int64_t n, const int32_t* ws, const float* rows,
-                                  float* Ksub) {
-  const int64_t qq = int64_t(q) * q;
-  for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < qq;
+// Ksub[p, r] = K(x_ws[p], x_ws[r]) taken from the kernel rows (the row of
+// ws[p] is in slot[p]), so that the subproblem reads its m x m matrix
+// contiguously.
+__global__ void gather_sub_kernel(int m, int64_t n, const int32_t* ws, const int32_t* slot,
+                                  const float* rows, float* Ksub) {
+  const int64_t mm = int64_t(m) * m;
+  for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < mm;
        e += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t p = e / q, r = e % q;
-    const int32_t tp = ws[p], tr = ws[r];
-    Ksub[e] = (tp >= 0 && tr >= 0) ? rows[p * n + tr] : 0.f;
+    const int64_t p = e / m, r = e % m;
+    Ksub[e] = rows[int64_t(slot[p]) * n + ws[r]];
   }
 }
 
-// The q-variable subproblem: LIBSVM's SMO with WSS3 over the working set,
-// thread r owning variable ws[r], until smo_local_done.
+// The m-variable subproblem: LIBSVM's SMO with WSS3 over the working set,
+// thread r owning variable ws[r], until smo_local_done. Ties go to the lower
+// position, as on the CPU.
 // Writes alpha, delta[r] = y_r * (alpha_new - alpha_old), the step count, and
 // resets the gap keys for update_gradient_kernel.
 __global__ void __launch_bounds__(kMaxQ)
-    local_smo_kernel(int q, const int32_t* ws, const int32_t* y, double* alpha, const double* G,
+    local_smo_kernel(int m, const int32_t* ws, const int32_t* y, double* alpha, const double* G,
                      const float* Ksub, const double* Cs, double tol, long long max_steps,
                      bool whole, double* delta, SmoStatus* status) {
   __shared__ ArgBest s_arg[33];
@@ -195,14 +108,14 @@ __global__ void __launch_bounds__(kMaxQ)
   __shared__ int s_y[2];
 
   const int r = threadIdx.x;
-  const bool valid = r < q && ws[r] >= 0;
+  const bool valid = r < m;
   const int32_t t = valid ? ws[r] : 0;
   const int yr = valid ? y[t] : 1;
   const double C = valid ? Cs[t] : 0.0;
   double a = valid ? alpha[t] : 0.0;
   double g = valid ? G[t] : 0.0;
   const double a0 = a;
-  const double Krr = valid ? double(Ksub[int64_t(r) * q + r]) : 0.0;
+  const double Krr = valid ? double(Ksub[int64_t(r) * m + r]) : 0.0;
 
   double local_eps = 0.0;
   long long steps = 0;
@@ -217,14 +130,14 @@ __global__ void __launch_bounds__(kMaxQ)
     if (smo_local_done(gap, local_eps, steps, max_steps)) break;
 
     const int i = up.i;
-    const float* Ki = Ksub + int64_t(i) * q;
+    const float* Ki = Ksub + int64_t(i) * m;
     const double Kii = Ki[i];
     ArgBest cand{kInf, INT_MAX};
     if (in_low && f < up.v) cand = ArgBest{wss3_score(up.v, f, Kii, Krr, double(Ki[r])), r};
     cand = svm::block_reduce(cand, svm::MinArg(), ArgBest{kInf, INT_MAX}, s_arg);
     if (cand.i == INT_MAX) break;  // no j with b > 0: cannot happen while gap > 0
     const int j = cand.i;
-    const float* Kj = Ksub + int64_t(j) * q;
+    const float* Kj = Ksub + int64_t(j) * m;
 
     if (r == i || r == j) {
       const int s = r == i ? 0 : 1;
@@ -254,8 +167,6 @@ __global__ void __launch_bounds__(kMaxQ)
   if (valid) {
     alpha[t] = a;
     delta[r] = double(yr) * (a - a0);
-  } else if (r < q) {
-    delta[r] = 0.0;
   }
   if (r == 0) {
     status->steps = steps;
@@ -264,25 +175,26 @@ __global__ void __launch_bounds__(kMaxQ)
   }
 }
 
-// G_t += y_t sum_p delta[p] K(x_ws[p], x_t) over all t, then the optimality
-// gap of the new point into status (grid-wide atomics on ordered keys). Each
-// block first lists the variables that moved, so that only their rows are read.
+// G_t += y_t sum_p delta[p] K(x_ws[p], x_t) over all t (p ascending, the CPU's
+// order), then the optimality gap of the new point into status (grid-wide
+// atomics on ordered keys). Each block first lists the variables that moved, so
+// that only their rows (slot[p]) are read.
 __global__ void __launch_bounds__(kThreads)
-    update_gradient_kernel(int64_t n, int q, const double* delta, const float* rows,
-                           const int32_t* y, const double* alpha, double* G, const double* C,
-                           SmoStatus* status) {
+    update_gradient_kernel(int64_t n, int m, const double* delta, const int32_t* slot,
+                           const float* rows, const int32_t* y, const double* alpha, double* G,
+                           const double* C, SmoStatus* status) {
   __shared__ double s_delta[kMaxQ];
-  __shared__ int s_pos[kMaxQ];
+  __shared__ int s_slot[kMaxQ];
   __shared__ int s_warp[33];
   __shared__ double s_val[33];
   int moved = 0;
-  for (int base = 0; base < q; base += blockDim.x) {
+  for (int base = 0; base < m; base += blockDim.x) {
     const int p = base + threadIdx.x;
-    const double dp = p < q ? delta[p] : 0.0;
+    const double dp = p < m ? delta[p] : 0.0;
     int total;
     const int rank = block_flag_scan(dp != 0.0, &total, s_warp);
     if (dp != 0.0) {
-      s_pos[moved + rank] = p;
+      s_slot[moved + rank] = slot[p];
       s_delta[moved + rank] = dp;
     }
     moved += total;
@@ -292,7 +204,7 @@ __global__ void __launch_bounds__(kThreads)
   for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < n;
        t += int64_t(gridDim.x) * blockDim.x) {
     double acc = 0.0;
-    for (int k = 0; k < moved; ++k) acc += s_delta[k] * double(rows[int64_t(s_pos[k]) * n + t]);
+    for (int k = 0; k < moved; ++k) acc += s_delta[k] * double(rows[int64_t(s_slot[k]) * n + t]);
     const int yt = y[t];
     const double g = G[t] + double(yt) * acc;
     G[t] = g;
@@ -313,7 +225,7 @@ double decode_low(unsigned long long k) { return k == ~0ull ? kInf : svm::key_to
 
 // The CUDA primitives of the SMO driver (core/svm_smo_driver.h): every buffer
 // on the device, float32 kernel rows, float64 alpha and gradient; each round is
-// queued on the stream and status() is its one synchronisation.
+// queued on the stream, and status() and host_state() wait for it.
 class SmoCuda {
  public:
   SmoCuda(const SVMParams& p, int64_t n, int64_t d, const float* X, const int32_t* y,
@@ -348,21 +260,21 @@ class SmoCuda {
 
   dsdkStatus_t start(const double* C, int64_t q, std::string* msg) {
     q_ = int(q);
+    slot_of_.assign(size_t(n_), -1);
+    slot_sample_.assign(size_t(q_), -1);
     DSDK_SVM_TRY(alloc(msg));
     DSDK_SVM_TRY(svm::exec_status(
         cudaMemcpyAsync(C_.get(), C, C_.bytes(), cudaMemcpyHostToDevice, s_), "SMO: copy C", msg));
     init_kernel<<<grid_, kThreads, 0, s_>>>(n_, alpha_.get(), G_.get());
     DSDK_SVM_TRY(launch_status("SMO: init", msg));
-    DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(in_ws_.get(), 0, in_ws_.bytes(), s_),
-                                  "SMO: clear marks", msg));
     // Gap at alpha = 0: the gradient pass with no moved variable (q = 0).
     DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(status_.get(), 0, sizeof(SmoStatus), s_),
                                   "SMO: reset status", msg));
     DSDK_SVM_TRY(svm::exec_status(cudaMemsetAsync(&status_.get()->low_key, 0xff, 8, s_),
                                   "SMO: reset gap", msg));
-    update_gradient_kernel<<<grid_, kThreads, 0, s_>>>(n_, 0, delta_.get(), rows_.get(), y_,
-                                                       alpha_.get(), G_.get(), C_.get(),
-                                                       status_.get());
+    update_gradient_kernel<<<grid_, kThreads, 0, s_>>>(n_, 0, delta_.get(), plan_slot(),
+                                                       rows_.get(), y_, alpha_.get(), G_.get(),
+                                                       C_.get(), status_.get());
     return launch_status("SMO: initial gap", msg);
   }
 
@@ -377,59 +289,7 @@ class SmoCuda {
     return DSDK_STATUS_SUCCESS;
   }
 
-  // Sorted by -yG, then the select kernel: all q slots fresh in the first
-  // round, after a stalled one or for q < 4; otherwise the older half.
-  dsdkStatus_t select(bool fresh, std::string* msg) {
-    sort_keys_kernel<<<grid_, kThreads, 0, s_>>>(n_, y_, G_.get(), keys_in_.get(), idx_in_.get());
-    DSDK_SVM_TRY(launch_status("SMO: sort keys", msg));
-    size_t tmp = sort_tmp_bytes_;
-    DSDK_SVM_TRY(svm::exec_status(
-        cub::DeviceRadixSort::SortPairs(sort_tmp_.get(), tmp, keys_in_.get(), keys_out_.get(),
-                                        idx_in_.get(), idx_out_.get(), int(n_), 0, 64, s_),
-        "SMO: sort by violation", msg));
-    fresh_all_ = fresh || q_ < 4 || round_ == 0;
-    slot_new_ = int((round_ + 1) % 2);  // round 1 replaces half 0
-    ++round_;
-    select_kernel<<<1, kSelectThreads, 0, s_>>>(n_, idx_out_.get(), y_, alpha_.get(), C_.get(),
-                                                ws_.get(), q_, fresh_all_ ? 1 : 0, slot_new_,
-                                                in_ws_.get());
-    return launch_status("SMO: select working set", msg);
-  }
-
-  // Rows only for the fresh slots: the kept half's rows are still in theirs.
-  dsdkStatus_t kernel_rows(std::string* msg) {
-    const int h = q_ / 2;
-    const int first = fresh_all_ ? 0 : slot_new_ * h;
-    const int count = fresh_all_ ? q_ : h;
-    svm::GemmOperand A, B;
-    A.data = X_;
-    A.ld = d_;
-    A.rows = ws_.get() + first;
-    B.data = X_;
-    B.ld = d_;
-    DSDK_SVM_TRY(svm::launch_kernel_gemm(kf_, count, n_, d_, A, B,
-                                         rows_.get() + int64_t(first) * n_, n_, s_, msg));
-    gather_sub_kernel<<<svm::grid_for(int64_t(q_) * q_, kThreads), kThreads, 0, s_>>>(
-        q_, n_, ws_.get(), rows_.get(), Ksub_.get());
-    return launch_status("SMO: gather working-set kernel", msg);
-  }
-
-  dsdkStatus_t local_smo(double tol, int64_t cap, bool whole, std::string* msg) {
-    const int sub_threads = (q_ + 31) / 32 * 32;
-    local_smo_kernel<<<1, sub_threads, 0, s_>>>(q_, ws_.get(), y_, alpha_.get(), G_.get(),
-                                                Ksub_.get(), C_.get(), tol, cap, whole,
-                                                delta_.get(), status_.get());
-    return launch_status("SMO: subproblem", msg);
-  }
-
-  dsdkStatus_t update_gradient(std::string* msg) {
-    update_gradient_kernel<<<grid_, kThreads, 0, s_>>>(n_, q_, delta_.get(), rows_.get(), y_,
-                                                       alpha_.get(), G_.get(), C_.get(),
-                                                       status_.get());
-    return launch_status("SMO: gradient update", msg);
-  }
-
-  dsdkStatus_t final_state(const double** alpha, const double** G, std::string* msg) {
+  dsdkStatus_t host_state(const double** alpha, const double** G, std::string* msg) {
     alpha_h_.resize(size_t(n_));
     G_h_.resize(size_t(n_));
     DSDK_SVM_TRY(svm::exec_status(cudaMemcpyAsync(alpha_h_.data(), alpha_.get(), alpha_.bytes(),
@@ -438,34 +298,100 @@ class SmoCuda {
     DSDK_SVM_TRY(svm::exec_status(
         cudaMemcpyAsync(G_h_.data(), G_.get(), G_.bytes(), cudaMemcpyDeviceToHost, s_),
         "SMO: copy gradient", msg));
-    DSDK_SVM_TRY(svm::exec_status(cudaStreamSynchronize(s_), "SMO: final copy", msg));
+    DSDK_SVM_TRY(svm::exec_status(cudaStreamSynchronize(s_), "SMO: copy iterate", msg));
     *alpha = alpha_h_.data();
     *G = G_h_.data();
     return DSDK_STATUS_SUCCESS;
   }
 
+  // Slots on the host: members whose row is in a slot keep it, the others take
+  // the free slots in ascending order (the row last computed there is dropped).
+  // The plan goes to the device in one copy: ws, slot per position, and the
+  // sample per slot that the GEMM runs read.
+  dsdkStatus_t use_working_set(const int64_t* ws, int64_t m, std::string* msg) {
+    m_ = int(m);
+    int32_t* plan_ws = plan_h_.data();
+    int32_t* plan_slot = plan_ws + q_;
+    int32_t* plan_rows = plan_slot + q_;
+    slot_used_.assign(size_t(q_), 0);
+    for (int u = 0; u < m_; ++u) {
+      const int32_t t = int32_t(ws[u]), s = slot_of_[size_t(t)];
+      plan_ws[u] = t;
+      plan_slot[u] = s;
+      if (s >= 0) slot_used_[size_t(s)] = 1;
+    }
+    slot_fresh_.assign(size_t(q_), 0);
+    int free_slot = 0;
+    for (int u = 0; u < m_; ++u) {
+      if (plan_slot[u] >= 0) continue;
+      while (slot_used_[size_t(free_slot)]) ++free_slot;  // m <= q: one is free
+      const int32_t t = plan_ws[u], old = slot_sample_[size_t(free_slot)];
+      if (old >= 0) slot_of_[size_t(old)] = -1;
+      slot_sample_[size_t(free_slot)] = t;
+      slot_of_[size_t(t)] = free_slot;
+      slot_used_[size_t(free_slot)] = 1;
+      slot_fresh_[size_t(free_slot)] = 1;
+      plan_slot[u] = free_slot;
+      plan_rows[free_slot] = t;
+    }
+    runs_.clear();
+    for (int s = 0; s < q_; ++s) {
+      if (!slot_fresh_[size_t(s)]) continue;
+      if (!runs_.empty() && runs_.back().first + runs_.back().second == s)
+        ++runs_.back().second;
+      else
+        runs_.push_back({s, 1});
+    }
+    return svm::exec_status(cudaMemcpyAsync(plan_.get(), plan_h_.data(), plan_.bytes(),
+                                            cudaMemcpyHostToDevice, s_),
+                            "SMO: copy working set", msg);
+  }
+
+  dsdkStatus_t kernel_rows(std::string* msg) {
+    svm::GemmOperand A, B;
+    A.data = X_;
+    A.ld = d_;
+    B.data = X_;
+    B.ld = d_;
+    for (const auto& run : runs_) {
+      A.rows = plan_.get() + 2 * q_ + run.first;
+      DSDK_SVM_TRY(svm::launch_kernel_gemm(kf_, run.second, n_, d_, A, B,
+                                           rows_.get() + int64_t(run.first) * n_, n_, s_, msg));
+    }
+    gather_sub_kernel<<<svm::grid_for(int64_t(m_) * m_, kThreads), kThreads, 0, s_>>>(
+        m_, n_, plan_.get(), plan_slot(), rows_.get(), Ksub_.get());
+    return launch_status("SMO: gather working-set kernel", msg);
+  }
+
+  dsdkStatus_t local_smo(double tol, int64_t cap, bool whole, std::string* msg) {
+    const int sub_threads = (m_ + 31) / 32 * 32;
+    local_smo_kernel<<<1, sub_threads, 0, s_>>>(m_, plan_.get(), y_, alpha_.get(), G_.get(),
+                                                Ksub_.get(), C_.get(), tol, cap, whole,
+                                                delta_.get(), status_.get());
+    return launch_status("SMO: subproblem", msg);
+  }
+
+  dsdkStatus_t update_gradient(std::string* msg) {
+    update_gradient_kernel<<<grid_, kThreads, 0, s_>>>(n_, m_, delta_.get(), plan_slot(),
+                                                       rows_.get(), y_, alpha_.get(), G_.get(),
+                                                       C_.get(), status_.get());
+    return launch_status("SMO: gradient update", msg);
+  }
+
  private:
   dsdkStatus_t alloc(std::string* msg) {
     const size_t un = size_t(n_), uq = size_t(q_);
+    plan_h_.assign(3 * uq, 0);
     DSDK_SVM_TRY(alpha_.alloc(un, "SMO: alpha", msg));
     DSDK_SVM_TRY(G_.alloc(un, "SMO: gradient", msg));
     DSDK_SVM_TRY(C_.alloc(un, "SMO: bounds C", msg));
-    DSDK_SVM_TRY(keys_in_.alloc(un, "SMO: sort keys", msg));
-    DSDK_SVM_TRY(keys_out_.alloc(un, "SMO: sort keys", msg));
-    DSDK_SVM_TRY(idx_in_.alloc(un, "SMO: sort values", msg));
-    DSDK_SVM_TRY(idx_out_.alloc(un, "SMO: sort values", msg));
-    DSDK_SVM_TRY(in_ws_.alloc(un, "SMO: working-set marks", msg));
-    DSDK_SVM_TRY(ws_.alloc(uq, "SMO: working set", msg));
+    DSDK_SVM_TRY(plan_.alloc(3 * uq, "SMO: working set", msg));
     DSDK_SVM_TRY(delta_.alloc(uq, "SMO: alpha steps", msg));
     DSDK_SVM_TRY(rows_.alloc(uq * un, "SMO: kernel rows (q x n floats)", msg));
     DSDK_SVM_TRY(Ksub_.alloc(uq * uq, "SMO: working-set kernel", msg));
-    DSDK_SVM_TRY(status_.alloc(1, "SMO: status", msg));
-    DSDK_SVM_TRY(svm::exec_status(
-        cub::DeviceRadixSort::SortPairs(nullptr, sort_tmp_bytes_, keys_in_.get(), keys_out_.get(),
-                                        idx_in_.get(), idx_out_.get(), int(n_)),
-        "SMO: sort workspace query", msg));
-    return sort_tmp_.alloc(sort_tmp_bytes_, "SMO: sort workspace", msg);
+    return status_.alloc(1, "SMO: status", msg);
   }
+  const int32_t* plan_slot() const { return plan_.get() + q_; }
 
   int64_t n_, d_;
   const float* X_;
@@ -473,16 +399,15 @@ class SmoCuda {
   KernelFn<float> kf_;
   unsigned grid_;
   cudaStream_t s_;
-  int q_ = 2, slot_new_ = 0;
-  bool fresh_all_ = true;
-  int64_t round_ = 0;
-  DeviceBuffer<double> alpha_, G_, C_, keys_in_, keys_out_, delta_;
-  DeviceBuffer<int32_t> idx_in_, idx_out_, ws_;
-  DeviceBuffer<uint8_t> in_ws_, sort_tmp_;
-  DeviceBuffer<float> rows_, Ksub_;
+  int q_ = 2, m_ = 0;
+  DeviceBuffer<double> alpha_, G_, C_, delta_;
+  DeviceBuffer<int32_t> plan_;  // ws (q), slot per position (q), sample per slot (q)
+  DeviceBuffer<float> rows_, Ksub_;  // q slots of n; m x m
   DeviceBuffer<SmoStatus> status_;
-  size_t sort_tmp_bytes_ = 0;
-  std::vector<int32_t> yh_;
+  std::vector<int32_t> yh_, plan_h_;
+  std::vector<int32_t> slot_of_, slot_sample_;  // sample -> slot, slot -> sample (-1: none)
+  std::vector<char> slot_used_, slot_fresh_;  // per slot, this round
+  std::vector<std::pair<int, int>> runs_;  // (first slot, count) of rows to compute
   std::vector<double> alpha_h_, G_h_;
 };
 
