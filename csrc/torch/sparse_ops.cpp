@@ -220,7 +220,7 @@ void register_sparse_bindings(pybind11::module_& m) {
   // torch.ops' Python entry asks every argument for a __torch_function__, and on the
   // SparseWeight (a ScriptObject) that lookup fails by a C++ exception turned into an
   // AttributeError: 5-6 us of a 15 us call, on every call. This entry goes to the same op
-  // through the C++ dispatcher (every dispatch key and mode still applies); dsdkern.ops takes
+  // through the C++ dispatcher (every dispatch key and mode still applies); MaskedConv2d takes
   // it only where torch.ops would find no __torch_function__ to honour either.
   m.def(
       "sparse_conv2d_dispatch",
@@ -240,7 +240,7 @@ void register_sparse_bindings(pybind11::module_& m) {
         return op.call(input, weight, mask, bias, stride, padding, dilation, groups, algo, c);
       },
       "torch.ops.dsdkern.sparse_conv2d without torch's Python-side __torch_function__ "
-      "handling (dsdkern.ops.sparse_conv2d decides when that is the same call).");
+      "handling (dsdkern.ops._layer_sparse_conv2d decides when that is the same call).");
   m.def("sparse_conv_algorithms", [] { return sparse_conv_algorithms(); },
         "The algo names sparse_conv2d (MaskedConv2d.algo) accepts.");
   m.def("sparse_linear_algorithms", [] { return sparse_linear_algorithms(); },
