@@ -547,6 +547,79 @@ def test_opcheck_sparse_ops(device):
                           (xl, wl, ml, None, algo, ops.SparseWeight()))
 
 
+# ---------------------------------------------------------------- the eager entry
+
+def eager_conv_problem():
+    gen = torch.Generator().manual_seed(37)
+    layer = MaskedConv2d(4, 6, 3, padding=1, algo="direct_sparse").eval()
+    layer.set_mask(make_mask(layer.weight.shape, 0.8, gen))
+    return layer, torch.randn(2, 4, 7, 7, generator=gen)
+
+
+def test_eager_entry_is_the_op():
+    """ops.sparse_conv2d's shortcut past torch.ops' Python side gives torch.ops' result."""
+    layer, x = eager_conv_problem()
+    args = (x, layer.weight, layer.mask, layer.bias, [1, 1], [1, 1], [1, 1], 1,
+            "direct_sparse", layer._sparse_cache)
+    with torch.inference_mode():
+        torch.testing.assert_close(ops._C.sparse_conv2d_dispatch(*args),
+                                   torch.ops.dsdkern.sparse_conv2d(*args), rtol=0, atol=0)
+        torch.testing.assert_close(
+            layer(x), F.conv2d(x, layer.weight * layer.mask, layer.bias, padding=1),
+            **TOL[torch.float32])
+
+
+def test_eager_entry_keeps_modes_and_subclasses():
+    """A torch function mode, a dispatch mode and a tensor subclass with __torch_function__
+    each still see the sparse op when a layer runs it."""
+    from torch.overrides import TorchFunctionMode
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Record:
+        def __init__(self):
+            self.funcs = []
+
+        def __call__(self, func, types, args=(), kwargs=None):
+            self.funcs.append(func)
+            return func(*args, **(kwargs or {}))
+
+    class FunctionMode(TorchFunctionMode, Record):
+        def __init__(self):
+            TorchFunctionMode.__init__(self)
+            Record.__init__(self)
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            return self(func, types, args, kwargs)
+
+    class DispatchMode(TorchDispatchMode, Record):
+        def __init__(self):
+            TorchDispatchMode.__init__(self)
+            Record.__init__(self)
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return self(func, types, args, kwargs)
+
+    seen = []
+
+    class Traced(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return super().__torch_function__(func, types, args, kwargs)
+
+    layer, x = eager_conv_problem()
+    op = torch.ops.dsdkern.sparse_conv2d
+    with torch.no_grad():
+        ref = layer(x)
+        for mode in (FunctionMode(), DispatchMode()):
+            with mode:
+                torch.testing.assert_close(layer(x), ref, rtol=0, atol=0)
+            assert any(op in (f, getattr(f, "overloadpacket", None)) for f in mode.funcs)
+        torch.testing.assert_close(layer(x.as_subclass(Traced)).as_subclass(torch.Tensor), ref,
+                                   rtol=0, atol=0)
+    assert op in seen
+
+
 # ---------------------------------------------------------------- bad input
 
 def test_bad_input_is_a_clear_error():

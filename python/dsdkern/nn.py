@@ -282,8 +282,9 @@ class MaskedConv2d(MaskedLayer, nn.Conv2d):
         else:
             padding = self.padding
         if self._runs_sparse(input, weight, bias):
-            out = ops.sparse_conv2d(input, weight, self.mask, bias, self.stride, padding,
-                                    self.dilation, self.groups, self._algo, self._sparse_cache)
+            out = ops._layer_sparse_conv2d(input, weight, self.mask, bias, self.stride,
+                                           padding, self.dilation, self.groups,
+                                           self._algo, self._sparse_cache)
         else:
             out = ops.masked_conv(input, weight, self.mask, bias, self.stride, padding,
                                   self.dilation, self.groups)

@@ -30,6 +30,9 @@ _BACKEND_DTYPES = {
 
 
 def _pair(value, name: str) -> list[int]:
+    # A layer's (int, int) first: the generic checks below cost a microsecond a call.
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is type(value[1]) is int:
+        return list(value)
     if isinstance(value, int):
         return [value, value]
     if isinstance(value, Sequence) and len(value) == 2 and all(isinstance(v, int) for v in value):
@@ -382,6 +385,22 @@ def sparse_conv2d(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | No
     return torch.ops.dsdkern.sparse_conv2d(
         input, weight, mask, bias, _pair(stride, "stride"), _pair(padding, "padding"),
         _pair(dilation, "dilation"), groups, algo, cache)
+
+
+def _layer_sparse_conv2d(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None,
+                         stride: tuple, padding: tuple, dilation: tuple, groups: int, algo: str,
+                         cache) -> Tensor:
+    """sparse_conv2d for MaskedConv2d, whose arguments are well typed by construction (tensors,
+    pairs of ints, an algo name its setter checked), through _C.sparse_conv2d_dispatch: the
+    same op without torch.ops' Python-side argument scan, wherever that scan would find
+    nothing. That is a real cache (not torch.compile's fake one), no tensor subclass or mode
+    with a __torch_function__, and no Dynamo, which must see the torch.ops call."""
+    if (type(cache) is torch.ScriptObject and not torch.compiler.is_compiling()
+            and not torch.overrides.has_torch_function((input, weight, mask, bias))):
+        return _C.sparse_conv2d_dispatch(input, weight, mask, bias, stride, padding, dilation,
+                                         groups, algo, cache)
+    return sparse_conv2d(input, weight, mask, bias, stride, padding, dilation, groups, algo,
+                         cache)
 
 
 def sparse_linear(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None, algo: str,
