@@ -549,27 +549,37 @@ def test_opcheck_sparse_ops(device):
 
 # ---------------------------------------------------------------- the eager entry
 
-def eager_conv_problem():
+def eager_problem(kind):
+    """A small layer of `kind` with a fixed algo, its input, the op and the op's arguments."""
     gen = torch.Generator().manual_seed(37)
-    layer = MaskedConv2d(4, 6, 3, padding=1, algo="direct_sparse").eval()
+    if kind == "conv":
+        layer = MaskedConv2d(4, 6, 3, padding=1, algo="direct_sparse").eval()
+        x = torch.randn(2, 4, 7, 7, generator=gen)
+    else:
+        layer = MaskedLinear(9, 5, algo="sparse_gemm").eval()
+        x = torch.randn(3, 9, generator=gen)
     layer.set_mask(make_mask(layer.weight.shape, 0.8, gen))
-    return layer, torch.randn(2, 4, 7, 7, generator=gen)
+    if kind == "conv":
+        return (layer, x, torch.ops.dsdkern.sparse_conv2d, ops._C.sparse_conv2d_dispatch,
+                (x, layer.weight, layer.mask, layer.bias, [1, 1], [1, 1], [1, 1], 1,
+                 "direct_sparse", layer._sparse_cache),
+                F.conv2d(x, layer.weight * layer.mask, layer.bias, padding=1))
+    return (layer, x, torch.ops.dsdkern.sparse_linear, ops._C.sparse_linear_dispatch,
+            (x, layer.weight, layer.mask, layer.bias, "sparse_gemm", layer._sparse_cache),
+            F.linear(x, layer.weight * layer.mask, layer.bias))
 
 
-def test_eager_entry_is_the_op():
-    """ops.sparse_conv2d's shortcut past torch.ops' Python side gives torch.ops' result."""
-    layer, x = eager_conv_problem()
-    args = (x, layer.weight, layer.mask, layer.bias, [1, 1], [1, 1], [1, 1], 1,
-            "direct_sparse", layer._sparse_cache)
+@pytest.mark.parametrize("kind", ["conv", "linear"])
+def test_eager_entry_is_the_op(kind):
+    """The layers' shortcut past torch.ops' Python side gives torch.ops' result."""
+    layer, x, op, entry, args, ref = eager_problem(kind)
     with torch.inference_mode():
-        torch.testing.assert_close(ops._C.sparse_conv2d_dispatch(*args),
-                                   torch.ops.dsdkern.sparse_conv2d(*args), rtol=0, atol=0)
-        torch.testing.assert_close(
-            layer(x), F.conv2d(x, layer.weight * layer.mask, layer.bias, padding=1),
-            **TOL[torch.float32])
+        torch.testing.assert_close(entry(*args), op(*args), rtol=0, atol=0)
+        torch.testing.assert_close(layer(x), ref, **TOL[torch.float32])
 
 
-def test_eager_entry_keeps_modes_and_subclasses():
+@pytest.mark.parametrize("kind", ["conv", "linear"])
+def test_eager_entry_keeps_modes_and_subclasses(kind):
     """A torch function mode, a dispatch mode and a tensor subclass with __torch_function__
     each still see the sparse op when a layer runs it."""
     from torch.overrides import TorchFunctionMode
@@ -607,8 +617,7 @@ def test_eager_entry_keeps_modes_and_subclasses():
             seen.append(func)
             return super().__torch_function__(func, types, args, kwargs)
 
-    layer, x = eager_conv_problem()
-    op = torch.ops.dsdkern.sparse_conv2d
+    layer, x, op, _, _, _ = eager_problem(kind)
     with torch.no_grad():
         ref = layer(x)
         for mode in (FunctionMode(), DispatchMode()):

@@ -216,31 +216,60 @@ at::Tensor sparse_linear_on(const SparseBackend& b, const at::Tensor& input,
                                std::string_view(algo.data(), algo.size()), *cache);
 }
 
+namespace {
+
+// The registered op `name` (schemas.cpp), typed for a call through the C++ dispatcher.
+template <typename Sig>
+c10::TypedOperatorHandle<Sig> dispatcher_op(const char* name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Sig>();
+}
+
+using CachePtr = c10::intrusive_ptr<SparseWeight>;
+
+CachePtr cache_from(pybind11::handle cache) {
+  return torch::jit::toCustomClass<SparseWeight>(cache);
+}
+
+}  // namespace
+
 void register_sparse_bindings(pybind11::module_& m) {
   // torch.ops' Python entry asks every argument for a __torch_function__, and on the
   // SparseWeight (a ScriptObject) that lookup fails by a C++ exception turned into an
-  // AttributeError: 5-6 us of a 15 us call, on every call. This entry goes to the same op
-  // through the C++ dispatcher (every dispatch key and mode still applies); MaskedConv2d takes
-  // it only where torch.ops would find no __torch_function__ to honour either.
+  // AttributeError: 5-6 us of a 15 us call, on every call. These entries go to the same ops
+  // through the C++ dispatcher (every dispatch key and mode still applies); the masked layers
+  // take them only where torch.ops would find no __torch_function__ to honour either
+  // (dsdkern.ops._layer_entry decides).
   m.def(
       "sparse_conv2d_dispatch",
       [](const at::Tensor& input, const at::Tensor& weight, const at::Tensor& mask,
          const std::optional<at::Tensor>& bias, std::vector<int64_t> stride,
          std::vector<int64_t> padding, std::vector<int64_t> dilation, int64_t groups,
          const std::string& algo, pybind11::handle cache) {
-        static const auto op =
-            c10::Dispatcher::singleton()
-                .findSchemaOrThrow("dsdkern::sparse_conv2d", "")
-                .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                  const std::optional<at::Tensor>&, at::IntArrayRef,
-                                  at::IntArrayRef, at::IntArrayRef, int64_t, c10::string_view,
-                                  const c10::intrusive_ptr<SparseWeight>&)>();
-        c10::intrusive_ptr<SparseWeight> c = torch::jit::toCustomClass<SparseWeight>(cache);
+        static const auto op = dispatcher_op<at::Tensor(
+            const at::Tensor&, const at::Tensor&, const at::Tensor&,
+            const std::optional<at::Tensor>&, at::IntArrayRef, at::IntArrayRef, at::IntArrayRef,
+            int64_t, c10::string_view, const CachePtr&)>("dsdkern::sparse_conv2d");
+        CachePtr c = cache_from(cache);
         pybind11::gil_scoped_release no_gil;
         return op.call(input, weight, mask, bias, stride, padding, dilation, groups, algo, c);
       },
       "torch.ops.dsdkern.sparse_conv2d without torch's Python-side __torch_function__ "
-      "handling (dsdkern.ops._layer_sparse_conv2d decides when that is the same call).");
+      "handling.");
+  m.def(
+      "sparse_linear_dispatch",
+      [](const at::Tensor& input, const at::Tensor& weight, const at::Tensor& mask,
+         const std::optional<at::Tensor>& bias, const std::string& algo,
+         pybind11::handle cache) {
+        static const auto op = dispatcher_op<at::Tensor(
+            const at::Tensor&, const at::Tensor&, const at::Tensor&,
+            const std::optional<at::Tensor>&, c10::string_view, const CachePtr&)>(
+            "dsdkern::sparse_linear");
+        CachePtr c = cache_from(cache);
+        pybind11::gil_scoped_release no_gil;
+        return op.call(input, weight, mask, bias, algo, c);
+      },
+      "torch.ops.dsdkern.sparse_linear without torch's Python-side __torch_function__ "
+      "handling.");
   m.def("sparse_conv_algorithms", [] { return sparse_conv_algorithms(); },
         "The algo names sparse_conv2d (MaskedConv2d.algo) accepts.");
   m.def("sparse_linear_algorithms", [] { return sparse_linear_algorithms(); },

@@ -317,8 +317,8 @@ class MaskedLinear(MaskedLayer, nn.Linear):
 
     def forward(self, input: Tensor) -> Tensor:
         if self._runs_sparse(input, self.weight, self.bias):
-            return ops.sparse_linear(input, self.weight, self.mask, self.bias, self._algo,
-                                     self._sparse_cache)
+            return ops._layer_sparse_linear(input, self.weight, self.mask, self.bias,
+                                            self._algo, self._sparse_cache)
         return ops.masked_linear(input, self.weight, self.mask, self.bias)
 
 

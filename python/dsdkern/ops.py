@@ -387,20 +387,34 @@ def sparse_conv2d(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | No
         _pair(dilation, "dilation"), groups, algo, cache)
 
 
+def _layer_entry(cache, tensors: tuple) -> bool:
+    """Whether a masked layer, whose arguments are well typed by construction (tensors, pairs
+    of ints, an algo name its setter checked), may call its sparse op through
+    _C.sparse_*_dispatch: the same op without torch.ops' Python-side argument scan, wherever
+    that scan would find nothing. That is a real cache (not torch.compile's fake one), no
+    tensor subclass or mode with a __torch_function__, and no Dynamo, which must see the
+    torch.ops call."""
+    return (type(cache) is torch.ScriptObject and not torch.compiler.is_compiling()
+            and not torch.overrides.has_torch_function(tensors))
+
+
 def _layer_sparse_conv2d(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None,
                          stride: tuple, padding: tuple, dilation: tuple, groups: int, algo: str,
                          cache) -> Tensor:
-    """sparse_conv2d for MaskedConv2d, whose arguments are well typed by construction (tensors,
-    pairs of ints, an algo name its setter checked), through _C.sparse_conv2d_dispatch: the
-    same op without torch.ops' Python-side argument scan, wherever that scan would find
-    nothing. That is a real cache (not torch.compile's fake one), no tensor subclass or mode
-    with a __torch_function__, and no Dynamo, which must see the torch.ops call."""
-    if (type(cache) is torch.ScriptObject and not torch.compiler.is_compiling()
-            and not torch.overrides.has_torch_function((input, weight, mask, bias))):
+    """sparse_conv2d for MaskedConv2d (see _layer_entry)."""
+    if _layer_entry(cache, (input, weight, mask, bias)):
         return _C.sparse_conv2d_dispatch(input, weight, mask, bias, stride, padding, dilation,
                                          groups, algo, cache)
     return sparse_conv2d(input, weight, mask, bias, stride, padding, dilation, groups, algo,
                          cache)
+
+
+def _layer_sparse_linear(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None,
+                         algo: str, cache) -> Tensor:
+    """sparse_linear for MaskedLinear (see _layer_entry)."""
+    if _layer_entry(cache, (input, weight, mask, bias)):
+        return _C.sparse_linear_dispatch(input, weight, mask, bias, algo, cache)
+    return sparse_linear(input, weight, mask, bias, algo, cache)
 
 
 def sparse_linear(input: Tensor, weight: Tensor, mask: Tensor, bias: Tensor | None, algo: str,
