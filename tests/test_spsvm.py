@@ -117,3 +117,45 @@ def test_float32_and_float64_input_agree():
     b = SVC(solver="spsvm", random_state=1).fit(X.astype(np.float32), y)
     np.testing.assert_array_equal(a.support_, b.support_)
     np.testing.assert_allclose(a.objective_, b.objective_, rtol=1e-6)
+
+
+def _primal_weighted(model, X, y, c):
+    """_primal with per-point weights c_i in place of C (sample and class weights)."""
+    beta = -model.dual_coef_[0]
+    sv = model.support_vectors_
+    f = rbf_kernel(X, sv, gamma=model._gamma) @ beta - model.intercept_[0]
+    t = np.where(y == model.classes_[1], -1.0, 1.0)
+    xi = np.maximum(0.0, 1.0 - t * f)
+    return 0.5 * beta @ rbf_kernel(sv, sv, gamma=model._gamma) @ beta + 0.5 * (c * xi ** 2).sum()
+
+
+def test_sampled_newton_matrix_ends_at_the_minimiser_for_its_basis():
+    # Above 2 * kHessianPoints (policy.h) points the Newton matrix sums over a
+    # sample of them; the end point must still minimise F over the basis the
+    # solver chose, with sample and class weights in F: checked against
+    # scipy's L-BFGS on the same F over the same basis functions.
+    from scipy.optimize import minimize
+
+    X, y = make_classification(n_samples=34000, n_features=8, n_informative=5, flip_y=0.05,
+                               random_state=3)
+    X = StandardScaler().fit_transform(X)
+    w = np.random.default_rng(3).uniform(0.5, 2.0, size=len(y))
+    sp = SVC(solver="spsvm", max_basis=48, tol=1e-6, class_weight={0: 1.0, 1: 2.0},
+             random_state=0).fit(X, y, sample_weight=w)
+    assert sp.support_.size == 48
+    c = sp.C * w * np.where(y == 1, 2.0, 1.0)
+    sv = sp.support_vectors_
+    Kx, Ks = rbf_kernel(X, sv, gamma=sp._gamma), rbf_kernel(sv, sv, gamma=sp._gamma)
+    t = np.where(y == sp.classes_[1], -1.0, 1.0)
+
+    def F(p):  # p = [b, beta] in this test's sign convention, f = K beta + b
+        r = np.maximum(0.0, 1.0 - t * (Kx @ p[1:] + p[0]))
+        g_f = -c * t * r
+        return (0.5 * p[1:] @ Ks @ p[1:] + 0.5 * (c * r * r).sum(),
+                np.concatenate([[g_f.sum()], Ks @ p[1:] + Kx.T @ g_f]))
+
+    ref = minimize(F, np.zeros(1 + sv.shape[0]), jac=True, method="L-BFGS-B",
+                   options=dict(maxiter=20000, ftol=1e-15, gtol=1e-10))
+    F_model = _primal_weighted(sp, X, y, c)
+    assert F_model <= ref.fun * (1 + 1e-5), (F_model, ref.fun)
+    np.testing.assert_allclose(F_model, sp.objective_[0], rtol=1e-4)
