@@ -351,8 +351,9 @@ class Driver {
   }
 
   // Up to `cap` Newton steps with exact line search; stops early once a full
-  // step leaves the active set unchanged (the minimiser for this S) or the
-  // step would gain less than kNewtonStop * tol * F (its Newton decrement).
+  // step leaves the active set unchanged (with the full M: the minimiser for
+  // this S) or the step would gain less than kNewtonStop * tol * F (its Newton
+  // decrement).
   dsdkStatus_t newton(int cap, bool exact, std::string* msg) {
     const int64_t m1 = m_ + 1;
     for (int it = 0; it < cap; ++it) {
@@ -383,7 +384,7 @@ class Driver {
       double reg = 0;
       for (int64_t s = 0; s < m_; ++s) reg += w_[size_t(s + 1)] * reg_slope(s, w_.data());
       objective_ = 0.5 * (reg + loss_);
-      if (q[0] == 0 && std::fabs(t - 1.0) < kUnitStep) break;
+      if (!sampled_ && q[0] == 0 && std::fabs(t - 1.0) < kUnitStep) break;
     }
     return DSDK_STATUS_SUCCESS;
   }
