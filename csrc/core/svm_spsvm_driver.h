@@ -13,11 +13,7 @@
 // points that moved), so that during the rounds the gradient costs O(|S|^2):
 // grad F = diag(0, K_SS) w + M w - v. The final Newton steps take the exact
 // gradient from f over all points, so the end point does not depend on the
-// rounding of M. On large problems M is a sum over a sample of the points
-// (policy.h's hessian_stride), and then every gradient is the exact one: the
-// sampled M only steers the Newton direction. (Steps on the sampled gradient
-// M w - v during the rounds chose worse bases: 0.9569-0.9576 against 0.9595
-// test accuracy at 10^5 points and 2304 functions.)
+// rounding of M.
 //
 // The Cholesky factor of H grows with the basis by a border update (new rows
 // solved against the old factor, then the small Schur complement factored):
@@ -45,10 +41,7 @@
 // point (candidates and basis functions are named by global id). Every
 // output below is a sum over the backend's local points (for values of one
 // point: that point's owner contributes it, the others 0), so that reduce()
-// sums it over processes; the driver calls reduce() on each before use. The
-// Newton matrix's sums (border, vb, moved_products) run over the Newton sample
-// H: the points whose global id is a multiple of h = hessian_stride(total_rows()),
-// each with weight h c_i instead of c_i (h = 1: every point). Row 0 of the basis
+// sums it over processes; the driver calls reduce() on each before use. Row 0 of the basis
 // rows R is all ones (the bias), row 1 + s is K(x_{S_s}, X). Every primitive
 // returns a dsdkStatus_t and sets *msg on failure.
 //
@@ -56,8 +49,7 @@
 //   dsdkStatus_t reduce(double* v, int64_t count, std::string* msg);
 //     in place, v <- the sum of v over processes (one process: nothing to do).
 //   dsdkStatus_t start(double out[2], std::string* msg);
-//     f = 0 and every point active; out = {sum_H h c_i, sum_H h c_i y_i}
-//     (M and v at f = 0; out[0] also estimates the loss there).
+//     f = 0 and every point active; out = {sum c_i, sum c_i y_i}.
 //   dsdkStatus_t score(const int64_t* cand, int64_t nc, int64_t stride, double* out,
 //                      std::string* msg);
 //     over the points P whose local index is a multiple of stride, and
@@ -70,9 +62,8 @@
 //     (basis: the m + k ids of S, new ones last); cols = 1 + m + k:
 //     gram[b * (m + k) + a] = K(x_{S_{m+b}}, x_{S_a}), a < m + k (the two
 //     readings of R, row of one at the column of the other, averaged: the
-//     result is symmetric), border[b * cols + a] =
-//     sum_{I,H} h c_i R[1+m+b, i] R[a, i] for a <= 1 + m + b,
-//     vb[b] = sum_{I,H} h c_i y_i R[1+m+b, i].
+//     result is symmetric), border[b * cols + a] = sum_I c_i R[1+m+b, i] R[a, i]
+//     for a <= 1 + m + b, vb[b] = sum_I c_i y_i R[1+m+b, i].
 //   dsdkStatus_t gradient(int64_t cols, double* g, std::string* msg);
 //     g[a] = sum_I e_i R[a, i], a < cols.
 //   dsdkStatus_t direction(const double* dir, int64_t cols, std::string* msg);
@@ -85,9 +76,9 @@
 //     sum_I c_i (1 - y_i f_i)^2 after the step}.
 //   dsdkStatus_t moved_products(int64_t cols, double* dM, int64_t ldm, double* dv,
 //                               std::string* msg);
-//     for the points of H that joined (s_i = +1) or left (s_i = -1) I in the last step:
-//     dM[a * ldm + b] += sum s_i h c_i R[a, i] R[b, i] (b <= a < cols),
-//     dv[a] += sum s_i h c_i y_i R[a, i].
+//     for the points of the last step that joined (s_i = +1) or left (s_i = -1) I:
+//     dM[a * ldm + b] += sum s_i c_i R[a, i] R[b, i] (b <= a < cols),
+//     dv[a] += sum s_i c_i y_i R[a, i].
 //   int processes() const;
 //     how many processes share the points; with one, reduce() must be the
 //     identity, and the driver lets moved_products add into M itself.
@@ -145,7 +136,6 @@ class Driver {
       : p_(p), be_(be), fz_(fz), N_(be->total_rows()), rng_(p.seed) {
     cap_ = basis_cap(p.max_basis, N_);
     stride_ = score_stride(N_);
-    sampled_ = hessian_stride(N_) > 1;
     reserve(0);
     pool_.resize(size_t(N_));
     std::iota(pool_.begin(), pool_.end(), int64_t(0));
@@ -160,7 +150,7 @@ class Driver {
     DSDK_SPSVM_TRY(be_->reduce(s, 2, msg));
     M_[0] = s[0];
     v_[0] = s[1];
-    loss_ = s[0];  // every xi_i = 1 at f = 0 (over H: an estimate when h > 1)
+    loss_ = s[0];  // every xi_i = 1 at f = 0
     objective_ = 0.5 * loss_;
     DSDK_SPSVM_TRY(newton(kNewtonPerRound, false, msg));
     int64_t rounds = 0, m_check = 0;
@@ -351,13 +341,12 @@ class Driver {
   }
 
   // Up to `cap` Newton steps with exact line search; stops early once a full
-  // step leaves the active set unchanged (with the full M: the minimiser for
-  // this S) or the step would gain less than kNewtonStop * tol * F (its Newton
-  // decrement).
+  // step leaves the active set unchanged (the minimiser for this S) or the
+  // step would gain less than kNewtonStop * tol * F (its Newton decrement).
   dsdkStatus_t newton(int cap, bool exact, std::string* msg) {
     const int64_t m1 = m_ + 1;
     for (int it = 0; it < cap; ++it) {
-      DSDK_SPSVM_TRY(gradient(exact || sampled_, msg));
+      DSDK_SPSVM_TRY(gradient(exact, msg));
       if (!factor(exact && moved_since_ > 0)) {
         if (msg) *msg = "SPSVM: the Newton system is not positive definite";
         return DSDK_STATUS_EXECUTION_FAILED;
@@ -384,7 +373,7 @@ class Driver {
       double reg = 0;
       for (int64_t s = 0; s < m_; ++s) reg += w_[size_t(s + 1)] * reg_slope(s, w_.data());
       objective_ = 0.5 * (reg + loss_);
-      if (!sampled_ && q[0] == 0 && std::fabs(t - 1.0) < kUnitStep) break;
+      if (q[0] == 0 && std::fabs(t - 1.0) < kUnitStep) break;
     }
     return DSDK_STATUS_SUCCESS;
   }
@@ -457,7 +446,6 @@ class Driver {
   Backend* be_;
   Factorizer fz_;
   int64_t N_, cap_ = 1, ld_ = 0, stride_ = 1, m_ = 0;
-  bool sampled_ = false;   // M_ and v_ sum over a sample of the points
   int64_t factored_ = 0;   // rows of L_ that are a factor
   double moved_since_ = 0;  // points that changed I since L_ was last rebuilt
   double ridge_ = 0, loss_ = 0, objective_ = 0;

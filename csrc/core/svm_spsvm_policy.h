@@ -26,18 +26,6 @@ constexpr int64_t kCandidatesPerAdded = 6;
 // scores over 16384 of them cost 0.4 points of test accuracy at 2304
 // functions; over 50000 they were no better than over 33334.
 constexpr int64_t kScorePoints = 32768;
-// The Newton matrix M = sum_I c_i z_i z_i' is summed over every
-// hessian_stride-th point (by global id; its terms count hessian_stride times),
-// about kHessianPoints of them: its border, m^2 |I| flops a round, was the
-// largest share of the solver's time, while the gradient stays exact (O(m n) a
-// step) and the line search exact, so a sampled M costs Newton steps, and the
-// minimiser for a basis stays the same (subsampled Newton, Byrd et al. 2011).
-// At 10^5 points, 2304 functions, 2 threads: 12.0 s against 17.8 s with the
-// full M, test accuracy 0.9587 against 0.9588 (medians of 2, interleaved, on a
-// loaded machine); every 8th point instead of every 6th was slower (more steps).
-constexpr int64_t kHessianPoints = 16384;
-inline int64_t hessian_stride(int64_t n) { return std::max<int64_t>(1, n / kHessianPoints); }
-
 // One Newton step per round (the next round continues from there); after the
 // last round, Newton steps to convergence (at most kNewtonFinal).
 constexpr int kNewtonPerRound = 1;

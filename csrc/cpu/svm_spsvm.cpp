@@ -48,11 +48,9 @@ class CpuBackend {
         Xsub_(strided(X, n, d, stride_, sub0_)),
         engine_(make_kernel_fn<T>(p), X, n, d, threads),
         sub_(make_kernel_fn<T>(p), stride_ > 1 ? Xsub_.data() : X, nsub_, d, threads),
-        c_(size_t(n)), hw_(size_t(n), 0.0), yd_(y, y + n), o_(size_t(n), 0.0), e_(size_t(n)),
-        df_(size_t(n)), active_(size_t(n), 1) {
+        c_(size_t(n)), yd_(y, y + n), o_(size_t(n), 0.0), e_(size_t(n)), df_(size_t(n)),
+        active_(size_t(n), 1) {
     for (int64_t i = 0; i < n; ++i) c_[size_t(i)] = row_C(p, i, y[i]);
-    const int64_t h = spsvm::hessian_stride(comm_.n_global);
-    for (int64_t i = comm_.first_multiple(h); i < n; i += h) hw_[size_t(i)] = double(h) * c_[size_t(i)];
     const int64_t N = comm_.n_global;
     const int64_t cap = spsvm::basis_cap(p.max_basis, N);
     R_.reset(new T[size_t(cap + 1) * size_t(n)]);
@@ -70,8 +68,8 @@ class CpuBackend {
   dsdkStatus_t start(double out[2], std::string*) {
     out[0] = out[1] = 0;
     for (int64_t i = 0; i < n_; ++i) {
-      out[0] += hw_[size_t(i)];
-      out[1] += hw_[size_t(i)] * y_[i];
+      out[0] += c_[size_t(i)];
+      out[1] += c_[size_t(i)] * y_[i];
     }
     return DSDK_STATUS_SUCCESS;
   }
@@ -124,13 +122,13 @@ class CpuBackend {
                                   (jb >= 0 ? double(row(1 + a)[jb]) : 0.0));
       }
     }
-    // border = (W R_new) R[0:cols]' with W = h c_i on I and H: over the gathered
+    // border = (W R_new) R[0:cols]' with W = c_i on I: over the gathered
     // active points when they are few enough to pay for the gather (it reads
     // R once; the GEMM then runs |I| / n of the flops), else over all points
-    // with W = 0 off I and H.
+    // with W = 0 off I.
     act_.clear();
     for (int64_t i = 0; i < n_; ++i)
-      if (active_[size_t(i)] && hw_[size_t(i)] != 0) act_.push_back(i);
+      if (active_[size_t(i)]) act_.push_back(i);
     const int64_t na = int64_t(act_.size());
     const bool gather = double(na) <= kGatherActive * double(n_);
     const int64_t len = gather ? na : n_;
@@ -149,14 +147,14 @@ class CpuBackend {
       for (int64_t b = 0; b < k; ++b) {
         const T* g = ga_.data() + size_t(c0 + b) * size_t(na);
         T* rw = rw_.data() + size_t(b) * size_t(na);
-        for (int64_t q = 0; q < na; ++q) rw[q] = T(hw_[size_t(act_[size_t(q)])]) * g[q];
+        for (int64_t q = 0; q < na; ++q) rw[q] = T(c_[size_t(act_[size_t(q)])]) * g[q];
       }
     } else {
 #pragma omp parallel for num_threads(threads_for(k * n_, threads_)) schedule(static)
       for (int64_t b = 0; b < k; ++b) {
         const T* r = row(c0 + b);
         T* rw = rw_.data() + size_t(b) * size_t(n_);
-        for (int64_t i = 0; i < n_; ++i) rw[i] = active_[size_t(i)] ? T(hw_[size_t(i)]) * r[i] : T(0);
+        for (int64_t i = 0; i < n_; ++i) rw[i] = active_[size_t(i)] ? T(c_[size_t(i)]) * r[i] : T(0);
       }
     }
     tmp_.resize(size_t(k * cols));
@@ -209,19 +207,15 @@ class CpuBackend {
   dsdkStatus_t step(double t, double out[2], std::string*) {
     moved_.clear();
     double loss = 0;
-    int64_t moved = 0;
     for (int64_t i = 0; i < n_; ++i) {
       const double oi = o_[size_t(i)] += t * df_[size_t(i)];
       const double xi = 1.0 - y_[i] * oi;
       const char now = xi > 0;
       if (now) loss += c_[size_t(i)] * xi * xi;
-      if (now != active_[size_t(i)]) {
-        ++moved;
-        if (hw_[size_t(i)] != 0) moved_.push_back(i);
-      }
+      if (now != active_[size_t(i)]) moved_.push_back(i);
       active_[size_t(i)] = now;
     }
-    out[0] = double(moved);
+    out[0] = double(moved_.size());
     out[1] = loss;
     return DSDK_STATUS_SUCCESS;
   }
@@ -235,7 +229,7 @@ class CpuBackend {
       wts_.resize(size_t(cnt));
       ymv_.resize(size_t(cnt));
       for (int64_t r = 0; r < cnt; ++r) {
-        wts_[size_t(r)] = (active_[size_t(mv[r])] ? 1.0 : -1.0) * hw_[size_t(mv[r])];
+        wts_[size_t(r)] = (active_[size_t(mv[r])] ? 1.0 : -1.0) * c_[size_t(mv[r])];
         ymv_[size_t(r)] = y_[mv[r]];
       }
       g_.resize(size_t(cols * cnt));
@@ -294,11 +288,9 @@ class CpuBackend {
   std::vector<T> Xsub_;  // every stride-th row of X (empty when stride is 1)
   KernelRows<T> engine_, sub_;
   std::unique_ptr<T[]> R_;                   // (1 + cap) x n: [1; K(x_S, X)]
-  // Per point: C_i, its weight in the Newton matrix (driver.h: h C_i on its
-  // sample H, else 0), y_i, f(x_i), loss derivative, step of f.
-  std::vector<double> c_, hw_, yd_, o_, e_, df_;
+  std::vector<double> c_, yd_, o_, e_, df_;  // per point: C_i, y_i, f(x_i), loss derivative, step of f
   std::vector<char> active_;                 // y_i f(x_i) < 1
-  std::vector<int64_t> moved_;               // points of H whose activity the last step changed
+  std::vector<int64_t> moved_;               // points whose activity the last step changed
   std::vector<int64_t> act_;                 // the active points, for the border
   // Scratch.
   std::vector<T> pts_, rows_, rw_, tmp_, g_, gw_, ga_;

@@ -38,15 +38,12 @@ constexpr int kMaxSumChunks = 64;
   for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < (n); \
        t += int64_t(gridDim.x) * blockDim.x)
 
-// f = 0, so every point is active; row 0 of R is the bias's ones; hw the
-// Newton matrix's weights (driver.h: h c on every h-th point, else 0).
-__global__ void prepare_kernel(int64_t n, const int32_t* y, double Cp, double Cn, int64_t h,
-                               float* ones, float* cw, float* hw, float* yf, int32_t* iota,
-                               double* o, uint8_t* active) {
+// f = 0, so every point is active; row 0 of R is the bias's ones.
+__global__ void prepare_kernel(int64_t n, const int32_t* y, double Cp, double Cn, float* ones,
+                               float* cw, float* yf, int32_t* iota, double* o, uint8_t* active) {
   GRID_STRIDE(t, n) {
     ones[t] = 1.f;
     cw[t] = float(y[t] > 0 ? Cp : Cn);
-    hw[t] = t % h == 0 ? float(double(h) * (y[t] > 0 ? Cp : Cn)) : 0.f;
     yf[t] = float(y[t]);
     iota[t] = int32_t(t);
     o[t] = 0.0;
@@ -141,13 +138,11 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// f += t df and the new active flags; a point of the Newton sample that
-// joined (left) I gets the signed weight +hw (-hw) and its changed flag. Per
-// block: points moved (all of them), loss.
+// f += t df and the new active flags; a point that joined (left) I gets the
+// signed weight +c (-c) and its changed flag. Per block: points moved, loss.
 __global__ void __launch_bounds__(kThreads)
-    step_kernel(int64_t n, double t, const int32_t* y, const float* cw, const float* hw,
-                const double* df, double* o, uint8_t* active, uint8_t* changed, float* sw,
-                double* partial) {
+    step_kernel(int64_t n, double t, const int32_t* y, const float* cw, const double* df,
+                double* o, uint8_t* active, uint8_t* changed, float* sw, double* partial) {
   __shared__ double s_val[33];
   double moved = 0.0, loss = 0.0;
   GRID_STRIDE(i, n) {
@@ -158,8 +153,8 @@ __global__ void __launch_bounds__(kThreads)
     if (now) loss += double(cw[i]) * xi * xi;
     const uint8_t ch = now != active[i] ? 1 : 0;
     moved += double(ch);
-    changed[i] = ch && hw[i] != 0.f ? 1 : 0;
-    sw[i] = now ? hw[i] : -hw[i];
+    changed[i] = ch;
+    sw[i] = now ? cw[i] : -cw[i];
     active[i] = now;
   }
   moved = svm::block_reduce(moved, svm::SumOp(), 0.0, s_val);
@@ -187,12 +182,10 @@ class CudaBackend {
   dsdkStatus_t start(double out[2], std::string* msg) {
     DSDK_SVM_TRY(alloc(msg));
     prepare_kernel<<<grid_, kThreads, 0, s_>>>(n_, y_, p_.C * p_.weight_pos, p_.C * p_.weight_neg,
-                                               spsvm::hessian_stride(n_), R_.get(), cw_.get(),
-                                               hw_.get(), yf_.get(), iota_.get(),
+                                               R_.get(), cw_.get(), yf_.get(), iota_.get(),
                                                o_.get(), active_.get());
     DSDK_SVM_TRY(launch_status("SPSVM: prepare", msg));
-    // Over the ones with the Newton weights: {-sum hw y, sum hw, sum hw y}.
-    DSDK_SVM_TRY(row_sums(R_.get(), n_, 1, n_, 1, hw_.get(), msg));
+    DSDK_SVM_TRY(row_sums(R_.get(), n_, 1, n_, 1, msg));  // over the ones: {-sum c y, sum c, sum c y}
     out[0] = sums_[1];
     out[1] = sums_[2];
     return DSDK_STATUS_SUCCESS;
@@ -216,7 +209,7 @@ class CudaBackend {
     DSDK_SVM_TRY(launch_status("SPSVM: candidate scores", msg));
     std::vector<double> self(size_t(2 * nc));
     DSDK_SVM_TRY(to_host(self.data(), self_.get(), self.size(), "SPSVM: candidate scores", msg));
-    DSDK_SVM_TRY(row_sums(Kc_.get(), nsub_, stride_, nsub_, int(nc), cw_.get(), msg));
+    DSDK_SVM_TRY(row_sums(Kc_.get(), nsub_, stride_, nsub_, int(nc), msg));
     for (int64_t t = 0; t < nc; ++t) {
       out[4 * t] = sums_[size_t(3 * t)];
       out[4 * t + 1] = sums_[size_t(3 * t + 1)];
@@ -245,8 +238,7 @@ class CudaBackend {
     DSDK_SVM_TRY(to_host(gram, gram_.get(), size_t(k * m1), "SPSVM: basis kernel", msg));
     int n_act = 0;
     DSDK_SVM_TRY(select(active_.get(), act_idx_.get(), &n_act, msg));
-    // The active points off the Newton sample have weight 0 (their flops are spent).
-    DSDK_SVM_TRY(products(k, cols, fresh, act_idx_.get(), n_act, hw_.get(), msg));
+    DSDK_SVM_TRY(products(k, cols, fresh, act_idx_.get(), n_act, cw_.get(), msg));
     for (int64_t b = 0; b < k; ++b) {
       for (int64_t a = 0; a <= 1 + m + b; ++a) border[b * cols + a] = double(hM_[size_t(b * cols + a)]);
       vb[b] = double(hv_[size_t(b)]);
@@ -255,7 +247,7 @@ class CudaBackend {
   }
 
   dsdkStatus_t gradient(int64_t cols, double* g, std::string* msg) {
-    DSDK_SVM_TRY(row_sums(R_.get(), n_, 1, n_, int(cols), cw_.get(), msg));
+    DSDK_SVM_TRY(row_sums(R_.get(), n_, 1, n_, int(cols), msg));
     for (int64_t a = 0; a < cols; ++a) g[a] = sums_[size_t(3 * a)];
     return DSDK_STATUS_SUCCESS;
   }
@@ -275,7 +267,7 @@ class CudaBackend {
   }
 
   dsdkStatus_t step(double t, double out[2], std::string* msg) {
-    step_kernel<<<grid_, kThreads, 0, s_>>>(n_, t, y_, cw_.get(), hw_.get(), df_.get(), o_.get(),
+    step_kernel<<<grid_, kThreads, 0, s_>>>(n_, t, y_, cw_.get(), df_.get(), o_.get(),
                                             active_.get(), changed_.get(), sw_.get(), part_.get());
     DSDK_SVM_TRY(launch_status("SPSVM: step", msg));
     return block_sums(out, "SPSVM: step", msg);
@@ -302,7 +294,6 @@ class CudaBackend {
     DSDK_SVM_TRY(o_.alloc(un, "SPSVM: outputs", msg));
     DSDK_SVM_TRY(df_.alloc(un, "SPSVM: Newton output step", msg));
     DSDK_SVM_TRY(cw_.alloc(un, "SPSVM: sample weights", msg));
-    DSDK_SVM_TRY(hw_.alloc(un, "SPSVM: Newton matrix weights", msg));
     DSDK_SVM_TRY(yf_.alloc(un, "SPSVM: labels", msg));
     DSDK_SVM_TRY(sw_.alloc(un, "SPSVM: signed weights", msg));
     DSDK_SVM_TRY(iota_.alloc(un, "SPSVM: sample ids", msg));
@@ -355,15 +346,14 @@ class CudaBackend {
   }
 
   // sums_[3 r + {0, 1, 2}] = row_sums_kernel's sums of row r < count of
-  // `rows` (len elements each, ld apart, element q at point q * stride) with
-  // the points' weights c; synchronises.
+  // `rows` (len elements each, ld apart, element q at point q * stride); synchronises.
   dsdkStatus_t row_sums(const float* rows, int64_t len, int64_t stride, int64_t ld, int count,
-                        const float* c, std::string* msg) {
+                        std::string* msg) {
     const int64_t chunk = svm::ceil_div(len, chunks_);
     for (int r0 = 0; r0 < count; r0 += 65535) {  // grid.y <= 65535 rows per launch
       const int rc = std::min(count - r0, 65535);
       row_sums_kernel<<<dim3(unsigned(chunks_), unsigned(rc)), kThreads, 0, s_>>>(
-          len, chunk, stride, rows + int64_t(r0) * ld, ld, y_, c, o_.get(),
+          len, chunk, stride, rows + int64_t(r0) * ld, ld, y_, cw_.get(), o_.get(),
           row_part_.get() + size_t(r0) * size_t(chunks_) * 3);
       DSDK_SVM_TRY(launch_status("SPSVM: row sums", msg));
     }
@@ -438,7 +428,7 @@ class CudaBackend {
   std::vector<double> sums_;
   std::vector<float> hM_, hv_;
 
-  DeviceBuffer<float> R_, Kc_, cw_, hw_, yf_, sw_, M_, v_, split_;
+  DeviceBuffer<float> R_, Kc_, cw_, yf_, sw_, M_, v_, split_;
   DeviceBuffer<double> o_, df_, gram_, dir_dev_, self_, row_part_, part_;
   DeviceBuffer<int32_t> iota_, act_idx_, n_sel_, basis_dev_, cand_dev_, sub_idx_;
   DeviceBuffer<uint8_t> active_, changed_, select_tmp_;
