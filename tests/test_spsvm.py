@@ -62,16 +62,18 @@ def _binary_problem(n=1500, seed=0):
     return StandardScaler().fit_transform(X), y
 
 
-def _primal(model, X, y):
-    """F = 1/2 beta' K_SS beta + 1/2 sum_i C max(0, 1 - y_i f(x_i))^2 of a
-    binary spsvm model, from its attributes (labels as +-1 in classes_ order)."""
+def _primal(model, X, y, c=None):
+    """F = 1/2 beta' K_SS beta + 1/2 sum_i c_i max(0, 1 - y_i f(x_i))^2 of a
+    binary spsvm model, from its attributes (labels as +-1 in classes_ order;
+    c_i = C unless given)."""
     gamma = model._gamma
     beta = -model.dual_coef_[0]  # the binary sign flip of LIBSVM's layout
     sv = model.support_vectors_
     f = rbf_kernel(X, sv, gamma=gamma) @ beta - model.intercept_[0]
     t = np.where(y == model.classes_[1], -1.0, 1.0)
     xi = np.maximum(0.0, 1.0 - t * f)
-    return 0.5 * beta @ rbf_kernel(sv, sv, gamma=gamma) @ beta + 0.5 * model.C * (xi ** 2).sum()
+    c = model.C if c is None else c
+    return 0.5 * beta @ rbf_kernel(sv, sv, gamma=gamma) @ beta + 0.5 * (c * xi ** 2).sum()
 
 
 def test_objective_matches_an_independent_recomputation():
@@ -117,3 +119,44 @@ def test_float32_and_float64_input_agree():
     b = SVC(solver="spsvm", random_state=1).fit(X.astype(np.float32), y)
     np.testing.assert_array_equal(a.support_, b.support_)
     np.testing.assert_allclose(a.objective_, b.objective_, rtol=1e-6)
+
+
+def test_end_point_is_the_minimiser_for_its_basis_with_weights():
+    # The incrementally kept Newton matrix and its stale factors must still end
+    # at the minimiser of F over the basis the solver chose, with sample and
+    # class weights in F: checked against a numpy Newton method with the full
+    # Hessian rebuilt at every step, on the same F over the same basis functions.
+    X, y = make_classification(n_samples=6000, n_features=8, n_informative=5, flip_y=0.05,
+                               random_state=3)
+    X = StandardScaler().fit_transform(X)
+    w = np.random.default_rng(3).uniform(0.5, 2.0, size=len(y))
+    sp = SVC(solver="spsvm", max_basis=48, tol=1e-6, class_weight={0: 1.0, 1: 2.0},
+             random_state=0).fit(X, y, sample_weight=w)
+    assert sp.support_.size == 48
+    c = sp.C * w * np.where(y == 1, 2.0, 1.0)
+    sv = sp.support_vectors_
+    Z = np.hstack([np.ones((len(y), 1)), rbf_kernel(X, sv, gamma=sp._gamma)])
+    reg = np.zeros((Z.shape[1], Z.shape[1]))
+    reg[1:, 1:] = rbf_kernel(sv, sv, gamma=sp._gamma)
+    t = np.where(y == sp.classes_[1], -1.0, 1.0)
+
+    def F(p):  # p = [b, beta] in this test's sign convention, f = Z p
+        r = np.maximum(0.0, 1.0 - t * (Z @ p))
+        return 0.5 * p @ reg @ p + 0.5 * (c * r * r).sum()
+
+    p = np.zeros(Z.shape[1])
+    for _ in range(100):  # semismooth Newton with backtracking on the exact F
+        act = t * (Z @ p) < 1
+        g = reg @ p + Z[act].T @ (c[act] * (Z[act] @ p - t[act]))
+        H = reg + (Z[act] * c[act, None]).T @ Z[act] + 1e-12 * np.eye(len(p))
+        d = -np.linalg.solve(H, g)
+        step = 1.0
+        while F(p + step * d) > F(p) and step > 1e-8:
+            step /= 2
+        p_new = p + step * d
+        if F(p) - F(p_new) <= 1e-15 * F(p):
+            break
+        p = p_new
+    F_model = _primal(sp, X, y, c)
+    assert F_model <= F(p) * (1 + 1e-5), (F_model, F(p))
+    np.testing.assert_allclose(F_model, sp.objective_[0], rtol=1e-4)
