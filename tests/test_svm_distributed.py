@@ -88,6 +88,11 @@ def worker(rank, port, out):
             "empty": error_of(lambda: SVC(solver="spsvm").fit(Xs[:0] if rank else Xs,
                                                               ys[:0] if rank else ys)),
             "C": error_of(lambda: SVC(solver="spsvm", C=1.0 + rank).fit(Xs, ys)),
+            # sklearn's parameter checks fail on rank 0 only: rank 1 must not wait for it
+            "bad_C": error_of(lambda: SVC(solver="spsvm", C=-1.0 if rank == 0 else 1.0)
+                              .fit(Xs, ys)),
+            "bad_seed": error_of(lambda: SVC(solver="spsvm",
+                                             random_state="x" if rank else 0).fit(Xs, ys)),
         }
         group = dist.group.WORLD
         result["clone_shares_group"] = clone(SVC(process_group=group)).process_group is group
@@ -163,6 +168,10 @@ def test_bad_input_fails_on_both_ranks(ranks):
     for r in range(WORLD):
         assert "solver='smo' cannot train over a process group" in errors[r]["smo"]
         assert "parameters" in errors[r]["C"]
+    assert "InvalidParameterError" in errors[0]["bad_C"] and "'C'" in errors[0]["bad_C"]
+    assert "rank 0" in errors[1]["bad_C"] and "'C'" in errors[1]["bad_C"]
+    assert "InvalidParameterError" in errors[1]["bad_seed"]
+    assert "rank 1" in errors[0]["bad_seed"] and "random_state" in errors[0]["bad_seed"]
     assert "0 sample(s)" in errors[1]["empty"]
     assert "rank 1" in errors[0]["empty"] and "0 sample(s)" in errors[0]["empty"]
 

@@ -408,6 +408,22 @@ class SVC(ClassifierMixin, BaseEstimator):
             dec[held] = (K.to(torch.float64) @ coef.to(K.device)).cpu().numpy() + bias
         return dec
 
+    def _validate_params(self):
+        """sklearn's parameter checks (run by fit's _fit_context). A rank that trains over a
+        process group keeps a failure for fit, which raises it on every rank together: raised
+        here alone, it would leave the other ranks waiting in the group's first exchange."""
+        try:
+            super()._validate_params()
+        except Exception as error:
+            from .svm_dist import resolve_group
+            try:
+                group = resolve_group(self.process_group)
+            except Exception:  # the group itself is what is wrong: no exchange can start
+                group = None
+            if group is None:
+                raise
+            self._param_error = error
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fits one binary SVM per pair of classes.
@@ -426,9 +442,10 @@ class SVC(ClassifierMixin, BaseEstimator):
             takes them.
         """
         from .svm_dist import fit as fit_over_group, resolve_group
+        param_error = self.__dict__.pop("_param_error", None)
         group = resolve_group(self.process_group)
         if group is not None:
-            return fit_over_group(self, group, X, y, sample_weight)
+            return fit_over_group(self, group, X, y, sample_weight, param_error)
         probability = self._effective_probability()
         Xt, codes, classes = self._validate_fit(X, y)
         k = len(classes)

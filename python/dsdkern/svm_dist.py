@@ -66,7 +66,7 @@ def _agree(est, group, X, y, error):
     """Every rank's verdict and settings, gathered; raises the same error on
     every rank when one rank failed or the ranks disagree. Returns the views."""
     settings = {name: getattr(est, name) for name in _SHARED_PARAMS}
-    seed = int(est._draw_seed())
+    seed = int(est._draw_seed()) if error is None else 0  # a bad random_state is the error
     mine = dict(error=None if error is None else f"{type(error).__name__}: {error}",
                 n=0 if X is None else X.shape[0], d=None if X is None else X.shape[1],
                 dtype=None if X is None else str(X.dtype), settings=repr(settings),
@@ -94,9 +94,11 @@ def _agree(est, group, X, y, error):
     return views
 
 
-def fit(est, group, X, y, sample_weight):
-    """SVC.fit over `group` on this rank's shard (X, y); see the module docstring."""
-    X, y, error = _local_view(est, X, y, sample_weight)
+def fit(est, group, X, y, sample_weight, param_error=None):
+    """SVC.fit over `group` on this rank's shard (X, y); see the module docstring.
+    param_error: what this rank's parameter checks raised, raised here on every rank."""
+    X, y, error = (None, None, param_error) if param_error is not None else \
+        _local_view(est, X, y, sample_weight)
     views = _agree(est, group, X, y, error)
     rank, world = dist.get_rank(group), len(views)
     classes = np.unique(np.concatenate([v["labels"] for v in views]))
