@@ -47,7 +47,8 @@ struct Descriptors {
                          const char* name);
 };
 
-// An uninitialised byte tensor of `bytes` on opts' device: a caller-owned dsdk workspace.
+// An uninitialised byte tensor of at least `bytes` on opts' device: a dsdk workspace for
+// the duration of one call (on CPU the calling thread's reused buffer; do not keep it).
 at::Tensor workspace_tensor(size_t bytes, const at::TensorOptions& opts);
 
 // Options of an output laid out like `input` (its suggest_memory_format()).
