@@ -21,9 +21,12 @@ namespace cpu {
 namespace {
 
 // L1 shares of a work item: its partial output tiles and its block of input rows. They
-// exceed the 48 KB L1 of Zen 5 together, and yet beat 16 + 24 KB (1-6 % on the ResNet-18
-// layers at 90 %, batch 1): more entries per call of the row kernel; 24 / 24 and 48 / 24
-// and 32 / 40 were no better, 16 / 96 was 1.14x slower.
+// exceed Zen 5's 48 KB L1 together and still beat 16 + 24 KB, the sizes that fit: more
+// entries per call of the row kernel. ResNet-18 3x3 layers, batch 1, 2 threads, quiet
+// machine: 0.97-1.04x the time at 90 % sparse, 0.98-1.02x at 80 % (and with the torch ops'
+// reused workspace, 1.03-1.04x faster on every layer). Under load from other processes
+// (about one core free) 32 + 32 and 24 + 32 gained too; 48 + 24, 32 + 40 and 24 + 24 did
+// not, 16 + 96 was 1.14x slower.
 constexpr size_t kPartialBytes = 40 * 1024, kInputBytes = 32 * 1024;
 constexpr int kMaxKb = 256;
 // Workspace: [packed filter, when the call brings a dense one][tap offsets][per thread:
@@ -93,10 +96,9 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
   T* y = static_cast<T*>(a.y);
   const T* val = static_cast<const T*>(w.val);
   const I* col = static_cast<const I*>(w.col);
-  for_each_item(sh, g, split, x, a.xs, ws + l.csr + l.tab, l.per_thread, l.band, threads,
-                [&](const T* img, char* work, int n, int64_t p0, int64_t len, int gi, int kp0,
-                    int kp1) {
-    T* partial = reinterpret_cast<T*>(work);
+  for_each_item(sh, g, split, x, a.xs, ws + l.csr + l.tab, l.per_thread, threads,
+                [&](T* img, int n, int64_t p0, int64_t len, int gi, int kp0, int kp1) {
+    T* partial = reinterpret_cast<T*>(reinterpret_cast<char*>(img) + l.band);
     const I* cursor[kMaxKb];
     for (int64_t t = 0; t * tile < len; ++t) {
       const T* base = img + int64_t(gi) * cg * g.chan + t * tile;

@@ -84,10 +84,9 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
   T* y = static_cast<T*>(a.y);
   const T* val = static_cast<const T*>(w.val);
   const I* col = static_cast<const I*>(w.col);
-  for_each_item(sh, g, split, x, a.xs, ws + l.csr + l.tabs, l.per_thread, l.band, threads,
-                [&](const T* img, char* work, int n, int64_t p0, int64_t len, int gi, int k0,
-                    int k1) {
-    T* panel = reinterpret_cast<T*>(work);
+  for_each_item(sh, g, split, x, a.xs, ws + l.csr + l.tabs, l.per_thread, threads,
+                [&](T* img, int n, int64_t p0, int64_t len, int gi, int k0, int k1) {
+    T* panel = reinterpret_cast<T*>(reinterpret_cast<char*>(img) + l.band);
     T* acc = panel + taps * tile;
     for (int64_t t = 0; t * tile < len; ++t) {
       const T* base = img + int64_t(gi) * cg * g.chan + t * tile;

@@ -165,58 +165,32 @@ void store_lanes(const ConvShape& sh, const PaddedInput& g, const T* acc, int64_
   }
 }
 
-// Runs the work items of `split` on `threads` threads, thread t's scratch at
-// scratch + t * per_thread (a padded band of `band` bytes, then its own `work` area): for
-// each item and group, body(img, work, n, p0, len, gi, k0, k1) with img the padded band
-// of image n from output row p0 (len lanes), and [k0, k1) the item's part of group gi's
-// output channels, when not empty. A thread pads a band once for its consecutive items
-// of the band's parts. When the bands are split into parts (small images) and there are
-// no more bands than threads, the threads first pad every band together, channel by
-// channel, band u into thread u's buffer, and then all read it: each thread padding the
-// whole image for its parts cost 7 % of a 128 ch 28x28 layer at 90 % (2 threads).
+// Runs the work items of `split` on `threads` threads, thread t's padded band at
+// scratch + t * per_thread: for each item and group, body(img, n, p0, len, gi, k0, k1)
+// with img the padded band of image n from output row p0 (len lanes), and [k0, k1)
+// the item's part of group gi's output channels, when not empty. A thread pads a band
+// once for its consecutive items of the band's parts.
 template <typename T, class Body>
 void for_each_item(const ConvShape& sh, const PaddedInput& g, const WorkSplit& split,
-                   const T* x, const Strides4& xs, char* scratch, size_t per_thread,
-                   size_t band, int threads, Body&& body) {
+                   const T* x, const Strides4& xs, char* scratch, size_t per_thread, int threads,
+                   Body&& body) {
   const int kg = sh.k_per_group();
-  const int64_t units = int64_t(sh.n) * split.bands;
-  const bool shared = split.parts > 1 && units <= threads;
-  auto buffer = [&](int64_t t) { return reinterpret_cast<T*>(scratch + size_t(t) * per_thread); };
-  auto first_row = [&](int64_t nb) { return nb % split.bands * split.rows; };
 #pragma omp parallel num_threads(threads)
   {
-    const int t = omp_get_thread_num();
-    char* work = scratch + size_t(t) * per_thread + band;
-    T* img = buffer(t);
+    T* img = reinterpret_cast<T*>(scratch + size_t(omp_get_thread_num()) * per_thread);
     int64_t padded = -1;  // the band (image · bands + band) in img
-    if (shared) {
-#pragma omp for schedule(static)
-      for (int64_t uc = 0; uc < units * (sh.c + 1); ++uc) {
-        const int64_t nb = uc / (sh.c + 1);
-        const int c = int(uc % (sh.c + 1));
-        T* dst = buffer(nb);
-        if (c == sh.c)
-          std::memset(dst + g.image, 0, size_t(g.tail) * sizeof(T));
-        else
-          pad_channel(sh, g, x + nb / split.bands * xs.n, xs, c, first_row(nb),
-                      dst + c * g.chan);
-      }
-    }
 #pragma omp for schedule(dynamic)
     for (int64_t it = 0; it < split.items(sh.n); ++it) {
       const int64_t part = it % split.parts, nb = it / split.parts;
       const int n = int(nb / split.bands);
-      const int64_t p0 = first_row(nb);
+      const int64_t p0 = nb % split.bands * split.rows;
       const int64_t len = std::min<int64_t>(split.rows, sh.p - p0) * g.ws;
-      if (shared)
-        img = buffer(nb);
-      else if (padded != nb)
-        pad_band(sh, g, x + n * xs.n, xs, p0, img);
+      if (padded != nb) pad_band(sh, g, x + n * xs.n, xs, p0, img);
       padded = nb;
       for (int gi = 0; gi < sh.groups; ++gi) {
         const int k0 = gi * kg + int(part * kg / split.parts);
         const int k1 = gi * kg + int((part + 1) * kg / split.parts);
-        if (k0 < k1) body(img, work, n, p0, len, gi, k0, k1);
+        if (k0 < k1) body(img, n, p0, len, gi, k0, k1);
       }
     }
   }
