@@ -29,6 +29,7 @@ struct Vec<float> {
   static void store(float* p, R v) { _mm256_storeu_ps(p, v); }
   static R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
   static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
+  static R add(R a, R b) { return _mm256_add_ps(a, b); }
 };
 
 template <>
@@ -41,6 +42,7 @@ struct Vec<double> {
   static void store(double* p, R v) { _mm256_storeu_pd(p, v); }
   static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
   static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
+  static R add(R a, R b) { return _mm256_add_pd(a, b); }
 };
 
 template <typename T>
@@ -66,6 +68,15 @@ void tile(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n)
     for (int i = 0; i < m; ++i) {
       T* cr = o.c + i * o.rs;
       typename V::R x0 = V::mul(acc[i][0], va), x1 = V::mul(acc[i][1], va);
+      if (o.row_bias) {
+        const typename V::R b = V::set1(o.row_bias[i]);
+        x0 = V::add(x0, b);
+        x1 = V::add(x1, b);
+      }
+      if (o.col_bias) {
+        x0 = V::add(x0, V::load(o.col_bias));
+        x1 = V::add(x1, V::load(o.col_bias + L));
+      }
       if (o.beta != T(0)) {
         x0 = V::fma(vb, V::load(cr), x0);
         x1 = V::fma(vb, V::load(cr + L), x1);

@@ -40,6 +40,7 @@ struct Vec<float> {
   static void mask_store(float* p, M m, R v) { _mm512_mask_storeu_ps(p, m, v); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
+  static R add(R a, R b) { return _mm512_add_ps(a, b); }
   static R maskz_mov(M m, R v) { return _mm512_maskz_mov_ps(m, v); }
   static M lanes(int n) { return n >= L ? M(0xFFFF) : M((1u << n) - 1); }
   // Lanes i (under m) of p[idx[i]]; the second vector of a panel uses idx1.
@@ -68,6 +69,7 @@ struct Vec<double> {
   static void mask_store(double* p, M m, R v) { _mm512_mask_storeu_pd(p, m, v); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
   static R mul(R a, R b) { return _mm512_mul_pd(a, b); }
+  static R add(R a, R b) { return _mm512_add_pd(a, b); }
   static R maskz_mov(M m, R v) { return _mm512_maskz_mov_pd(m, v); }
   static M lanes(int n) { return n >= L ? M(0xFF) : M((1u << n) - 1); }
   // 8 lanes: the low half of the 16 indices, or their high half for the second vector.
@@ -196,6 +198,7 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
 #pragma GCC unroll 16
     for (int i = 0; i < MRR; ++i) {
       const int64_t ro = o.row_off ? o.row_off[i] : i * o.rs;
+      const typename V::R bi = o.row_bias ? V::set1(o.row_bias[i]) : V::zero();
       for (int r = 0; r < runs.count; ++r) {
         // Lane j of the run sits at ro + shift + j.
         const int64_t base = ro + runs.shift[r];
@@ -207,6 +210,8 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
           T* cp = o.c + base + v * L;
           typename V::R x = V::mul(acc[i][v], va);
           if (o.cmask) x = V::maskz_mov(V::nonzero_bytes(mk, o.cmask + base + v * L), x);
+          if (o.row_bias) x = V::add(x, bi);
+          if (o.col_bias) x = V::add(x, V::maskz_load(mk, o.col_bias + v * L));
           if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cp), x);
           V::mask_store(cp, mk, x);
         }
@@ -226,13 +231,15 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
         transpose(r);
         const int cols = n - v * L < L ? n - v * L : L;
         for (int j = 0; j < cols; ++j) {
-          const typename V::R x0 = V::mul(r[j], va);
+          typename V::R x0 = V::mul(r[j], va);
+          if (o.col_bias) x0 = V::add(x0, V::set1(o.col_bias[v * L + j]));
           for (int q = 0; q < runs.count; ++q) {
             const uint64_t bits = run_bits(runs.start[q], runs.start[q + 1]) >> rb;
             const typename V::M mk = typename V::M(bits);
             if (!mk) continue;
             T* cp = o.c + runs.shift[q] + rb + (v * L + j) * o.cs;
             typename V::R x = x0;
+            if (o.row_bias) x = V::add(x, V::maskz_load(mk, o.row_bias + rb));
             if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cp), x);
             V::mask_store(cp, mk, x);
           }
