@@ -206,10 +206,11 @@ void reference(const ConvProblem& pr, double alpha, double beta, std::vector<dou
                 m += std::fabs(v);
               }
           const size_t at = ((size_t(i) * cs.k + k) * pr.p + oh) * pr.q + ow;
-          const double b = (beta == 0 ? 0.0 : beta * pr.y0[at]) +
-                           (pr.bias.empty() ? 0.0 : pr.bias[size_t(k)]);
-          (*out)[at] = alpha * acc + b;
-          (*mag)[at] = std::fabs(alpha) * m + std::fabs(b);
+          const double b = beta == 0 ? 0.0 : beta * pr.y0[at];
+          const double bias = pr.bias.empty() ? 0.0 : pr.bias[size_t(k)];
+          (*out)[at] = alpha * acc + b + bias;
+          // Each term rounds at its own size, whatever their sum.
+          (*mag)[at] = std::fabs(alpha) * m + std::fabs(b) + std::fabs(bias);
         }
 }
 
