@@ -45,8 +45,10 @@ struct Vec<double> {
   static R add(R a, R b) { return _mm256_add_pd(a, b); }
 };
 
-template <typename T>
-void tile(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n) {
+// kBias: o has a bias (a template argument, so that the update without one stays as
+// lean as it was).
+template <typename T, bool kBias>
+void tile_b(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n) {
   using V = Vec<T>;
   constexpr int L = V::L, NR = 2 * L;
   typename V::R acc[kMr][2];
@@ -68,12 +70,12 @@ void tile(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n)
     for (int i = 0; i < m; ++i) {
       T* cr = o.c + i * o.rs;
       typename V::R x0 = V::mul(acc[i][0], va), x1 = V::mul(acc[i][1], va);
-      if (o.row_bias) {
-        const typename V::R b = V::set1(o.row_bias[i]);
-        x0 = V::add(x0, b);
-        x1 = V::add(x1, b);
+      if (kBias && o.row_bias) {
+        const typename V::R bi = V::set1(o.row_bias[i]);
+        x0 = V::add(x0, bi);
+        x1 = V::add(x1, bi);
       }
-      if (o.col_bias) {
+      if (kBias && o.col_bias) {
         x0 = V::add(x0, V::load(o.col_bias));
         x1 = V::add(x1, V::load(o.col_bias + L));
       }
@@ -92,6 +94,12 @@ void tile(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n)
     V::store(buf + i * NR + L, acc[i][1]);
   }
   store_tile_scalar(buf, NR, o, m, n);
+}
+
+template <typename T>
+void tile(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n) {
+  if (o.row_bias || o.col_bias) tile_b<T, true>(kc, a, b, o, m, n);
+  else tile_b<T, false>(kc, a, b, o, m, n);
 }
 
 template <typename T>

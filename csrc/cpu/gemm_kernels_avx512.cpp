@@ -158,8 +158,9 @@ inline bool find_runs(const int64_t* off, int n, Runs* r) {
 inline uint64_t run_bits(int lo, int hi) { return ((uint64_t(1) << (hi - lo)) - 1) << lo; }
 
 // MRR rows (<= kMr) by NV vectors of the packed panels (row stride kMr, column
-// stride 2 * L), accumulated over kc in registers, then the C update.
-template <typename T, int MRR, int NV>
+// stride 2 * L), accumulated over kc in registers, then the C update; kBias: o has a
+// bias (a template argument, so that the update without one stays as lean as it was).
+template <typename T, int MRR, int NV, bool kBias>
 void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
   using V = Vec<T>;
   constexpr int L = V::L, NR = 2 * L;
@@ -198,7 +199,7 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
 #pragma GCC unroll 16
     for (int i = 0; i < MRR; ++i) {
       const int64_t ro = o.row_off ? o.row_off[i] : i * o.rs;
-      const typename V::R bi = o.row_bias ? V::set1(o.row_bias[i]) : V::zero();
+      const typename V::R bi = kBias && o.row_bias ? V::set1(o.row_bias[i]) : V::zero();
       for (int r = 0; r < runs.count; ++r) {
         // Lane j of the run sits at ro + shift + j.
         const int64_t base = ro + runs.shift[r];
@@ -209,9 +210,8 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
           if (!mk) continue;
           T* cp = o.c + base + v * L;
           typename V::R x = V::mul(acc[i][v], va);
+          if (kBias) x = V::add(x, o.col_bias ? V::maskz_load(mk, o.col_bias + v * L) : bi);
           if (o.cmask) x = V::maskz_mov(V::nonzero_bytes(mk, o.cmask + base + v * L), x);
-          if (o.row_bias) x = V::add(x, bi);
-          if (o.col_bias) x = V::add(x, V::maskz_load(mk, o.col_bias + v * L));
           if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cp), x);
           V::mask_store(cp, mk, x);
         }
@@ -232,14 +232,14 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
         const int cols = n - v * L < L ? n - v * L : L;
         for (int j = 0; j < cols; ++j) {
           typename V::R x0 = V::mul(r[j], va);
-          if (o.col_bias) x0 = V::add(x0, V::set1(o.col_bias[v * L + j]));
+          if (kBias && o.col_bias) x0 = V::add(x0, V::set1(o.col_bias[v * L + j]));
           for (int q = 0; q < runs.count; ++q) {
             const uint64_t bits = run_bits(runs.start[q], runs.start[q + 1]) >> rb;
             const typename V::M mk = typename V::M(bits);
             if (!mk) continue;
             T* cp = o.c + runs.shift[q] + rb + (v * L + j) * o.cs;
             typename V::R x = x0;
-            if (o.row_bias) x = V::add(x, V::maskz_load(mk, o.row_bias + rb));
+            if (kBias && o.row_bias) x = V::add(x, V::maskz_load(mk, o.row_bias + rb));
             if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cp), x);
             V::mask_store(cp, mk, x);
           }
@@ -254,10 +254,16 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
   store_tile_scalar(buf, NR, o, MRR, n);
 }
 
+template <typename T, int MRR, bool kBias>
+void tile_m(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
+  if (n > Vec<T>::L) tile_mn<T, MRR, 2, kBias>(kc, a, b, o, n);
+  else tile_mn<T, MRR, 1, kBias>(kc, a, b, o, n);
+}
+
 template <typename T, int MRR>
 void tile_m(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
-  if (n > Vec<T>::L) tile_mn<T, MRR, 2>(kc, a, b, o, n);
-  else tile_mn<T, MRR, 1>(kc, a, b, o, n);
+  if (o.row_bias || o.col_bias) tile_m<T, MRR, true>(kc, a, b, o, n);
+  else tile_m<T, MRR, false>(kc, a, b, o, n);
 }
 
 template <typename T>
