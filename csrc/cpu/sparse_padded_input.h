@@ -140,6 +140,12 @@ void pad_band(const ConvShape& sh, const PaddedInput& g, const T* x, const Strid
   std::memset(dst + g.image, 0, size_t(g.tail) * sizeof(T));
 }
 
+// Output channel k's bias of a forward call, 0 without one.
+template <typename T>
+T bias_of(const ConvFwdArgs& a, int k) {
+  return a.bias ? static_cast<const T*>(a.bias)[k] : T(0);
+}
+
 // Lanes [j0, j0 + n) of a band's flattened output (lanes < len) from acc into yk,
 // the band's first row of output channel k, with alpha, beta and the channel's bias
 // (0 without one).
@@ -164,12 +170,6 @@ void store_lanes(const ConvShape& sh, const PaddedInput& g, const T* acc, int64_
         yr[o * ys.w] = beta == T(0) ? v : v + beta * yr[o * ys.w];
       }
   }
-}
-
-// Output channel k's bias of a forward call, 0 without one.
-template <typename T>
-T bias_of(const ConvFwdArgs& a, int k) {
-  return a.bias ? static_cast<const T*>(a.bias)[k] : T(0);
 }
 
 // Runs the work items of `split` on `threads` threads, thread t's padded band at
