@@ -164,10 +164,11 @@ dsdkStatus_t dispatch(dsdkHandle_t h, const char* api, const ConvCall& c, dsdkCo
 
 ConvCall forward_call(const ConvShape& sh, dsdkDataType_t t, const void* x, Strides4 xs,
                       const void* w, const uint8_t* mask, void* y, Strides4 ys, double alpha,
-                      double beta) {
+                      double beta, const void* bias = nullptr) {
   ConvCall c{};
   c.dir = DSDK_CONV_FORWARD;
   c.fwd = ConvFwdArgs{sh, t, x, xs, w, mask, y, ys, alpha, beta};
+  c.fwd.bias = bias;
   return c;
 }
 ConvCall bwd_data_call(const ConvShape& sh, dsdkDataType_t t, const void* w, const uint8_t* mask,
@@ -199,7 +200,8 @@ ConvCall find_call(dsdkConvDirection_t dir, const ConvShape& sh, dsdkDataType_t 
 dsdkStatus_t sparse_forward_call(dsdkHandle_t h, const char* api, const dsdkTensorStruct* x,
                                  const void* xp, dsdkSparseFilter_t f,
                                  const dsdkConvolutionStruct* cv, const dsdkTensorStruct* y,
-                                 void* yp, double alpha, double beta, ConvCall* c) {
+                                 void* yp, double alpha, double beta, const void* bias,
+                                 ConvCall* c) {
   if (!f) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: filter is NULL", api);
   if (!y) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: yDesc is NULL", api);
   dsdkStatus_t st = check_place(h, api, "filter", f->place);
@@ -210,9 +212,50 @@ dsdkStatus_t sparse_forward_call(dsdkHandle_t h, const char* api, const dsdkTens
   if (cv->groups != f->groups)
     return fail(h, DSDK_STATUS_BAD_PARAM, "%s: convDesc has %d groups but the filter was packed for %d",
                 api, cv->groups, f->groups);
-  *c = forward_call(sh, x->dtype, xp, strides(x), nullptr, nullptr, yp, strides(y), alpha, beta);
+  *c = forward_call(sh, x->dtype, xp, strides(x), nullptr, nullptr, yp, strides(y), alpha, beta,
+                    bias);
   c->fwd.sparse = &f->csr;
   return DSDK_STATUS_SUCCESS;
+}
+
+// The forward entries with and without a bias (bias null: none), on `api`'s name.
+dsdkStatus_t masked_forward(dsdkHandle_t h, const char* api, const void* alpha,
+                            const dsdkTensorStruct* xD, const void* x, const dsdkFilterStruct* wD,
+                            const void* w, const uint8_t* mask, const dsdkConvolutionStruct* cv,
+                            dsdkConvAlgo_t algo, void* ws, size_t wsBytes, const void* beta,
+                            const void* bias, const dsdkTensorStruct* yD, void* y) {
+  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
+  return guarded(h, api, [&]() -> dsdkStatus_t {
+    if (!yD) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: yDesc is NULL", api);
+    ConvShape sh;
+    dsdkStatus_t st = make_shape(h, api, xD, "xDesc", wD, "wDesc", cv, yD, "yDesc", &sh);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    double a = 0.0, b = 0.0;
+    st = read_scalars(h, api, xD->dtype, alpha, beta, &a, &b);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    return dispatch(h, api,
+                    forward_call(sh, xD->dtype, x, strides(xD), w, mask, y, strides(yD), a, b,
+                                 bias),
+                    algo, ws, wsBytes);
+  });
+}
+
+dsdkStatus_t sparse_forward(dsdkHandle_t h, const char* api, const void* alpha,
+                            const dsdkTensorStruct* xD, const void* x, dsdkSparseFilter_t f,
+                            const dsdkConvolutionStruct* cv, dsdkConvAlgo_t algo, void* ws,
+                            size_t wsBytes, const void* beta, const void* bias,
+                            const dsdkTensorStruct* yD, void* y) {
+  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
+  return guarded(h, api, [&]() -> dsdkStatus_t {
+    if (!f) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: filter is NULL", api);
+    double a = 0.0, b = 0.0;
+    dsdkStatus_t st = read_scalars(h, api, f->desc.dtype, alpha, beta, &a, &b);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    ConvCall c;
+    st = sparse_forward_call(h, api, xD, x, f, cv, yD, y, a, b, bias, &c);
+    if (st != DSDK_STATUS_SUCCESS) return st;
+    return dispatch(h, api, c, algo, ws, wsBytes);
+  });
 }
 
 }  // namespace
@@ -284,20 +327,19 @@ dsdkStatus_t dsdkMaskedConvolutionForward(dsdkHandle_t h, const void* alpha,
                                           const uint8_t* mask, dsdkConvolutionDescriptor_t cv,
                                           dsdkConvAlgo_t algo, void* ws, size_t wsBytes,
                                           const void* beta, dsdkTensorDescriptor_t yD, void* y) {
-  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
-  static const char* api = "dsdkMaskedConvolutionForward";
-  return guarded(h, api, [&]() -> dsdkStatus_t {
-    if (!yD) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: yDesc is NULL", api);
-    ConvShape sh;
-    dsdkStatus_t st = make_shape(h, api, xD, "xDesc", wD, "wDesc", cv, yD, "yDesc", &sh);
-    if (st != DSDK_STATUS_SUCCESS) return st;
-    double a = 0.0, b = 0.0;
-    st = read_scalars(h, api, xD->dtype, alpha, beta, &a, &b);
-    if (st != DSDK_STATUS_SUCCESS) return st;
-    return dispatch(h, api,
-                    forward_call(sh, xD->dtype, x, strides(xD), w, mask, y, strides(yD), a, b),
-                    algo, ws, wsBytes);
-  });
+  return masked_forward(h, "dsdkMaskedConvolutionForward", alpha, xD, x, wD, w, mask, cv, algo,
+                        ws, wsBytes, beta, nullptr, yD, y);
+}
+
+dsdkStatus_t dsdkMaskedConvolutionBiasForward(dsdkHandle_t h, const void* alpha,
+                                              dsdkTensorDescriptor_t xD, const void* x,
+                                              dsdkFilterDescriptor_t wD, const void* w,
+                                              const uint8_t* mask, dsdkConvolutionDescriptor_t cv,
+                                              dsdkConvAlgo_t algo, void* ws, size_t wsBytes,
+                                              const void* beta, const void* bias,
+                                              dsdkTensorDescriptor_t yD, void* y) {
+  return masked_forward(h, "dsdkMaskedConvolutionBiasForward", alpha, xD, x, wD, w, mask, cv,
+                        algo, ws, wsBytes, beta, bias, yD, y);
 }
 
 dsdkStatus_t dsdkMaskedConvolutionBackwardData(dsdkHandle_t h, const void* alpha,
@@ -438,7 +480,8 @@ dsdkStatus_t dsdkGetSparseConvolutionForwardWorkspaceSize(dsdkHandle_t h,
   return guarded(h, api, [&]() -> dsdkStatus_t {
     if (!bytes) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: sizeInBytes is NULL", api);
     ConvCall c;
-    dsdkStatus_t st = sparse_forward_call(h, api, xD, nullptr, f, cv, yD, nullptr, 1.0, 0.0, &c);
+    dsdkStatus_t st =
+        sparse_forward_call(h, api, xD, nullptr, f, cv, yD, nullptr, 1.0, 0.0, nullptr, &c);
     if (st != DSDK_STATUS_SUCCESS) return st;
     const ConvAlgorithm* a = nullptr;
     st = pick(h, api, c, algo, &a);
@@ -453,18 +496,19 @@ dsdkStatus_t dsdkSparseConvolutionForward(dsdkHandle_t h, const void* alpha,
                                           dsdkSparseFilter_t f, dsdkConvolutionDescriptor_t cv,
                                           dsdkConvAlgo_t algo, void* ws, size_t wsBytes,
                                           const void* beta, dsdkTensorDescriptor_t yD, void* y) {
-  if (!h) return DSDK_STATUS_NOT_INITIALIZED;
-  static const char* api = "dsdkSparseConvolutionForward";
-  return guarded(h, api, [&]() -> dsdkStatus_t {
-    if (!f) return fail(h, DSDK_STATUS_BAD_PARAM, "%s: filter is NULL", api);
-    double a = 0.0, b = 0.0;
-    dsdkStatus_t st = read_scalars(h, api, f->desc.dtype, alpha, beta, &a, &b);
-    if (st != DSDK_STATUS_SUCCESS) return st;
-    ConvCall c;
-    st = sparse_forward_call(h, api, xD, x, f, cv, yD, y, a, b, &c);
-    if (st != DSDK_STATUS_SUCCESS) return st;
-    return dispatch(h, api, c, algo, ws, wsBytes);
-  });
+  return sparse_forward(h, "dsdkSparseConvolutionForward", alpha, xD, x, f, cv, algo, ws, wsBytes,
+                        beta, nullptr, yD, y);
+}
+
+dsdkStatus_t dsdkSparseConvolutionBiasForward(dsdkHandle_t h, const void* alpha,
+                                              dsdkTensorDescriptor_t xD, const void* x,
+                                              dsdkSparseFilter_t f,
+                                              dsdkConvolutionDescriptor_t cv, dsdkConvAlgo_t algo,
+                                              void* ws, size_t wsBytes, const void* beta,
+                                              const void* bias, dsdkTensorDescriptor_t yD,
+                                              void* y) {
+  return sparse_forward(h, "dsdkSparseConvolutionBiasForward", alpha, xD, x, f, cv, algo, ws,
+                        wsBytes, beta, bias, yD, y);
 }
 
 }  // extern "C"

@@ -25,7 +25,7 @@ struct Strides4 {
   int64_t n, c, h, w;
 };
 
-// y = alpha * conv(x, w ⊙ mask) + beta * y   (mask may be null)
+// y = alpha * conv(x, w ⊙ mask) + beta * y + bias[k]   (mask and bias may be null)
 struct ConvFwdArgs {
   ConvShape sh;
   dsdkDataType_t dtype;
@@ -36,6 +36,8 @@ struct ConvFwdArgs {
   double alpha, beta;
   // W ⊙ M already packed (dsdkSparseConvolutionForward): w and mask are then null.
   const CsrView* sparse = nullptr;
+  // k elements of dtype, added in each algorithm's store (null: none).
+  const void* bias = nullptr;
 };
 
 // dx = alpha * conv_transpose(dy, w ⊙ mask) + beta * dx

@@ -118,7 +118,8 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
         }
         for (int k = k0; k < k1; ++k)
           store_lanes(sh, g, partial + size_t(k - k0) * tile, t * tile, tile, len,
-                      y + n * a.ys.n + k * a.ys.c + p0 * a.ys.h, a.ys, alpha, beta);
+                      y + n * a.ys.n + k * a.ys.c + p0 * a.ys.h, a.ys, alpha, beta,
+                      bias_of<T>(a, k));
       }
     }
   });

@@ -62,7 +62,8 @@ constexpr int kMaxThreads = 256;
 // One lowered GEMM per group. Column t of the grid is (image n, row a, column b),
 // t = (n * ga + a) * gb + b; it reads source pixel (a * h_mul + h_add + tap.dh,
 // b * w_mul + w_add + tap.dw) and writes out + n * on + (a * oa_mul + oa_add) * oh +
-// (b * ob_mul + ob_add) * ow. K is walked in blocks of kc.
+// (b * ob_mul + ob_add) * ow. K is walked in blocks of kc. bias (optional, per row
+// of C, indexed g * M + row) is added with the first K block.
 template <typename T>
 struct Lowered {
   int groups, M;
@@ -76,6 +77,7 @@ struct Lowered {
   int64_t out_gs, rs, on, oh, ow;
   int oa_mul, oa_add, ob_mul, ob_add;
   T alpha, beta;
+  const T* bias;
 };
 
 // Per-thread buffers of run_lowered.
@@ -202,6 +204,7 @@ void run_lowered(const Microkernel<T>& k, const Lowered<T>& L, TileBufs<T>& tb, 
     const int64_t c1 = std::min(N, chunk_begin(np, ws.tn, in + 1) * unit);
     if (c0 >= c1) continue;
     T* out = L.out + g * L.out_gs;
+    const T* bias = L.bias ? L.bias + int64_t(g) * L.M : nullptr;
     Im2colTile<T> tile{L.src + g * L.src_gs, L.hs, L.ws, L.H, L.W, L.wstep, nullptr, 0,
                        tb.segs, tb.panel_seg, 0, xp};
     for (int64_t pc = 0; pc == 0 || pc < L.K; pc += L.kc) {
@@ -211,6 +214,7 @@ void run_lowered(const Microkernel<T>& k, const Lowered<T>& L, TileBufs<T>& tb, 
         pack_a(g, m0, std::min(wp, L.M - m0), pc, kc, wp, tb.a + (ip - p0) * kc * wp);
       }
       TileOut<T> o{nullptr, 0, 0, nullptr, nullptr, nullptr, L.alpha, pc == 0 ? L.beta : T(1)};
+      const T* kbias = pc == 0 ? bias : nullptr;
       tile.taps = L.taps + pc;
       tile.kc = kc;
       for (int64_t j0 = c0; j0 < c1; j0 += nc_max) {
@@ -230,6 +234,7 @@ void run_lowered(const Microkernel<T>& k, const Lowered<T>& L, TileBufs<T>& tb, 
               o.rs = L.rs;
               o.cs = 1;
               o.col_off = contig ? nullptr : co;
+              o.row_bias = kbias ? kbias + m0 : nullptr;
               k.tile(kc, a, tb.b + jp * kc * xp, o, rows, std::min(xp, nc - jp * xp));
             }
           }
@@ -244,6 +249,7 @@ void run_lowered(const Microkernel<T>& k, const Lowered<T>& L, TileBufs<T>& tb, 
               o.rs = 1;
               o.cs = L.rs;
               o.row_off = contig ? nullptr : co;
+              o.col_bias = kbias ? kbias + m0 : nullptr;
               k.tile(kc, a, tb.a + (ip - p0) * kc * wp, o, std::min(xp, nc - jp * xp),
                      std::min(wp, L.M - m0));
             }
@@ -292,7 +298,7 @@ dsdkStatus_t fwd(const ConvFwdArgs& a, void* ws, size_t bytes, int nt, std::stri
                      sh.h, sh.w, sh.stride_w,
                      sh.n, sh.p, sh.q, sh.stride_h, -sh.pad_h, sh.stride_w, -sh.pad_w,
                      static_cast<T*>(a.y), kg * a.ys.c, a.ys.c, a.ys.n, a.ys.h, a.ys.w,
-                     1, 0, 1, 0, T(a.alpha), T(a.beta)};
+                     1, 0, 1, 0, T(a.alpha), T(a.beta), static_cast<const T*>(a.bias)};
   auto pack_a = [&](int g, int m0, int rows, int64_t k0, int64_t kc, int width, T* dst) {
     const int64_t o = (int64_t(g) * kg + m0) * crs + k0;
     k.pack_rows(w + o, crs, a.mask ? a.mask + o : nullptr, rows, width, kc, dst, width);
@@ -410,7 +416,8 @@ dsdkStatus_t bwd_data(const ConvBwdDataArgs& a, void* ws, size_t bytes, int nt, 
                            sh.n, int(ceil_div(sh.h - rh, sh.stride_h)),
                            int(ceil_div(sh.w - rw, sh.stride_w)), 1, 0, 1, 0,
                            static_cast<T*>(a.dx), cg * a.dxs.c, a.dxs.c, a.dxs.n, a.dxs.h,
-                           a.dxs.w, sh.stride_h, rh, sh.stride_w, rw, T(a.alpha), T(a.beta)};
+                           a.dxs.w, sh.stride_h, rh, sh.stride_w, rw, T(a.alpha), T(a.beta),
+                           nullptr};
         off += K;
         const int64_t cols = int64_t(L.nimg) * L.ga * L.gb;
         run_lowered(k, L, tb[tid], tid, nth, use_transposed(k, cg, cols, a.dxs.c, a.dxs.w),
@@ -493,7 +500,7 @@ dsdkStatus_t bwd_filter(const ConvBwdFilterArgs& a, void* ws, size_t bytes, int 
   const Lowered<T> grid{sh.groups, kg, crs, k.kc, nullptr, x, cg * a.xs.c, a.xs.n, a.xs.h,
                         a.xs.w, sh.h, sh.w, sh.stride_w, sh.n, sh.p, sh.q, sh.stride_h,
                         -sh.pad_h, sh.stride_w, -sh.pad_w, nullptr, 0, 0, 0, 0, 0, 1, 0, 1, 0,
-                        alpha, T(a.beta)};
+                        alpha, T(a.beta), nullptr};
   // dy pixels that are consecutive in memory: a whole image, a row, or one at a time.
   const int64_t run_max = a.dys.w != 1 ? 1 : a.dys.h == sh.q ? pq : sh.q;
 #pragma omp parallel num_threads(nt)

@@ -97,7 +97,7 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
         std::fill(acc, acc + tile, T(0));
         row(panel, nullptr, val + e0, col + e0, w.row_ptr[k + 1] - e0, nv, acc);
         store_lanes(sh, g, acc, t * tile, tile, len, y + n * a.ys.n + k * a.ys.c + p0 * a.ys.h,
-                    a.ys, alpha, beta);
+                    a.ys, alpha, beta, bias_of<T>(a, k));
       }
     }
   });

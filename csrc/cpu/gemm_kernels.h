@@ -46,8 +46,9 @@ struct Im2colTile {
 
 // Where a micro-tile goes: element (i, j) is c[row(i) + col(j)] with
 // row(i) = row_off ? row_off[i] : i * rs and col(j) = col_off ? col_off[j] : j * cs.
-// The update is C = alpha * (A·B) * cmask + beta * C, cmask (optional, uint8, same
-// offsets as C) zeroing masked products; beta == 0 never reads C.
+// The update is C = (alpha * (A·B) + bias) * cmask + beta * C, cmask (optional, uint8,
+// same offsets as C) zeroing masked products; beta == 0 never reads C. bias (the
+// convolution's, per output channel; none if both null) is row_bias[i] or col_bias[j].
 template <typename T>
 struct TileOut {
   T* c;
@@ -56,6 +57,8 @@ struct TileOut {
   const int64_t* col_off;
   const uint8_t* cmask;
   T alpha, beta;
+  const T* row_bias = nullptr;
+  const T* col_bias = nullptr;
 };
 
 // The m x n (m <= mr, n <= nr) corner of the kc-long product of an A and a B panel,
@@ -127,7 +130,8 @@ inline void store_tile_scalar(const T* acc, int ld, const TileOut<T>& o, int m, 
     const int64_t row = o.row_off ? o.row_off[i] : i * o.rs;
     for (int j = 0; j < n; ++j) {
       const int64_t off = row + (o.col_off ? o.col_off[j] : j * o.cs);
-      const T v = (o.cmask && !o.cmask[off]) ? T(0) : o.alpha * acc[i * ld + j];
+      const T bias = o.row_bias ? o.row_bias[i] : o.col_bias ? o.col_bias[j] : T(0);
+      const T v = (o.cmask && !o.cmask[off]) ? T(0) : o.alpha * acc[i * ld + j] + bias;
       o.c[off] = o.beta == T(0) ? v : v + o.beta * o.c[off];
     }
   }

@@ -29,6 +29,7 @@ struct Vec<float> {
   static void store(float* p, R v) { _mm256_storeu_ps(p, v); }
   static R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
   static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
+  static R add(R a, R b) { return _mm256_add_ps(a, b); }
 };
 
 template <>
@@ -41,10 +42,13 @@ struct Vec<double> {
   static void store(double* p, R v) { _mm256_storeu_pd(p, v); }
   static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
   static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
+  static R add(R a, R b) { return _mm256_add_pd(a, b); }
 };
 
-template <typename T>
-void tile(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n) {
+// kBias: o has a bias (a template argument, so that the update without one stays as
+// lean as it was).
+template <typename T, bool kBias>
+void tile_b(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n) {
   using V = Vec<T>;
   constexpr int L = V::L, NR = 2 * L;
   typename V::R acc[kMr][2];
@@ -66,6 +70,15 @@ void tile(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n)
     for (int i = 0; i < m; ++i) {
       T* cr = o.c + i * o.rs;
       typename V::R x0 = V::mul(acc[i][0], va), x1 = V::mul(acc[i][1], va);
+      if (kBias && o.row_bias) {
+        const typename V::R bi = V::set1(o.row_bias[i]);
+        x0 = V::add(x0, bi);
+        x1 = V::add(x1, bi);
+      }
+      if (kBias && o.col_bias) {
+        x0 = V::add(x0, V::load(o.col_bias));
+        x1 = V::add(x1, V::load(o.col_bias + L));
+      }
       if (o.beta != T(0)) {
         x0 = V::fma(vb, V::load(cr), x0);
         x1 = V::fma(vb, V::load(cr + L), x1);
@@ -81,6 +94,12 @@ void tile(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n)
     V::store(buf + i * NR + L, acc[i][1]);
   }
   store_tile_scalar(buf, NR, o, m, n);
+}
+
+template <typename T>
+void tile(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int m, int n) {
+  if (o.row_bias || o.col_bias) tile_b<T, true>(kc, a, b, o, m, n);
+  else tile_b<T, false>(kc, a, b, o, m, n);
 }
 
 template <typename T>

@@ -40,6 +40,7 @@ struct Vec<float> {
   static void mask_store(float* p, M m, R v) { _mm512_mask_storeu_ps(p, m, v); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
+  static R add(R a, R b) { return _mm512_add_ps(a, b); }
   static R maskz_mov(M m, R v) { return _mm512_maskz_mov_ps(m, v); }
   static M lanes(int n) { return n >= L ? M(0xFFFF) : M((1u << n) - 1); }
   // Lanes i (under m) of p[idx[i]]; the second vector of a panel uses idx1.
@@ -68,6 +69,7 @@ struct Vec<double> {
   static void mask_store(double* p, M m, R v) { _mm512_mask_storeu_pd(p, m, v); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
   static R mul(R a, R b) { return _mm512_mul_pd(a, b); }
+  static R add(R a, R b) { return _mm512_add_pd(a, b); }
   static R maskz_mov(M m, R v) { return _mm512_maskz_mov_pd(m, v); }
   static M lanes(int n) { return n >= L ? M(0xFF) : M((1u << n) - 1); }
   // 8 lanes: the low half of the 16 indices, or their high half for the second vector.
@@ -156,8 +158,9 @@ inline bool find_runs(const int64_t* off, int n, Runs* r) {
 inline uint64_t run_bits(int lo, int hi) { return ((uint64_t(1) << (hi - lo)) - 1) << lo; }
 
 // MRR rows (<= kMr) by NV vectors of the packed panels (row stride kMr, column
-// stride 2 * L), accumulated over kc in registers, then the C update.
-template <typename T, int MRR, int NV>
+// stride 2 * L), accumulated over kc in registers, then the C update; kBias: o has a
+// bias (a template argument, so that the update without one stays as lean as it was).
+template <typename T, int MRR, int NV, bool kBias>
 void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
   using V = Vec<T>;
   constexpr int L = V::L, NR = 2 * L;
@@ -196,6 +199,7 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
 #pragma GCC unroll 16
     for (int i = 0; i < MRR; ++i) {
       const int64_t ro = o.row_off ? o.row_off[i] : i * o.rs;
+      const typename V::R bi = kBias && o.row_bias ? V::set1(o.row_bias[i]) : V::zero();
       for (int r = 0; r < runs.count; ++r) {
         // Lane j of the run sits at ro + shift + j.
         const int64_t base = ro + runs.shift[r];
@@ -206,6 +210,7 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
           if (!mk) continue;
           T* cp = o.c + base + v * L;
           typename V::R x = V::mul(acc[i][v], va);
+          if (kBias) x = V::add(x, o.col_bias ? V::maskz_load(mk, o.col_bias + v * L) : bi);
           if (o.cmask) x = V::maskz_mov(V::nonzero_bytes(mk, o.cmask + base + v * L), x);
           if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cp), x);
           V::mask_store(cp, mk, x);
@@ -226,13 +231,15 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
         transpose(r);
         const int cols = n - v * L < L ? n - v * L : L;
         for (int j = 0; j < cols; ++j) {
-          const typename V::R x0 = V::mul(r[j], va);
+          typename V::R x0 = V::mul(r[j], va);
+          if (kBias && o.col_bias) x0 = V::add(x0, V::set1(o.col_bias[v * L + j]));
           for (int q = 0; q < runs.count; ++q) {
             const uint64_t bits = run_bits(runs.start[q], runs.start[q + 1]) >> rb;
             const typename V::M mk = typename V::M(bits);
             if (!mk) continue;
             T* cp = o.c + runs.shift[q] + rb + (v * L + j) * o.cs;
             typename V::R x = x0;
+            if (kBias && o.row_bias) x = V::add(x, V::maskz_load(mk, o.row_bias + rb));
             if (o.beta != T(0)) x = V::fma(vb, V::maskz_load(mk, cp), x);
             V::mask_store(cp, mk, x);
           }
@@ -247,10 +254,16 @@ void tile_mn(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
   store_tile_scalar(buf, NR, o, MRR, n);
 }
 
+template <typename T, int MRR, bool kBias>
+void tile_m(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
+  if (n > Vec<T>::L) tile_mn<T, MRR, 2, kBias>(kc, a, b, o, n);
+  else tile_mn<T, MRR, 1, kBias>(kc, a, b, o, n);
+}
+
 template <typename T, int MRR>
 void tile_m(int64_t kc, const T* a, const T* b, const TileOut<T>& o, int n) {
-  if (n > Vec<T>::L) tile_mn<T, MRR, 2>(kc, a, b, o, n);
-  else tile_mn<T, MRR, 1>(kc, a, b, o, n);
+  if (o.row_bias || o.col_bias) tile_m<T, MRR, true>(kc, a, b, o, n);
+  else tile_m<T, MRR, false>(kc, a, b, o, n);
 }
 
 template <typename T>

@@ -140,11 +140,18 @@ void pad_band(const ConvShape& sh, const PaddedInput& g, const T* x, const Strid
   std::memset(dst + g.image, 0, size_t(g.tail) * sizeof(T));
 }
 
+// Output channel k's bias of a forward call, 0 without one.
+template <typename T>
+T bias_of(const ConvFwdArgs& a, int k) {
+  return a.bias ? static_cast<const T*>(a.bias)[k] : T(0);
+}
+
 // Lanes [j0, j0 + n) of a band's flattened output (lanes < len) from acc into yk,
-// the band's first row of output channel k, with alpha and beta.
+// the band's first row of output channel k, with alpha, beta and the channel's bias
+// (0 without one).
 template <typename T>
 void store_lanes(const ConvShape& sh, const PaddedInput& g, const T* acc, int64_t j0, int64_t n,
-                 int64_t len, T* yk, const Strides4& ys, T alpha, T beta) {
+                 int64_t len, T* yk, const Strides4& ys, T alpha, T beta, T bias) {
   const int64_t j1 = std::min(len, j0 + n);
   // One division per call, not per output row: it cost as much as the stores.
   int64_t oh = j0 / g.ws, ow = j0 % g.ws;
@@ -154,12 +161,12 @@ void store_lanes(const ConvShape& sh, const PaddedInput& g, const T* acc, int64_
     const T* ar = acc + (j - j0) - ow;
     // Unit-stride rows (NCHW) as loops the compiler vectorises.
     if (ys.w == 1 && beta == T(0))
-      for (int64_t o = ow; o < owe; ++o) yr[o] = alpha * ar[o];
+      for (int64_t o = ow; o < owe; ++o) yr[o] = alpha * ar[o] + bias;
     else if (ys.w == 1)
-      for (int64_t o = ow; o < owe; ++o) yr[o] = alpha * ar[o] + beta * yr[o];
+      for (int64_t o = ow; o < owe; ++o) yr[o] = alpha * ar[o] + beta * yr[o] + bias;
     else
       for (int64_t o = ow; o < owe; ++o) {
-        const T v = alpha * ar[o];
+        const T v = alpha * ar[o] + bias;
         yr[o * ys.w] = beta == T(0) ? v : v + beta * yr[o * ys.w];
       }
   }

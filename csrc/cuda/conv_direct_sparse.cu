@@ -62,6 +62,7 @@ struct DirectParams {
   int pq, q, c, cg, kg, groups, kb, kblocks;
   int wp, plane, r, s, stride_h, stride_w, dil_h, dil_w;
   acc_t<T> alpha, beta;
+  const T* __restrict__ bias;  // k elements, or null
 };
 
 template <class T>
@@ -113,6 +114,7 @@ __global__ void __launch_bounds__(kThreads) direct_sparse_kernel(const DirectPar
           T* out = yp + int64_t(k) * p.ys.c;
           Acc v = p.alpha * (acc0 + acc1);
           if constexpr (!kBetaZero) v += p.beta * to_acc(*out);
+          if (p.bias) v += to_acc(p.bias[k]);
           *out = from_acc<T>(v);
         }
         acc0 = acc1 = Acc(0);
@@ -211,7 +213,8 @@ dsdkStatus_t direct_sparse_fwd(const ConvFwdArgs& a, void* ws, size_t, void* str
                             static_cast<T*>(a.y), a.ys, total, sh.p * sh.q, sh.q, sh.c,
                             sh.c_per_group(), kg, sh.groups, kb, kblocks, int(pd.wp),
                             int(pd.plane), sh.r, sh.s, sh.stride_h, sh.stride_w,
-                            sh.dil_h, sh.dil_w, acc_t<T>(a.alpha), acc_t<T>(a.beta)};
+                            sh.dil_h, sh.dil_w, acc_t<T>(a.alpha), acc_t<T>(a.beta),
+                            static_cast<const T*>(a.bias)};
     return col_switch(w, [&](auto idx) {
       using I = decltype(idx);
       return bool_switch(a.beta == 0.0, [&](auto beta_zero) {

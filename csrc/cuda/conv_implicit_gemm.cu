@@ -128,12 +128,14 @@ dsdkStatus_t conv_implicit_gemm_fwd(const ConvFwdArgs& a, void*, size_t, void* s
     dsdkStatus_t s = check_aligned<T>(a.x, "x", msg);
     if (s == DSDK_STATUS_SUCCESS) s = check_aligned<T>(a.w, "w", msg);
     if (s == DSDK_STATUS_SUCCESS) s = check_aligned<T>(a.y, "y", msg);
+    if (s == DSDK_STATUS_SUCCESS) s = check_aligned<T>(a.bias, "bias", msg);
     if (s != DSDK_STATUS_SUCCESS) return s;
     const FwdParams<T> p{geo,
                          static_cast<const T*>(a.x), a.xs,
                          static_cast<const T*>(a.w), a.mask,
                          static_cast<T*>(a.y), a.ys,
-                         acc_t<T>(a.alpha), acc_t<T>(a.beta)};
+                         acc_t<T>(a.alpha), acc_t<T>(a.beta),
+                         static_cast<const T*>(a.bias)};
     return bool_switch(a.beta == 0.0, [&](auto beta_zero) {
       return bool_switch(a.mask != nullptr, [&](auto has_mask) {
         return bool_switch(use_small_tile(grid.m, grid.n), [&](auto small) {

@@ -32,6 +32,7 @@ struct FwdParams {
   const uint8_t* __restrict__ mask;
   T* y; Strides4 ys;
   acc_t<T> alpha, beta;
+  const T* __restrict__ bias;  // k elements, or null
 };
 
 template <class T>
@@ -144,12 +145,14 @@ struct FwdOp {
 
   struct Epilogue {
     T* y;  // first channel of the group
+    const T* bias;  // the group's first channel's, or null
     Strides4 ys;
     int pq, q;
     Acc alpha, beta;
     __device__ Epilogue(const Params& p, int group, int)
-        : y(p.y + int64_t(group) * p.geo.kg * p.ys.c), ys(p.ys), pq(p.geo.pq), q(p.geo.q),
-          alpha(p.alpha), beta(p.beta) {}
+        : y(p.y + int64_t(group) * p.geo.kg * p.ys.c),
+          bias(p.bias ? p.bias + int64_t(group) * p.geo.kg : nullptr), ys(p.ys), pq(p.geo.pq),
+          q(p.geo.q), alpha(p.alpha), beta(p.beta) {}
     __device__ T* column(int64_t j) const {
       const int64_t img = j / pq;
       const int pix = int(j - img * pq);
@@ -160,6 +163,7 @@ struct FwdOp {
       T* out = col + m * ys.c;
       Acc r = alpha * v;
       if constexpr (!kBetaZero) r += beta * to_acc(*out);
+      if (bias) r += to_acc(bias[m]);
       *out = from_acc<T>(r);
     }
   };

@@ -46,6 +46,7 @@ struct TileParams {
   int pq, q, h, w, cg, kg, groups, kblocks, crs, r, s;
   int pad_h, pad_w, stride_h, stride_w, dil_h, dil_w;
   acc_t<T> alpha, beta;
+  const T* __restrict__ bias;  // k elements, or null
 };
 
 template <class T, class I, bool kBetaZero>
@@ -112,6 +113,7 @@ __global__ void __launch_bounds__(kThreads) sparse_tile_kernel(const TileParams<
           T* out = yp + int64_t(k) * p.ys.c;
           Acc v = p.alpha * acc[i];
           if constexpr (!kBetaZero) v += p.beta * to_acc(*out);
+          if (p.bias) v += to_acc(p.bias[k]);
           *out = from_acc<T>(v);
         }
       }
@@ -158,7 +160,8 @@ dsdkStatus_t sparse_tile_fwd(const ConvFwdArgs& a, void* ws, size_t, void* strea
                           total, sh.p * sh.q, sh.q, sh.h, sh.w, sh.c_per_group(),
                           sh.k_per_group(), sh.groups, kblocks, int(sh.crs()), sh.r,
                           sh.s, sh.pad_h, sh.pad_w, sh.stride_h, sh.stride_w, sh.dil_h,
-                          sh.dil_w, acc_t<T>(a.alpha), acc_t<T>(a.beta)};
+                          sh.dil_w, acc_t<T>(a.alpha), acc_t<T>(a.beta),
+                          static_cast<const T*>(a.bias)};
     return col_switch(w, [&](auto idx) {
       using I = decltype(idx);
       return bool_switch(a.beta == 0.0, [&](auto beta_zero) {

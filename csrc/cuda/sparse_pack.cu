@@ -226,6 +226,7 @@ dsdkStatus_t sparse_operands(const ConvFwdArgs& a, void* ws, void* stream, CsrVi
                              char** rest, std::string* msg) {
   dsdkStatus_t st = require_device_pointer(a.x, "x", msg);
   if (st == DSDK_STATUS_SUCCESS) st = require_device_pointer(a.y, "y", msg);
+  if (st == DSDK_STATUS_SUCCESS && a.bias) st = require_device_pointer(a.bias, "bias", msg);
   if (st != DSDK_STATUS_SUCCESS) return st;
   char* base = line_up(ws);
   if (rest) *rest = base + line_up(filter_csr_bytes(a));

@@ -26,15 +26,16 @@ auto col_switch(const CsrView& w, F&& f) {
 // device CSR), or a.w ⊙ a.mask packed into the front of the workspace, whose bytes
 // (from a 64-byte line) this gives.
 size_t filter_csr_bytes(const ConvFwdArgs& a);
-// Checks that a.x and a.y are device memory, then *w = that CSR and *rest (when rest is
+// Checks that a.x, a.y and a.bias (when given) are device memory, then *w = that CSR and *rest (when rest is
 // not null) = the workspace after it (64-byte aligned).
 dsdkStatus_t sparse_operands(const ConvFwdArgs& a, void* ws, void* stream, CsrView* w,
                              char** rest, std::string* msg);
-// Then, once the data type T is known: a.x and a.y aligned to it.
+// Then, once the data type T is known: a.x, a.y and a.bias (null passes) aligned to it.
 template <typename T>
 dsdkStatus_t check_aligned_xy(const ConvFwdArgs& a, std::string* msg) {
-  const dsdkStatus_t s = check_aligned<T>(a.x, "x", msg);
-  return s == DSDK_STATUS_SUCCESS ? check_aligned<T>(a.y, "y", msg) : s;
+  dsdkStatus_t s = check_aligned<T>(a.x, "x", msg);
+  if (s == DSDK_STATUS_SUCCESS) s = check_aligned<T>(a.y, "y", msg);
+  return s == DSDK_STATUS_SUCCESS ? check_aligned<T>(a.bias, "bias", msg) : s;
 }
 
 }  // namespace cuda

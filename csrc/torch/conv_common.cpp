@@ -91,6 +91,10 @@ at::TensorOptions like_input(const at::Tensor& input) {
   return input.options().memory_format(input.suggest_memory_format());
 }
 
+at::Tensor bias_of(const std::optional<at::Tensor>& bias) {
+  return bias.has_value() && bias->defined() ? bias->contiguous() : at::Tensor();
+}
+
 void check_dsdk(dsdkStatus_t status, dsdkHandle_t handle, const char* op, const char* call) {
   TORCH_CHECK(status == DSDK_STATUS_SUCCESS, op, ": ", call, " failed with ",
               dsdkGetErrorString(status), ": ", dsdkGetLastErrorMessage(handle));
@@ -195,12 +199,13 @@ at::Tensor dsdk_masked_conv_forward(dsdkHandle_t h, const at::Tensor& input,
   Descriptors d(input, w, out, g);
   at::Tensor ws = workspace(h, DSDK_CONV_FORWARD, d, input.options(), op, algo);
   const Scalars one_zero(input.scalar_type(), 1.0, 0.0);
-  check_dsdk(dsdkMaskedConvolutionForward(h, one_zero.alpha(), d.x.p, input.const_data_ptr(),
-                                          d.w.p, w.const_data_ptr(), m.const_data_ptr<uint8_t>(),
-                                          d.conv.p, algo, ws.data_ptr(), size_t(ws.numel()),
-                                          one_zero.beta(), d.y.p, out.data_ptr()),
-             h, op, "dsdkMaskedConvolutionForward");
-  if (bias.has_value() && bias->defined()) out.add_(bias->view({1, -1, 1, 1}));
+  const at::Tensor b = bias_of(bias);
+  check_dsdk(dsdkMaskedConvolutionBiasForward(
+                 h, one_zero.alpha(), d.x.p, input.const_data_ptr(), d.w.p, w.const_data_ptr(),
+                 m.const_data_ptr<uint8_t>(), d.conv.p, algo, ws.data_ptr(), size_t(ws.numel()),
+                 one_zero.beta(), b.defined() ? b.const_data_ptr() : nullptr, d.y.p,
+                 out.data_ptr()),
+             h, op, "dsdkMaskedConvolutionBiasForward");
   return out;
 }
 

@@ -68,6 +68,9 @@ ConvGeometry check_masked_conv(const char* op, const at::Tensor& input, const at
 // never shared between threads. For CUDA the caller holds a guard on `device`.
 dsdkHandle_t thread_handle(dsdkBackend_t backend, int device);
 
+// The bias as the dsdk bias entries read it (contiguous), undefined when there is none.
+at::Tensor bias_of(const std::optional<at::Tensor>& bias);
+
 // Throws a RuntimeError carrying the handle's last message unless `status` is SUCCESS.
 void check_dsdk(dsdkStatus_t status, dsdkHandle_t handle, const char* op, const char* call);
 

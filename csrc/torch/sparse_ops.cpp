@@ -51,11 +51,13 @@ at::Tensor packed_conv(dsdkHandle_t h, const at::Tensor& input, const at::Tensor
              h, op, "dsdkGetSparseConvolutionForwardWorkspaceSize");
   at::Tensor ws = workspace_tensor(bytes, input.options());
   const Scalars one_zero(input.scalar_type(), 1.0, 0.0);
-  check_dsdk(dsdkSparseConvolutionForward(h, one_zero.alpha(), d.x.p, input.const_data_ptr(), f,
-                                          d.conv.p, algo, ws.data_ptr(), bytes, one_zero.beta(),
-                                          d.y.p, out.data_ptr()),
-             h, op, "dsdkSparseConvolutionForward");
-  if (has(bias)) out.add_(bias->view({1, -1, 1, 1}));
+  const at::Tensor b = bias_of(bias);
+  check_dsdk(dsdkSparseConvolutionBiasForward(h, one_zero.alpha(), d.x.p, input.const_data_ptr(),
+                                              f, d.conv.p, algo, ws.data_ptr(), bytes,
+                                              one_zero.beta(),
+                                              b.defined() ? b.const_data_ptr() : nullptr, d.y.p,
+                                              out.data_ptr()),
+             h, op, "dsdkSparseConvolutionBiasForward");
   return out;
 }
 

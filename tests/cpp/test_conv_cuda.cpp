@@ -2,7 +2,8 @@
 // forward, backward data and backward filter over strides, unequal padding, dilation,
 // groups (depthwise included), non-square kernels, batch 0/1/odd, mask sparsity
 // 0/50/90/100 % (and no mask), NCHW / channels_last / gapped strides, beta = 0 over a
-// NaN output and beta != 0, in float, double, half and bfloat16. The reference runs on
+// NaN output and beta != 0, forward with and without a bias (the bias entry), in float,
+// double, half and bfloat16. The reference runs on
 // packed NCHW copies (float for the 16-bit types, fed the same rounded inputs), so a
 // layout bug cannot hide behind the same bug in the reference. Elements of a strided
 // output that are not part of the tensor must come back untouched.
@@ -126,13 +127,18 @@ struct Descriptors {
 };
 
 // Runs one direction with Find's buffer roles: x, w, y are the forward problem's buffers
-// (backward data writes x from y; backward filter writes w from x and y).
+// (backward data writes x from y; backward filter writes w from x and y). A forward
+// call with a bias goes through the bias entry.
 dsdkStatus_t run_direction(dsdkHandle_t h, dsdkConvDirection_t dir, const Descriptors& d,
                            void* x, void* w, const uint8_t* mask, void* y, void* ws,
-                           size_t ws_bytes, const void* alpha, const void* beta) {
+                           size_t ws_bytes, const void* alpha, const void* beta,
+                           const void* bias = nullptr) {
   const dsdkConvAlgo_t algo = DSDK_CONV_ALGO_IMPLICIT_GEMM;
   switch (dir) {
     case DSDK_CONV_FORWARD:
+      if (bias)
+        return dsdkMaskedConvolutionBiasForward(h, alpha, d.x, x, d.w, w, mask, d.conv, algo, ws,
+                                                ws_bytes, beta, bias, d.y, y);
       return dsdkMaskedConvolutionForward(h, alpha, d.x, x, d.w, w, mask, d.conv, algo, ws,
                                           ws_bytes, beta, d.y, y);
     case DSDK_CONV_BACKWARD_DATA:
@@ -174,7 +180,7 @@ struct Handles {
 };
 
 void run_case(const Handles& hs, int case_index, dsdkDataType_t t, dsdkConvDirection_t dir,
-              Layout layout, MaskMode mm, bool beta_nonzero, cudaStream_t stream) {
+              Layout layout, MaskMode mm, bool beta_nonzero, bool bias, cudaStream_t stream) {
   const Case& cs = kCases[case_index];
   const int p = (cs.h + 2 * cs.pad_h - cs.dil_h * (cs.r - 1) - 1) / cs.stride_h + 1;
   const int q = (cs.w + 2 * cs.pad_w - cs.dil_w * (cs.s - 1) - 1) / cs.stride_w + 1;
@@ -202,6 +208,9 @@ void run_case(const Handles& hs, int case_index, dsdkDataType_t t, dsdkConvDirec
   std::bernoulli_distribution kept(keep);
   for (auto& m : mask) m = kept(rng) ? uint8_t(1 + rng() % 255) : 0;  // any non-zero keeps
   const uint8_t* host_mask = mm == kNoMask ? nullptr : mask.data();
+  std::vector<double> bias_vals(bias ? cs.k : 0);
+  for (double& v : bias_vals) v = round_to(t, 4 * uni(rng));
+  const Geom bg = make_geom(kNCHW, 1, cs.k, 1, 1);
 
   const double alpha = beta_nonzero ? 0.75 : 1.25, beta = beta_nonzero ? -0.5 : 0.0;
   const float alpha_f = float(alpha), beta_f = float(beta);
@@ -209,9 +218,9 @@ void run_case(const Handles& hs, int case_index, dsdkDataType_t t, dsdkConvDirec
   const void* beta_p = t == DSDK_DATA_DOUBLE ? static_cast<const void*>(&beta) : &beta_f;
 
   char what[256];
-  std::snprintf(what, sizeof what, "case %d, %s, %s, %s, %s, beta %g", case_index,
+  std::snprintf(what, sizeof what, "case %d, %s, %s, %s, %s, beta %g%s", case_index,
                 kDirNames[dir], dtypes::name(t),
-                kLayoutNames[layout], kMaskNames[mm], beta);
+                kLayoutNames[layout], kMaskNames[mm], beta, bias ? ", bias" : "");
 
   // Reference: CPU backend, packed NCHW, float for the 16-bit types.
   const dsdkDataType_t rt = t == DSDK_DATA_DOUBLE ? DSDK_DATA_DOUBLE : DSDK_DATA_FLOAT;
@@ -227,8 +236,11 @@ void run_case(const Handles& hs, int case_index, dsdkDataType_t t, dsdkConvDirec
     CHECK_OK(dsdkGetConvolutionWorkspaceSize(hs.cpu, dir, d.x, d.w, d.conv, d.y,
                                              DSDK_CONV_ALGO_IMPLICIT_GEMM, &ws_bytes));
     std::vector<unsigned char> ws(std::max<size_t>(ws_bytes, 1));
+    const std::vector<unsigned char> rbias =
+        bias ? pack(rt, bg, bias_vals) : std::vector<unsigned char>();
     const dsdkStatus_t st = run_direction(hs.cpu, dir, d, buf[0].data(), buf[1].data(), host_mask,
-                                          buf[2].data(), ws.data(), ws_bytes, ra, rb);
+                                          buf[2].data(), ws.data(), ws_bytes, ra, rb,
+                                          bias ? rbias.data() : nullptr);
     if (st != DSDK_STATUS_SUCCESS) {
       std::printf("%s: CPU reference failed: %s\n", what, dsdkGetLastErrorMessage(hs.cpu));
       ++check::failures();
@@ -239,7 +251,11 @@ void run_case(const Handles& hs, int case_index, dsdkDataType_t t, dsdkConvDirec
 
   // CUDA backend on the strided layout.
   std::vector<unsigned char> host[3];
-  DeviceBuffer dev[3], dmask, dws;
+  DeviceBuffer dev[3], dmask, dws, dbias;
+  if (bias) {
+    const std::vector<unsigned char> hb = pack(t, bg, bias_vals);
+    CUDA_OK(dbias.upload(hb.data(), hb.size()));
+  }
   for (int role = 0; role < 3; ++role) {
     host[role] = pack(t, *geo[role], vals[role]);
     CUDA_OK(dev[role].alloc(host[role].size()));
@@ -255,7 +271,8 @@ void run_case(const Handles& hs, int case_index, dsdkDataType_t t, dsdkConvDirec
   CHECK_OK(dsdkSetStream(hs.gpu, stream));
   const dsdkStatus_t st = run_direction(hs.gpu, dir, d, dev[0].ptr, dev[1].ptr,
                                         host_mask ? static_cast<const uint8_t*>(dmask.ptr) : nullptr,
-                                        dev[2].ptr, dws.ptr, ws_bytes, alpha_p, beta_p);
+                                        dev[2].ptr, dws.ptr, ws_bytes, alpha_p, beta_p,
+                                        dbias.ptr);
   if (st != DSDK_STATUS_SUCCESS) {
     std::printf("%s: CUDA backend failed: %s\n", what, dsdkGetLastErrorMessage(hs.gpu));
     ++check::failures();
@@ -373,9 +390,11 @@ int main() {
           for (int b = 0; b < 2; ++b) {
             if (combination++ % keep_every != 0) continue;
             const int i = mm * 2 + b;
-            // Layouts and streams (created / legacy default) rotate over the combinations.
+            // Layouts and streams (created / legacy default) rotate over the combinations;
+            // half the mask modes of each forward case add a bias.
             run_case(hs, ci, t, dsdkConvDirection_t(dir), Layout((i + ci) % kLayouts),
-                     MaskMode(mm), b == 1, (i + ci + dir) % 2 ? nullptr : stream);
+                     MaskMode(mm), b == 1, dir == DSDK_CONV_FORWARD && (mm + ci) % 2 == 1,
+                     (i + ci + dir) % 2 ? nullptr : stream);
           }
   check_api_paths(hs);
 

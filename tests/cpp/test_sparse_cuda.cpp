@@ -4,7 +4,8 @@
 // call (packing into the workspace), over strides 1-2, unequal padding, dilation, groups
 // (depthwise included), 1x1/3x3/5x5, batch 0/1/odd, NCHW and channels_last, sparsity
 // 0/50/90/99/100 % and masks with empty output channels, beta = 0 over a NaN output and
-// beta != 0, in float, double, half and bfloat16; the sparse GEMM over batch sizes,
+// beta != 0, with and without a bias (the bias entries), in float, double, half and
+// bfloat16; the sparse GEMM over batch sizes,
 // shapes (32-bit column indices included), leading dimensions and sparsities; then the
 // refusals: host pointers, objects packed on the other backend, packed filters with the
 // dense algorithm, and Find. The reference is fed the inputs rounded to the data type,
@@ -145,12 +146,13 @@ struct ConvProblem {
   const Case& cs;
   int p, q;
   std::vector<double> x, w, y0;  // flat NCHW / KCRS values, rounded to the data type
+  std::vector<double> bias;      // k values, rounded; empty: no bias
   std::vector<uint8_t> mask;
   int64_t kept = 0;
 };
 
 void make_problem(ConvProblem* pr, dsdkDataType_t t, int sparsity, bool beta_nonzero,
-                  std::mt19937_64& rng) {
+                  bool bias, std::mt19937_64& rng) {
   const Case& cs = pr->cs;
   const int cg = cs.c / cs.groups;
   std::uniform_real_distribution<double> uni(-1.0, 1.0);
@@ -161,6 +163,8 @@ void make_problem(ConvProblem* pr, dsdkDataType_t t, int sparsity, bool beta_non
   for (double& v : pr->w) v = dtypes::round_to(t, uni(rng));
   for (double& v : pr->y0)
     v = beta_nonzero ? dtypes::round_to(t, uni(rng)) : std::numeric_limits<double>::quiet_NaN();
+  pr->bias.assign(bias ? cs.k : 0, 0.0);
+  for (double& v : pr->bias) v = dtypes::round_to(t, 4 * uni(rng));
   const int pct = sparsity < 0 ? 50 : sparsity;
   std::uniform_int_distribution<int> hundred(0, 99);
   pr->mask.assign(pr->w.size(), 0);
@@ -175,8 +179,8 @@ void make_problem(ConvProblem* pr, dsdkDataType_t t, int sparsity, bool beta_non
   }
 }
 
-// alpha * conv(x, w ⊙ mask) + beta * y0 in double, flat NCHW, with the products'
-// magnitudes for the error bound.
+// alpha * conv(x, w ⊙ mask) + beta * y0 + bias[k] in double, flat NCHW, with the
+// products' magnitudes for the error bound.
 void reference(const ConvProblem& pr, double alpha, double beta, std::vector<double>* out,
                std::vector<double>* mag) {
   const Case& cs = pr.cs;
@@ -203,36 +207,42 @@ void reference(const ConvProblem& pr, double alpha, double beta, std::vector<dou
               }
           const size_t at = ((size_t(i) * cs.k + k) * pr.p + oh) * pr.q + ow;
           const double b = beta == 0 ? 0.0 : beta * pr.y0[at];
-          (*out)[at] = alpha * acc + b;
-          (*mag)[at] = std::fabs(alpha) * m + std::fabs(b);
+          const double bias = pr.bias.empty() ? 0.0 : pr.bias[size_t(k)];
+          (*out)[at] = alpha * acc + b + bias;
+          // Each term rounds at its own size, whatever their sum.
+          (*mag)[at] = std::fabs(alpha) * m + std::fabs(b) + std::fabs(bias);
         }
 }
 
 // One convolution: `packed` runs from dsdkCreateSparseFilter, otherwise through the
-// masked call with the dense filter.
+// masked call with the dense filter; `bias` through the bias entries.
 void run_conv(dsdkHandle_t h, int ci, dsdkDataType_t t, dsdkConvAlgo_t algo, int sparsity,
-              bool packed, bool channels_last, bool beta_nonzero) {
+              bool packed, bool channels_last, bool beta_nonzero, bool bias) {
   const Case& cs = kCases[ci];
   const int p = (cs.h + 2 * cs.pad_h - cs.dil_h * (cs.r - 1) - 1) / cs.stride_h + 1;
   const int q = (cs.w + 2 * cs.pad_w - cs.dil_w * (cs.s - 1) - 1) / cs.stride_w + 1;
-  ConvProblem pr{cs, p, q, {}, {}, {}, {}, 0};
+  ConvProblem pr{cs, p, q, {}, {}, {}, {}, {}, 0};
   std::mt19937_64 rng(uint64_t(ci) * 1000003u + uint64_t(t) * 7919u + uint64_t(algo) * 131u +
                       uint64_t(sparsity + 1) * 17u + (packed ? 5u : 0u) +
                       (channels_last ? 3u : 0u) + (beta_nonzero ? 1u : 0u));
-  make_problem(&pr, t, sparsity, beta_nonzero, rng);
+  make_problem(&pr, t, sparsity, beta_nonzero, bias, rng);
   const Scalars sc(beta_nonzero ? 0.75 : 1.25, beta_nonzero ? -0.5 : 0.0);
   char what[256];
-  std::snprintf(what, sizeof what, "case %d, %s, %s, %d%% pruned%s, %s, %s, beta %g", ci,
+  std::snprintf(what, sizeof what, "case %d, %s, %s, %d%% pruned%s, %s, %s, beta %g%s", ci,
                 dtypes::name(t), dsdkGetConvolutionAlgorithmName(algo), sparsity < 0 ? 50 : sparsity,
                 sparsity < 0 ? " + empty channels" : "", packed ? "packed filter" : "masked call",
-                channels_last ? "channels_last" : "NCHW", sc.bd);
+                channels_last ? "channels_last" : "NCHW", sc.bd, bias ? ", bias" : "");
 
   const Geom xg = make_geom(channels_last, cs.n, cs.c, cs.h, cs.w);
   const Geom yg = make_geom(channels_last, cs.n, cs.k, p, q);
   const Geom wg = make_geom(false, cs.k, cs.c / cs.groups, cs.r, cs.s);
   const std::vector<unsigned char> hx = pack(t, xg, pr.x), hw = pack(t, wg, pr.w),
                                    hy = pack(t, yg, pr.y0);
-  DeviceBuffer dx, dw, dy, dmask, dws;
+  DeviceBuffer dx, dw, dy, dmask, dws, dbias;
+  if (bias) {
+    const std::vector<unsigned char> hb = pack(t, make_geom(false, 1, cs.k, 1, 1), pr.bias);
+    CUDA_OK(dbias.upload(hb.data(), hb.size()));
+  }
   CUDA_OK(dx.upload(hx.data(), hx.size()));
   CUDA_OK(dw.upload(hw.data(), hw.size()));
   CUDA_OK(dy.upload(hy.data(), hy.size()));
@@ -254,15 +264,22 @@ void run_conv(dsdkHandle_t h, int ci, dsdkDataType_t t, dsdkConvAlgo_t algo, int
     CHECK(nnz == pr.kept && bytes > 0);
     CHECK_OK(dsdkGetSparseConvolutionForwardWorkspaceSize(h, d.x, f, d.conv, d.y, algo, &ws_bytes));
     if (ws_bytes) CUDA_OK(dws.alloc(ws_bytes));
-    st = dsdkSparseConvolutionForward(h, sc.alpha(t), d.x, dx.ptr, f, d.conv, algo, dws.ptr,
-                                      ws_bytes, sc.beta(t), d.y, dy.ptr);
+    st = bias ? dsdkSparseConvolutionBiasForward(h, sc.alpha(t), d.x, dx.ptr, f, d.conv, algo,
+                                                 dws.ptr, ws_bytes, sc.beta(t), dbias.ptr, d.y,
+                                                 dy.ptr)
+              : dsdkSparseConvolutionForward(h, sc.alpha(t), d.x, dx.ptr, f, d.conv, algo, dws.ptr,
+                                             ws_bytes, sc.beta(t), d.y, dy.ptr);
     CHECK_OK(dsdkDestroySparseFilter(f));
   } else {
     CHECK_OK(dsdkGetConvolutionWorkspaceSize(h, DSDK_CONV_FORWARD, d.x, d.w, d.conv, d.y, algo,
                                              &ws_bytes));
     if (ws_bytes) CUDA_OK(dws.alloc(ws_bytes));
-    st = dsdkMaskedConvolutionForward(h, sc.alpha(t), d.x, dx.ptr, d.w, dw.ptr, mask, d.conv,
-                                      algo, dws.ptr, ws_bytes, sc.beta(t), d.y, dy.ptr);
+    st = bias ? dsdkMaskedConvolutionBiasForward(h, sc.alpha(t), d.x, dx.ptr, d.w, dw.ptr, mask,
+                                                 d.conv, algo, dws.ptr, ws_bytes, sc.beta(t),
+                                                 dbias.ptr, d.y, dy.ptr)
+              : dsdkMaskedConvolutionForward(h, sc.alpha(t), d.x, dx.ptr, d.w, dw.ptr, mask,
+                                             d.conv, algo, dws.ptr, ws_bytes, sc.beta(t), d.y,
+                                             dy.ptr);
   }
   if (st != DSDK_STATUS_SUCCESS) {
     std::printf("%s: failed: %s\n", what, dsdkGetLastErrorMessage(h));
@@ -297,12 +314,14 @@ void conv_grid() {
   for (int ci = 0; ci < int(sizeof kCases / sizeof kCases[0]); ++ci)
     for (dsdkDataType_t t : kTypes)
       for (dsdkConvAlgo_t algo : kAlgos)
-        for (int sp : kSparsities)
+        for (int spi = 0; spi < int(sizeof kSparsities / sizeof kSparsities[0]); ++spi)
           for (int packed = 0; packed < 2; ++packed)
             for (int cl = 0; cl < 2; ++cl)
               for (int beta = 0; beta < 2; ++beta)
                 if (combo++ % stride == 0) {
-                  run_conv(h, ci, t, algo, sp, packed, cl, beta);
+                  // Half the sparsities of each (case, way in) with a bias.
+                  run_conv(h, ci, t, algo, kSparsities[spi], packed, cl, beta,
+                           (ci + spi + packed) % 2 == 1);
                   ++runs;
                 }
   std::printf("convolution: %lld runs\n", static_cast<long long>(runs));
@@ -470,6 +489,12 @@ void api_paths() {
                                             hy.data()),
                DSDK_STATUS_BAD_PARAM);
   CHECK_MESSAGE(gpu, "y is host memory");
+  const std::vector<float> hbias(size_t(cs.k), 1.0f);
+  CHECK_STATUS(dsdkSparseConvolutionBiasForward(gpu, &one, d.x, x.ptr, on_gpu, d.conv,
+                                                DSDK_CONV_ALGO_DIRECT_SPARSE, ws.ptr, need, &zero,
+                                                hbias.data(), d.y, y.ptr),
+               DSDK_STATUS_BAD_PARAM);
+  CHECK_MESSAGE(gpu, "bias is host memory");
   // An object runs only on the backend it was packed on.
   CHECK_STATUS(dsdkSparseConvolutionForward(gpu, &one, d.x, x.ptr, on_cpu, d.conv,
                                             DSDK_CONV_ALGO_DIRECT_SPARSE, ws.ptr, need, &zero, d.y,

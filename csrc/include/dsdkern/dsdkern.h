@@ -211,6 +211,25 @@ dsdkStatus_t dsdkMaskedConvolutionForward(dsdkHandle_t handle, const void* alpha
                                           size_t workspaceSizeInBytes, const void* beta,
                                           dsdkTensorDescriptor_t yDesc, void* y);
 
+/* y = alpha * conv(x, w ⊙ mask) + beta * y + bias[k], bias added per output
+ * channel k in each algorithm's own store (cuDNN's
+ * cudnnConvolutionBiasActivationForward without the activation). Arguments as
+ * for dsdkMaskedConvolutionForward, plus bias: wDesc's k elements of y's data
+ * type, contiguous, on the handle's device (host for a CPU handle, device
+ * memory for a CUDA one, like x, w, mask and y; CUDA: the 16-bit types add it
+ * in float before rounding). bias NULL: no bias, the same call as
+ * dsdkMaskedConvolutionForward. The workspace is that of the call without
+ * bias. */
+dsdkStatus_t dsdkMaskedConvolutionBiasForward(dsdkHandle_t handle, const void* alpha,
+                                              dsdkTensorDescriptor_t xDesc, const void* x,
+                                              dsdkFilterDescriptor_t wDesc, const void* w,
+                                              const uint8_t* mask,
+                                              dsdkConvolutionDescriptor_t convDesc,
+                                              dsdkConvAlgo_t algo, void* workspace,
+                                              size_t workspaceSizeInBytes, const void* beta,
+                                              const void* bias, dsdkTensorDescriptor_t yDesc,
+                                              void* y);
+
 /* dx = alpha * conv_transpose(dy, w ⊙ mask) + beta * dx. */
 dsdkStatus_t dsdkMaskedConvolutionBackwardData(dsdkHandle_t handle, const void* alpha,
                                                dsdkFilterDescriptor_t wDesc, const void* w,
@@ -385,6 +404,20 @@ dsdkStatus_t dsdkSparseConvolutionForward(dsdkHandle_t handle, const void* alpha
                                           dsdkConvAlgo_t algo, void* workspace,
                                           size_t workspaceSizeInBytes, const void* beta,
                                           dsdkTensorDescriptor_t yDesc, void* y);
+/* y = alpha * conv(x, W ⊙ M) + beta * y + bias[k] with the packed filter, the
+ * bias added per output channel k in the algorithm's store. Arguments as for
+ * dsdkSparseConvolutionForward, plus bias: the filter's k elements of its data
+ * type, contiguous, on the handle's device (host for CPU, device memory for
+ * CUDA; the 16-bit types add it in float before rounding), or NULL (no bias:
+ * the same call as dsdkSparseConvolutionForward). Workspace as without bias. */
+dsdkStatus_t dsdkSparseConvolutionBiasForward(dsdkHandle_t handle, const void* alpha,
+                                              dsdkTensorDescriptor_t xDesc, const void* x,
+                                              dsdkSparseFilter_t filter,
+                                              dsdkConvolutionDescriptor_t convDesc,
+                                              dsdkConvAlgo_t algo, void* workspace,
+                                              size_t workspaceSizeInBytes, const void* beta,
+                                              const void* bias, dsdkTensorDescriptor_t yDesc,
+                                              void* y);
 
 /* Packs W ⊙ mask for a linear layer: W is rows x cols row-major (rows = output
  * features, cols = input features, >= 1 each) on the handle's device (host for
