@@ -107,27 +107,35 @@ inline void tap_offsets(const ConvShape& sh, const PaddedInput& g, int32_t* tab)
 }
 
 // Channel c of image x (strides xs) into its sh * sw planes at dst, for the band
-// whose first output row is p0. One memset and plain copy loops: rows are short (9
-// elements at 7x7), and per-row library calls cost more than the copies.
+// whose first output row is p0. Each row is written once: zeros where it reads padding,
+// the image row between (a memset of the whole channel first wrote it twice: the
+// ResNet-18 layers ran 0.99-1.03x faster without, batch 1). Plain loops, not library
+// calls: rows are short (9 elements at 7x7).
 template <typename T>
 void pad_channel(const ConvShape& sh, const PaddedInput& g, const T* x, const Strides4& xs, int c,
                  int64_t p0, T* dst) {
-  std::memset(dst, 0, size_t(g.chan) * sizeof(T));
   for (int a = 0; a < sh.stride_h; ++a)
     for (int b = 0; b < sh.stride_w; ++b) {
       T* d = dst + (int64_t(a) * sh.stride_w + b) * g.plane;
       int lo, hi;
       valid_lanes(b - sh.pad_w, sh.stride_w, sh.w, int(g.ws), &lo, &hi);
+      lo = std::min(lo, int(g.ws));
+      hi = std::max(lo, hi);
       const int64_t step = int64_t(sh.stride_w) * xs.w;
       for (int64_t i = 0; i < g.hs; ++i) {
-        const int64_t hr = a + (p0 + i) * sh.stride_h - sh.pad_h;
-        if (hr < 0 || hr >= sh.h) continue;
         T* row = d + i * g.ws;
+        const int64_t hr = a + (p0 + i) * sh.stride_h - sh.pad_h;
+        if (hr < 0 || hr >= sh.h) {
+          std::memset(row, 0, size_t(g.ws) * sizeof(T));
+          continue;
+        }
+        for (int l = 0; l < lo; ++l) row[l] = T(0);
         const T* s = x + c * xs.c + hr * xs.h + (b + int64_t(lo) * sh.stride_w - sh.pad_w) * xs.w;
         if (step == 1)
           for (int l = lo; l < hi; ++l) row[l] = s[l - lo];
         else
           for (int l = lo; l < hi; ++l) row[l] = s[(l - lo) * step];
+        for (int64_t l = hi; l < g.ws; ++l) row[l] = T(0);
       }
     }
 }
