@@ -215,6 +215,7 @@ dsdkStatus_t sparse_forward_call(dsdkHandle_t h, const char* api, const dsdkTens
   *c = forward_call(sh, x->dtype, xp, strides(x), nullptr, nullptr, yp, strides(y), alpha, beta,
                     bias);
   c->fwd.sparse = &f->csr;
+  c->fwd.offsets = &f->offsets;
   return DSDK_STATUS_SUCCESS;
 }
 

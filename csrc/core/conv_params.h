@@ -8,6 +8,7 @@
 namespace dsdk {
 
 struct CsrView;
+class EntryOffsets;
 
 struct ConvShape {
   int n, c, h, w;  // input batch, channels, height, width
@@ -36,6 +37,8 @@ struct ConvFwdArgs {
   double alpha, beta;
   // W ⊙ M already packed (dsdkSparseConvolutionForward): w and mask are then null.
   const CsrView* sparse = nullptr;
+  // The packed filter's kept entry offsets (with sparse), for the CPU direct algorithm.
+  EntryOffsets* offsets = nullptr;
   // k elements of dtype, added in each algorithm's store (null: none).
   const void* bias = nullptr;
 };

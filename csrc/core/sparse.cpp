@@ -119,7 +119,7 @@ dsdkStatus_t dsdkCreateSparseFilter(dsdkHandle_t h, dsdkSparseFilter_t* out,
       return fail(h, DSDK_STATUS_BAD_PARAM,
                   "%s: wDesc output channels (%d) are not divisible by groups (%d)", api, wD->k,
                   cv->groups);
-    auto* f = new dsdkSparseFilterStruct{*wD, cv->groups, {}, {}};
+    auto* f = new dsdkSparseFilterStruct{*wD, cv->groups, {}, {}, {}, {}};
     st = pack_into(h, api, wD->dtype, wD->k, int64_t(wD->c) * wD->r * wD->s, w, "w", mask, f);
     if (st != DSDK_STATUS_SUCCESS) {
       delete f;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/descriptors.h"
+#include "core/entry_offsets.h"
 #include "core/sparse_csr.h"
 
 namespace dsdk {
@@ -28,6 +29,7 @@ struct dsdkSparseFilterStruct {
   std::vector<unsigned char> mem;  // CPU handle
   dsdk::CsrView csr;
   dsdk::SparsePlace place{};
+  dsdk::EntryOffsets offsets;  // CPU direct convolution's, for the last input form
 };
 
 struct dsdkSparseMatrixStruct {

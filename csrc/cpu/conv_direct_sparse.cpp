@@ -5,11 +5,14 @@
 // so sorted by input channel) times those runs is the sparse row kernel
 // (cpu/sparse_kernels.h) over a tile of j, the tile's accumulators in registers; the
 // row is applied one input-channel block at a time (see run) so that the input stays
-// in L1. OpenMP runs over the work items of split_work (images × bands of output rows
-// × output-channel parts).
+// in L1. The kernel reads each entry's offset off(c, r, s) from a table made once per
+// input form (core/entry_offsets.h: kept by a packed filter, else made in the
+// workspace). OpenMP runs over the work items of split_work (images × bands of output
+// rows × output-channel parts).
 #include <algorithm>
 
 #include "core/context.h"
+#include "core/entry_offsets.h"
 #include "core/conv_backends.h"
 #include "core/sparse_csr.h"
 #include "cpu/sparse_kernels.h"
@@ -29,10 +32,11 @@ namespace {
 // not, 16 + 96 was 1.14x slower.
 constexpr size_t kPartialBytes = 40 * 1024, kInputBytes = 32 * 1024;
 constexpr int kMaxKb = 256;
-// Workspace: [packed filter, when the call brings a dense one][tap offsets][per thread:
-// a padded band (at most the whole image) and its partial tiles].
+// Workspace: [packed filter, when the call brings a dense one][tap offsets][entry offsets,
+// when no packed filter keeps them][per thread: a padded band (at most the whole image)
+// and its partial tiles].
 struct Layout {
-  size_t csr, tab, band, per_thread, total;
+  size_t csr, tab, entries, band, per_thread, total;
 };
 
 Layout layout(const ConvFwdArgs& a, int nt) {
@@ -42,9 +46,11 @@ Layout layout(const ConvFwdArgs& a, int nt) {
   Layout l;
   l.csr = a.sparse ? 0 : csr_bytes(a.dtype, sh.k, sh.crs(), int64_t(sh.k) * sh.crs());
   l.tab = line_up(size_t(sh.crs()) * sizeof(int32_t));
+  const int64_t cap = a.sparse ? a.sparse->nnz : int64_t(sh.k) * sh.crs();
+  l.entries = a.offsets ? 0 : line_up(size_t(cap) * sizeof(int32_t));
   l.band = line_up(size_t(g.image + g.tail) * elem);
   l.per_thread = l.band + kPartialBytes;
-  l.total = kLine + l.csr + l.tab + size_t(std::max(nt, 1)) * l.per_thread;  // kLine: alignment
+  l.total = kLine + l.csr + l.tab + l.entries + size_t(std::max(nt, 1)) * l.per_thread;
   return l;
 }
 
@@ -71,7 +77,7 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
   const WorkSplit split = split_work(sh, sizeof(T), threads);
   const PaddedInput g = padded_input(sh, sizeof(T), split.rows);
   const SparseKernels<T>& kern = sparse_kernels<T>();
-  const SparseRowFn<T, I> row = row_fn(kern, I());
+  const SparseRowOffsetFn<T> row = kern.row_offsets;
   const int lanes = kern.lanes;
   const int64_t nvt = (g.len + lanes - 1) / lanes;
   const int64_t ntiles = (nvt + kSparseMaxVectors - 1) / kSparseMaxVectors;
@@ -80,6 +86,21 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
 
   int32_t* tab = reinterpret_cast<int32_t*>(ws + l.csr);
   tap_offsets(sh, g, tab);
+  const I* col = static_cast<const I*>(w.col);
+  auto fill = [&](int32_t* off) {
+    for (int64_t e = 0; e < w.nnz; ++e) off[e] = tab[col[e]];
+  };
+  EntryOffsets::Table kept;  // held while the call runs
+  const int32_t* off;
+  if (a.offsets) {
+    kept = a.offsets->get({g.chan, g.plane, g.ws, sh.stride_h, sh.stride_w, sh.dil_h, sh.dil_w},
+                          w.nnz, fill);
+    off = kept->data();
+  } else {
+    int32_t* own = reinterpret_cast<int32_t*>(ws + l.csr + l.tab);
+    fill(own);
+    off = own;
+  }
 
   // Per output channel block of kb, the input rows are read in blocks of cb input
   // channels, small enough to stay in L1 while all kb channels' entries in them are
@@ -95,8 +116,7 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
   const T* x = static_cast<const T*>(a.x);
   T* y = static_cast<T*>(a.y);
   const T* val = static_cast<const T*>(w.val);
-  const I* col = static_cast<const I*>(w.col);
-  for_each_item(sh, g, split, x, a.xs, ws + l.csr + l.tab, l.per_thread, threads,
+  for_each_item(sh, g, split, x, a.xs, ws + l.csr + l.tab + l.entries, l.per_thread, threads,
                 [&](T* img, int n, int64_t p0, int64_t len, int gi, int kp0, int kp1) {
     T* partial = reinterpret_cast<T*>(reinterpret_cast<char*>(img) + l.band);
     const I* cursor[kMaxKb];
@@ -113,7 +133,8 @@ dsdkStatus_t run(const ConvFwdArgs& a, const CsrView& w, char* ws, const Layout&
             const I* e1 = first_at_least(e0, col + w.row_ptr[k + 1], hi);
             cursor[k - k0] = e1;
             if (e1 > e0)
-              row(base, tab, val + (e0 - col), e0, e1 - e0, nv, partial + size_t(k - k0) * tile);
+              row(base, off + (e0 - col), val + (e0 - col), e1 - e0, nv,
+                  partial + size_t(k - k0) * tile);
           }
         }
         for (int k = k0; k < k1; ++k)

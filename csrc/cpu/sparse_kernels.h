@@ -24,6 +24,12 @@ template <typename T, typename I>
 using SparseRowFn = void (*)(const T* base, const int32_t* tab, const T* val, const I* col,
                              int64_t nnz, int nv, T* acc);
 
+// The same with the start of each entry's run given: acc[l] += sum_e val[e] * base[off[e] + l]
+// (the direct convolution's entries, their tap offsets looked up once per filter).
+template <typename T>
+using SparseRowOffsetFn = void (*)(const T* base, const int32_t* off, const T* val, int64_t nnz,
+                                   int nv, T* acc);
+
 // The sparse GEMV's inner kernel: sum_e val[e] * x[col[e]] over one CSR row, x dense
 // (a gather; x stays in L1). Reads val and col a few KB ahead of use, so that a matrix
 // evicted from the caches streams from DRAM while the row computes.
@@ -36,6 +42,7 @@ struct SparseKernels {
   int lanes;  // elements per vector
   SparseRowFn<T, uint16_t> row16;
   SparseRowFn<T, uint32_t> row32;
+  SparseRowOffsetFn<T> row_offsets;
   SparseDotFn<T, uint16_t> dot16;
   SparseDotFn<T, uint32_t> dot32;
 };

@@ -3,6 +3,7 @@
 // target pragma, so the same source becomes AVX-512, AVX2+FMA or SSE2 code.
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "cpu/sparse_kernels.h"
 
@@ -42,12 +43,29 @@ struct SparseRow {
     return v;
   }
 
+  // Where entry e's run of lanes starts in base, for each addressing of SparseRowFn and
+  // SparseRowOffsetFn: through the tap table, as a row of a dense panel of NV-vector rows
+  // (no table: one load per entry fewer), or as the entry's own offset.
+  template <typename I>
+  struct ByTable {
+    const int32_t* tab;
+    const I* col;
+    int64_t operator()(int64_t e) const { return tab[col[e]]; }
+  };
+  template <int NV, typename I>
+  struct ByPanel {
+    const I* col;
+    int64_t operator()(int64_t e) const { return int64_t(col[e]) * (NV * L); }
+  };
+  struct ByOffset {
+    const int32_t* off;
+    int64_t operator()(int64_t e) const { return off[e]; }
+  };
+
   // Few vectors per row would leave one FMA latency chain per vector; S interleaved
   // accumulator sets keep at least four chains in flight.
-  // Panel: no table, row c of base at c · NV · L (one load per entry fewer).
-  template <int NV, bool Panel, typename I>
-  static void tile(const T* base, const int32_t* tab, const T* val, const I* col, int64_t nnz,
-                   T* acc) {
+  template <int NV, class At>
+  static void tile(const T* base, At at, const T* val, int64_t nnz, T* acc) {
     constexpr int S = NV >= 4 ? 1 : (NV == 1 ? 4 : 2);
     V a[S][NV] = {};
 #pragma GCC unroll 16
@@ -57,14 +75,14 @@ struct SparseRow {
 #pragma GCC unroll 4
       for (int u = 0; u < S; ++u) {
         const V w = val[e + u] - V{};  // x - 0 folds to a broadcast; 0 + x does not (-0)
-        const T* p = base + (Panel ? int64_t(col[e + u]) * (NV * L) : tab[col[e + u]]);
+        const T* p = base + at(e + u);
 #pragma GCC unroll 16
         for (int v = 0; v < NV; ++v) a[u][v] += w * load(p + v * L);
       }
     }
     for (; e < nnz; ++e) {
       const V w = val[e] - V{};
-      const T* p = base + (Panel ? int64_t(col[e]) * (NV * L) : tab[col[e]]);
+      const T* p = base + at(e);
 #pragma GCC unroll 16
       for (int v = 0; v < NV; ++v) a[0][v] += w * load(p + v * L);
     }
@@ -78,34 +96,42 @@ struct SparseRow {
     for (int v = 0; v < NV; ++v) std::memcpy(acc + v * L, &a[0][v], sizeof(V));
   }
 
-  template <bool Panel, typename I>
-  static void rows(const T* base, const int32_t* tab, const T* val, const I* col, int64_t nnz,
-                   int nv, T* acc) {
+  // tile<nv> with the addressing at_of(std::integral_constant<int, nv>()) gives.
+  template <class AtOf>
+  static void rows(const T* base, AtOf at_of, const T* val, int64_t nnz, int nv, T* acc) {
+#define DSDK_TILE(n) tile<n>(base, at_of(std::integral_constant<int, n>()), val, nnz, acc)
     switch (nv) {
-      case 1: return tile<1, Panel>(base, tab, val, col, nnz, acc);
-      case 2: return tile<2, Panel>(base, tab, val, col, nnz, acc);
-      case 3: return tile<3, Panel>(base, tab, val, col, nnz, acc);
-      case 4: return tile<4, Panel>(base, tab, val, col, nnz, acc);
-      case 5: return tile<5, Panel>(base, tab, val, col, nnz, acc);
-      case 6: return tile<6, Panel>(base, tab, val, col, nnz, acc);
-      case 7: return tile<7, Panel>(base, tab, val, col, nnz, acc);
-      case 8: return tile<8, Panel>(base, tab, val, col, nnz, acc);
-      case 9: return tile<9, Panel>(base, tab, val, col, nnz, acc);
-      case 10: return tile<10, Panel>(base, tab, val, col, nnz, acc);
-      case 11: return tile<11, Panel>(base, tab, val, col, nnz, acc);
-      case 12: return tile<12, Panel>(base, tab, val, col, nnz, acc);
-      case 13: return tile<13, Panel>(base, tab, val, col, nnz, acc);
-      case 14: return tile<14, Panel>(base, tab, val, col, nnz, acc);
-      case 15: return tile<15, Panel>(base, tab, val, col, nnz, acc);
-      default: return tile<kSparseMaxVectors, Panel>(base, tab, val, col, nnz, acc);
+      case 1: return DSDK_TILE(1);
+      case 2: return DSDK_TILE(2);
+      case 3: return DSDK_TILE(3);
+      case 4: return DSDK_TILE(4);
+      case 5: return DSDK_TILE(5);
+      case 6: return DSDK_TILE(6);
+      case 7: return DSDK_TILE(7);
+      case 8: return DSDK_TILE(8);
+      case 9: return DSDK_TILE(9);
+      case 10: return DSDK_TILE(10);
+      case 11: return DSDK_TILE(11);
+      case 12: return DSDK_TILE(12);
+      case 13: return DSDK_TILE(13);
+      case 14: return DSDK_TILE(14);
+      case 15: return DSDK_TILE(15);
+      default: return DSDK_TILE(kSparseMaxVectors);
     }
+#undef DSDK_TILE
   }
 
   template <typename I>
   static void run(const T* base, const int32_t* tab, const T* val, const I* col, int64_t nnz,
                   int nv, T* acc) {
-    return tab ? rows<false>(base, tab, val, col, nnz, nv, acc)
-               : rows<true>(base, tab, val, col, nnz, nv, acc);
+    if (tab) return rows(base, [&](auto) { return ByTable<I>{tab, col}; }, val, nnz, nv, acc);
+    return rows(base, [&](auto n) { return ByPanel<decltype(n)::value, I>{col}; }, val, nnz, nv,
+                acc);
+  }
+
+  static void run_offsets(const T* base, const int32_t* off, const T* val, int64_t nnz, int nv,
+                          T* acc) {
+    return rows(base, [&](auto) { return ByOffset{off}; }, val, nnz, nv, acc);
   }
 
   // Every 64-byte line of the N bytes from p.
@@ -139,7 +165,8 @@ struct SparseRow {
   }
 
   static SparseKernels<T> table(const char* isa) {
-    return SparseKernels<T>{isa, L, run<uint16_t>, run<uint32_t>, dot<uint16_t>, dot<uint32_t>};
+    return SparseKernels<T>{isa, L, run<uint16_t>, run<uint32_t>, run_offsets, dot<uint16_t>,
+                            dot<uint32_t>};
   }
 };
 

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <limits>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "check.h"
@@ -52,7 +53,9 @@ struct Problem {
   Strides xs, ys;
 };
 
-Problem make_problem(const Case& cs, std::mt19937& rng) {
+// A random problem of case cs; with same_filter, its weights and mask instead of new ones
+// (a filter of the same k, c / groups, r and s).
+Problem make_problem(const Case& cs, std::mt19937& rng, const Problem* same_filter = nullptr) {
   std::uniform_real_distribution<double> u(-1, 1);
   std::uniform_int_distribution<int> pct(0, 99);
   Problem pr{cs, {}, {}, {}, {}, {}, {}, {}, {}};
@@ -67,6 +70,10 @@ Problem make_problem(const Case& cs, std::mt19937& rng) {
   for (size_t i = 0; i < pr.w.size(); ++i) {
     pr.w[i] = u(rng);
     pr.mask[i] = pct(rng) >= cs.sparsity && !(cs.empty_channels && (i / crs) % 3 == 1);
+  }
+  if (same_filter) {
+    pr.w = same_filter->w;
+    pr.mask = same_filter->mask;
   }
   pr.y0.resize(size_t(cs.n) * cs.k * P * Q);
   for (auto& v : pr.y0) v = u(rng);
@@ -285,6 +292,70 @@ void run_grid(dsdkHandle_t h, std::mt19937& rng, int cases) {
   run_case<double>(h, make_problem(deep, rng), DSDK_DATA_DOUBLE);
 }
 
+// The packed filter's call of pr with algo on h (float), true when it matches.
+bool packed_matches(dsdkHandle_t h, dsdkSparseFilter_t f, const Problem& pr, dsdkConvAlgo_t algo) {
+  const Case& cs = pr.cs;
+  Descs d(pr, DSDK_DATA_FLOAT);
+  const std::vector<float> x = cast<float>(pr.x);
+  const float alpha = float(cs.alpha), beta = float(cs.beta);
+  if (dsdkSetNumThreads(h, cs.threads) != DSDK_STATUS_SUCCESS) return false;
+  size_t bytes = 0;
+  if (dsdkGetSparseConvolutionForwardWorkspaceSize(h, d.x, f, d.conv, d.y, algo, &bytes) !=
+      DSDK_STATUS_SUCCESS)
+    return false;
+  std::vector<char> ws(bytes);
+  std::vector<float> y = start<float>(pr, cs.beta);
+  return dsdkSparseConvolutionForward(h, &alpha, d.x, x.data(), f, d.conv, algo, ws.data(), bytes,
+                                      &beta, d.y, y.data()) == DSDK_STATUS_SUCCESS &&
+         matches(pr, y, cs.alpha, cs.beta);
+}
+
+// One packed filter run on inputs of other forms in turn (sizes, batches, thread counts
+// and so bands of rows, strides, dilation): the entry offsets it keeps for the direct
+// algorithm (core/entry_offsets.h) follow each form. Then two threads share it, each on
+// its own form and handle.
+void test_filter_across_input_forms(dsdkHandle_t h, std::mt19937& rng) {
+  //                 n  c  h   w   k  r  s  g pad  stride dil  NHWC  sp empty alpha beta thr
+  const Case first{1, 32, 40, 40, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, 70, false, 1.0, 0.0, 2};
+  const Problem a = make_problem(first, rng);
+  std::vector<Problem> forms;
+  for (Case cs : {Case{1, 32, 40, 40, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, 70, false, 1.0, 0.0, 1},
+                  Case{1, 32, 23, 17, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, 70, false, 1.0, 0.0, 1},
+                  Case{3, 32, 40, 40, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, 70, false, 1.0, 0.5, 2},
+                  Case{1, 32, 40, 40, 48, 3, 3, 1, 1, 1, 2, 2, 1, 1, false, 70, false, 1.0, 0.0, 2},
+                  Case{1, 32, 40, 40, 48, 3, 3, 1, 2, 2, 1, 1, 2, 2, false, 70, false, -0.5, 0.0, 2}})
+    forms.push_back(make_problem(cs, rng, &a));
+  forms.push_back(a);
+  Descs d(a, DSDK_DATA_FLOAT);
+  const std::vector<float> w = cast<float>(a.w);
+  dsdkSparseFilter_t f = nullptr;
+  CHECK_OK(dsdkCreateSparseFilter(h, &f, d.w, w.data(), a.mask.data(), d.conv));
+  for (dsdkConvAlgo_t algo : kSparseAlgos) {
+    CHECK(packed_matches(h, f, a, algo));
+    for (const Problem& pr : forms)
+      if (!packed_matches(h, f, pr, algo)) {
+        print_case(pr.cs, dsdkGetConvolutionAlgorithmName(algo), "packed, form after form", "float");
+        ++check::failures();
+      }
+  }
+  bool ok[2] = {true, true};
+  std::thread t[2];
+  for (int i = 0; i < 2; ++i)
+    t[i] = std::thread([&, i] {
+      dsdkHandle_t own = nullptr;
+      if (dsdkCreate(&own, DSDK_BACKEND_CPU) != DSDK_STATUS_SUCCESS) {
+        ok[i] = false;
+        return;
+      }
+      for (int r = 0; r < 20; ++r)
+        ok[i] = packed_matches(own, f, forms[i], DSDK_CONV_ALGO_DIRECT_SPARSE) && ok[i];
+      dsdkDestroy(own);
+    });
+  for (std::thread& th : t) th.join();
+  CHECK(ok[0] && ok[1]);
+  CHECK_OK(dsdkDestroySparseFilter(f));
+}
+
 // Find runs every algorithm forward; whichever it ranks first (and each other one it
 // ranks) computes the right y.
 void test_find(dsdkHandle_t h, std::mt19937& rng) {
@@ -450,6 +521,7 @@ int main() {
   }
   dsdk::cpu::force_isa(Isa::kAvx512);
   test_find(h, rng);
+  test_filter_across_input_forms(h, rng);
   test_bad_params(h, rng);
   CHECK_OK(dsdkDestroy(h));
   return check::report("test_sparse_conv");
