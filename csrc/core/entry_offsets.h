@@ -2,8 +2,9 @@
 // (the CPU direct sparse convolution's tap table applied to each entry's column), kept
 // by the filter for the calls that follow in the same form: the kernel then reads one
 // offset per entry instead of a column and its table entry, a load fewer on the path
-// that bounds it (1.10-1.12x the row kernel's speed alone). A filter may serve calls
-// on several threads at once; a call holds the table it got while it runs.
+// that bounds it (1.10-1.12x the row kernel's speed alone; the ResNet-18 layers at batch 1
+// ran 1.00-1.08x faster). A filter may serve calls on several threads at once; a call
+// holds the table it got while it runs.
 #pragma once
 #include <array>
 #include <cstdint>

@@ -380,7 +380,10 @@ dsdkStatus_t dsdkCreateSparseFilter(dsdkHandle_t handle, dsdkSparseFilter_t* fil
                                     dsdkFilterDescriptor_t wDesc, const void* w,
                                     const uint8_t* mask, dsdkConvolutionDescriptor_t convDesc);
 /* Kept entries and the bytes the packed filter holds (host bytes for a CPU
- * handle's object, device bytes for a CUDA handle's). */
+ * handle's object, device bytes for a CUDA handle's). A CPU filter that has
+ * run DSDK_CONV_ALGO_DIRECT_SPARSE also keeps 4 bytes per kept entry (each
+ * entry's input offset for the last input size and geometry it ran on),
+ * not counted here; calls on several threads may share a filter. */
 dsdkStatus_t dsdkGetSparseFilterInfo(dsdkSparseFilter_t filter, int64_t* nnz, size_t* bytes);
 dsdkStatus_t dsdkDestroySparseFilter(dsdkSparseFilter_t filter);
 
